@@ -1,0 +1,75 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# ioasid: /dev/ioasid and its companion driver for Debian 12 (Linux 6.1).
+#
+#   make              build the modules against Debian's linux-headers-amd64
+#   make demo         install what is missing, boot a VM and run the sample
+#   make check        host unit tests, style checks and the VM test suites
+#   make vm-shell     boot the test VM with the modules and a shell
+#   make lint         checkpatch --strict, W=1 and sparse (C=1)
+#   make install      install ioasid.ko, the udev rule and the uAPI header
+#
+# KVER=<release> builds for another installed kernel than the one
+# linux-headers-amd64 points to; it never defaults to the running kernel.
+
+KVER ?= $(shell scripts/kver.sh 2>/dev/null)
+KDIR ?= /lib/modules/$(KVER)/build
+BUILD := $(CURDIR)/build
+SRCTAR := /usr/src/linux-source-6.1.tar.xz
+KSFT := $(BUILD)/ksft
+MODULES := drivers/ioasid/ioasid.ko
+
+.PHONY: all modules clean setup selftests samples unit lint check demo \
+	vm-shell install
+
+all: modules
+
+setup:
+	@scripts/setup.sh
+
+modules:
+	@test -n "$(KVER)" || { echo "no kernel headers: run 'make setup'" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# checkpatch.pl and the kselftest harness come from Debian's linux-source-6.1
+$(KSFT)/.extracted: | setup
+	@mkdir -p $(KSFT)
+	tar -xJf $(SRCTAR) -C $(KSFT) --strip-components=1 \
+		linux-source-6.1/tools/testing/selftests/kselftest_harness.h \
+		linux-source-6.1/tools/testing/selftests/kselftest.h \
+		linux-source-6.1/scripts/checkpatch.pl \
+		linux-source-6.1/scripts/spelling.txt \
+		linux-source-6.1/scripts/const_structs.checkpatch
+	@touch $@
+
+selftests: $(KSFT)/.extracted
+	$(MAKE) -C tools/testing/selftests/ioasid \
+		KSFT_DIR=$(KSFT)/tools/testing/selftests OUTPUT=$(BUILD)/selftests
+
+samples:
+	$(MAKE) -C samples/ioasid OUTPUT=$(BUILD)/samples
+
+unit:
+	$(MAKE) -C tools/testing/unit OUTPUT=$(BUILD)/unit run
+
+lint: $(KSFT)/.extracted
+	scripts/lint.sh $(KSFT)/scripts/checkpatch.pl
+
+check: setup
+	scripts/check.sh
+
+demo: setup modules samples
+	tools/testing/vm/demo.sh
+
+vm-shell: setup modules selftests samples
+	tools/testing/vm/shell.sh
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	depmod -a $(KVER)
+	install -D -m 0644 udev/60-ioasid.rules /etc/udev/rules.d/60-ioasid.rules
+	install -D -m 0644 include/uapi/linux/ioasid.h /usr/local/include/linux/ioasid.h
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	rm -rf $(BUILD)

@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DEVICE objects: devices bound to a context by a driver, and their
+ * attachment to HWPTs.
+ *
+ * DMA ownership and domain attachment are per iommu_group on Linux 6.1, so a
+ * struct ioasid_group tracks each group whose DMA a context owns.  All bound
+ * devices of a group belong to one context, and all attached devices of a
+ * group share one HWPT.
+ */
+#include <linux/device.h>
+#include <linux/irqdomain.h>
+#include <linux/slab.h>
+
+#include "ioasid_private.h"
+
+struct ioasid_group {
+	struct kref kref;
+	struct ioasid_ctx *ctx;
+	struct iommu_group *group;
+	struct mutex lock;
+	/* Below under @lock */
+	struct ioasid_hwpt *hwpt;
+	struct list_head devices;	/* attached struct ioasid_device */
+};
+
+/* iommu_group ID -> struct ioasid_group, for every context */
+static DEFINE_MUTEX(ioasid_groups_lock);
+static DEFINE_XARRAY(ioasid_groups);
+
+static int ioasid_group_report_user(struct device *dev, void *group_id)
+{
+	if (dev->driver)
+		dev_info(dev, "iommu_group %d is busy: this device is bound to driver %s\n",
+			 *(int *)group_id, dev->driver->name);
+	return 0;
+}
+
+static struct ioasid_group *ioasid_group_get(struct ioasid_ctx *ctx,
+					     struct device *dev)
+{
+	struct ioasid_group *igroup;
+	struct iommu_group *group;
+	int id, rc;
+
+	group = iommu_group_get(dev);
+	if (!group)
+		return ERR_PTR(-ENODEV);
+	id = iommu_group_id(group);
+
+	mutex_lock(&ioasid_groups_lock);
+	igroup = xa_load(&ioasid_groups, id);
+	if (igroup) {
+		if (igroup->ctx == ctx)
+			kref_get(&igroup->kref);
+		else
+			igroup = ERR_PTR(-EBUSY);
+		goto out_unlock;
+	}
+
+	igroup = kzalloc(sizeof(*igroup), GFP_KERNEL);
+	if (!igroup) {
+		igroup = ERR_PTR(-ENOMEM);
+		goto out_unlock;
+	}
+	/* Fails if any driver, VFIO or another user owns the group's DMA */
+	rc = iommu_group_claim_dma_owner(group, ctx);
+	if (rc) {
+		dev_info(dev, "ioasid cannot own DMA of iommu_group %d (%d)\n",
+			 id, rc);
+		iommu_group_for_each_dev(group, &id, ioasid_group_report_user);
+		kfree(igroup);
+		igroup = ERR_PTR(-EBUSY);
+		goto out_unlock;
+	}
+	kref_init(&igroup->kref);
+	igroup->ctx = ctx;
+	igroup->group = group;
+	mutex_init(&igroup->lock);
+	INIT_LIST_HEAD(&igroup->devices);
+	rc = xa_err(xa_store(&ioasid_groups, id, igroup, GFP_KERNEL));
+	if (rc) {
+		iommu_group_release_dma_owner(group);
+		kfree(igroup);
+		igroup = ERR_PTR(rc);
+		goto out_unlock;
+	}
+	atomic_long_inc(&ioasid_stats.groups);
+	/* The new ioasid_group keeps the iommu_group reference */
+	group = NULL;
+out_unlock:
+	mutex_unlock(&ioasid_groups_lock);
+	if (group)
+		iommu_group_put(group);
+	return igroup;
+}
+
+/* Called by kref_put_mutex() with ioasid_groups_lock held; drops it */
+static void ioasid_group_release(struct kref *kref)
+{
+	struct ioasid_group *igroup =
+		container_of(kref, struct ioasid_group, kref);
+
+	xa_erase(&ioasid_groups, iommu_group_id(igroup->group));
+	mutex_unlock(&ioasid_groups_lock);
+
+	WARN_ON(igroup->hwpt || !list_empty(&igroup->devices));
+	iommu_group_release_dma_owner(igroup->group);
+	iommu_group_put(igroup->group);
+	mutex_destroy(&igroup->lock);
+	kfree(igroup);
+	atomic_long_dec(&ioasid_stats.groups);
+}
+
+static void ioasid_group_put(struct ioasid_group *igroup)
+{
+	kref_put_mutex(&igroup->kref, ioasid_group_release, &ioasid_groups_lock);
+}
+
+int ioasid_groups_init(void)
+{
+	return 0;
+}
+
+void ioasid_groups_exit(void)
+{
+	WARN_ON(!xa_empty(&ioasid_groups));
+}
+
+static bool ioasid_device_msi_isolated(struct device *dev)
+{
+	return device_iommu_capable(dev, IOMMU_CAP_INTR_REMAP) ||
+	       irq_domain_check_msi_remap();
+}
+
+struct ioasid_device *__ioasid_device_bind(struct ioasid_ctx *ctx,
+					   struct device *dev, bool hold_ctx)
+{
+	struct ioasid_device *idev;
+	struct ioasid_group *igroup;
+
+	/* There is no uAPI to flush CPU caches for non-coherent DMA */
+	if (!device_iommu_capable(dev, IOMMU_CAP_CACHE_COHERENCY))
+		return ERR_PTR(-EINVAL);
+
+	if (!ioasid_device_msi_isolated(dev)) {
+		if (!ioasid_allow_unsafe_interrupts) {
+			dev_warn(dev, "ioasid: refusing to bind: the IOMMU does not isolate this device's MSIs (interrupt remapping is off), so its user could forge interrupts. Enable interrupt remapping, or load ioasid with allow_unsafe_interrupts=1 if every user of /dev/ioasid is trusted\n");
+			return ERR_PTR(-EPERM);
+		}
+		dev_warn(dev, "ioasid: binding without MSI isolation because allow_unsafe_interrupts=1\n");
+	}
+
+	igroup = ioasid_group_get(ctx, dev);
+	if (IS_ERR(igroup))
+		return ERR_CAST(igroup);
+
+	idev = ioasid_object_alloc(ctx, idev, IOASID_OBJ_DEVICE);
+	if (IS_ERR(idev)) {
+		ioasid_group_put(igroup);
+		return idev;
+	}
+	idev->ctx = ctx;
+	idev->igroup = igroup;
+	idev->dev = get_device(dev);
+	INIT_LIST_HEAD(&idev->group_item);
+	idev->holds_ctx = hold_ctx;
+	if (hold_ctx)
+		ioasid_ctx_get(ctx);
+	/* The driver's reference, given up by ioasid_device_unbind() */
+	refcount_inc(&idev->obj.users);
+	ioasid_object_finalize(ctx, &idev->obj);
+	return idev;
+}
+
+/**
+ * ioasid_device_bind() - give a context ownership of a device's DMA
+ * @ctx: context, from ioasid_ctx_from_file()
+ * @dev: the device; its driver must set driver_managed_dma
+ * @id: output, the DEVICE object ID user space refers to
+ *
+ * DMA ownership of the device's whole iommu_group passes to @ctx and the
+ * group's DMA is blocked until ioasid_device_attach().  The context stays
+ * alive until ioasid_device_unbind(), even after user space closes it.
+ *
+ * Return: the device, or ERR_PTR: -EINVAL if the IOMMU cannot keep DMA cache
+ * coherent, -ENODEV without an iommu_group, -EPERM without MSI isolation
+ * (see allow_unsafe_interrupts), -EBUSY if a driver or another context owns
+ * the group's DMA.
+ */
+struct ioasid_device *ioasid_device_bind(struct ioasid_ctx *ctx,
+					 struct device *dev, u32 *id)
+{
+	struct ioasid_device *idev;
+
+	idev = __ioasid_device_bind(ctx, dev, true);
+	if (!IS_ERR(idev))
+		*id = idev->obj.id;
+	return idev;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_device_bind, IOASID);
+
+void ioasid_device_destroy(struct ioasid_object *obj)
+{
+	struct ioasid_device *idev =
+		container_of(obj, struct ioasid_device, obj);
+
+	WARN_ON(idev->hwpt);
+	ioasid_group_put(idev->igroup);
+	put_device(idev->dev);
+}
+
+/**
+ * ioasid_device_unbind() - give up a device bound by ioasid_device_bind()
+ * @idev: the device
+ *
+ * Detaches the device if needed and removes the DEVICE object once no ioctl
+ * uses it.  Must not be called with locks an ioasid ioctl could wait on.
+ */
+void ioasid_device_unbind(struct ioasid_device *idev)
+{
+	struct ioasid_ctx *ctx = idev->ctx;
+	bool holds_ctx = idev->holds_ctx;
+
+	ioasid_device_detach(idev);
+	ioasid_object_remove(ctx, &idev->obj);
+	if (holds_ctx)
+		ioasid_ctx_put(ctx);
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_device_unbind, IOASID);
+
+struct ioasid_ctx *ioasid_device_ctx(struct ioasid_device *idev)
+{
+	return idev->ctx;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_device_ctx, IOASID);
+
+u32 ioasid_device_id(struct ioasid_device *idev)
+{
+	return idev->obj.id;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_device_id, IOASID);
+
+/*
+ * Attach the unattached group to @hwpt.  The first group to use a new HWPT
+ * makes its domain mirror the IOAS.
+ */
+static int group_attach_hwpt(struct ioasid_group *igroup,
+			     struct ioasid_hwpt *hwpt)
+{
+	struct ioasid_ioas *ioas = hwpt->ioas;
+	int rc;
+
+	lockdep_assert_held(&igroup->lock);
+	lockdep_assert_held(&ioas->mutex);
+
+	if (hwpt->dying)
+		return -ENOENT;
+	rc = iopt_reserve_group_regions(&ioas->iopt, igroup->group, igroup);
+	if (rc)
+		return rc;
+	rc = iommu_attach_group(hwpt->domain, igroup->group);
+	if (rc)
+		goto err_unreserve;
+	rc = ioasid_hwpt_add_to_ioas(hwpt);
+	if (rc)
+		goto err_detach;
+	hwpt->ngroups++;
+	igroup->hwpt = hwpt;
+	return 0;
+
+err_detach:
+	iommu_detach_group(hwpt->domain, igroup->group);
+err_unreserve:
+	iopt_unreserve(&ioas->iopt, igroup);
+	return rc;
+}
+
+/* Back to blocked DMA */
+static void group_detach_hwpt(struct ioasid_group *igroup)
+{
+	struct ioasid_hwpt *hwpt = igroup->hwpt;
+
+	lockdep_assert_held(&igroup->lock);
+	lockdep_assert_held(&hwpt->ioas->mutex);
+
+	iommu_detach_group(hwpt->domain, igroup->group);
+	iopt_unreserve(&hwpt->ioas->iopt, igroup);
+	igroup->hwpt = NULL;
+	hwpt->ngroups--;
+}
+
+/*
+ * An automatic HWPT without groups leaves the IOAS's list at once and the
+ * caller removes the object after dropping its locks.
+ */
+static bool hwpt_release_if_unused(struct ioasid_hwpt *hwpt)
+{
+	lockdep_assert_held(&hwpt->ioas->mutex);
+
+	if (!hwpt->auto_domain || hwpt->ngroups || hwpt->dying)
+		return false;
+	hwpt->dying = true;
+	list_del_init(&hwpt->hwpt_item);
+	return true;
+}
+
+/* Drop a device's reference on @hwpt, removing it if it became unused */
+static void hwpt_put_for_device(struct ioasid_ctx *ctx,
+				struct ioasid_hwpt *hwpt, bool remove)
+{
+	if (remove)
+		ioasid_object_remove(ctx, &hwpt->obj);
+	else
+		ioasid_put_object(ctx, &hwpt->obj);
+}
+
+/* Reuse a compatible automatic HWPT of @ioas or create one */
+static struct ioasid_hwpt *group_attach_ioas(struct ioasid_device *idev,
+					     struct ioasid_ioas *ioas)
+{
+	struct ioasid_group *igroup = idev->igroup;
+	struct ioasid_hwpt *hwpt;
+	int rc;
+
+	mutex_lock(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
+		if (!hwpt->auto_domain || hwpt->dying)
+			continue;
+		rc = group_attach_hwpt(igroup, hwpt);
+		/* EINVAL: this domain cannot serve the device, try another */
+		if (rc == -EINVAL)
+			continue;
+		if (rc)
+			hwpt = ERR_PTR(rc);
+		else
+			refcount_inc(&hwpt->obj.users);
+		goto out_unlock;
+	}
+
+	hwpt = ioasid_hwpt_alloc(idev->ctx, ioas, idev->dev, true);
+	if (IS_ERR(hwpt))
+		goto out_unlock;
+	rc = group_attach_hwpt(igroup, hwpt);
+	if (rc) {
+		ioasid_object_abort_and_destroy(idev->ctx, &hwpt->obj);
+		hwpt = ERR_PTR(rc);
+		goto out_unlock;
+	}
+	list_add_tail(&hwpt->hwpt_item, &ioas->hwpt_list);
+	/* One reference for the device, the initial one for the xarray */
+	refcount_inc(&hwpt->obj.users);
+	ioasid_object_finalize(idev->ctx, &hwpt->obj);
+out_unlock:
+	mutex_unlock(&ioas->mutex);
+	return hwpt;
+}
+
+static struct ioasid_hwpt *group_attach_pt(struct ioasid_device *idev,
+					   struct ioasid_object *pt)
+{
+	struct ioasid_hwpt *hwpt;
+	int rc;
+
+	if (pt->type == IOASID_OBJ_IOAS)
+		return group_attach_ioas(idev,
+					 container_of(pt, struct ioasid_ioas, obj));
+
+	hwpt = container_of(pt, struct ioasid_hwpt, obj);
+	mutex_lock(&hwpt->ioas->mutex);
+	rc = group_attach_hwpt(idev->igroup, hwpt);
+	if (!rc)
+		refcount_inc(&hwpt->obj.users);
+	mutex_unlock(&hwpt->ioas->mutex);
+	return rc ? ERR_PTR(rc) : hwpt;
+}
+
+/* Does attaching to @pt change nothing for a group attached to @hwpt? */
+static bool hwpt_matches(struct ioasid_hwpt *hwpt, struct ioasid_object *pt)
+{
+	if (pt->type == IOASID_OBJ_HWPT)
+		return pt == &hwpt->obj;
+	return hwpt->auto_domain && &hwpt->ioas->obj == pt;
+}
+
+/**
+ * ioasid_device_attach() - let a bound device DMA through an IOAS or HWPT
+ * @idev: the device
+ * @pt_id: in: an IOAS or HWPT ID; out: the HWPT the device uses
+ *
+ * For an IOAS, a compatible automatic HWPT of that IOAS is reused or a new
+ * one created.  The domain's aperture and the group's reserved regions
+ * become reserved in the IOAS.  Attaching an attached device replaces its
+ * HWPT; on Linux 6.1 this is a detach and an attach, so DMA in flight during
+ * the switch faults.  If the new attach fails the device stays on the old
+ * HWPT.  Devices of one iommu_group always share a HWPT.
+ *
+ * Return: 0; -ENOENT for an unknown ID; -EINVAL if @pt_id is neither an IOAS
+ * nor a HWPT, if another device of the group uses a different HWPT, or if
+ * the domain cannot serve the device; -EADDRINUSE if a reserved region of
+ * the device collides with a mapping or an allowed range; -EFAULT or -ENOMEM
+ * from pinning memory mapped before the first attach.
+ */
+int ioasid_device_attach(struct ioasid_device *idev, u32 *pt_id)
+{
+	struct ioasid_group *igroup = idev->igroup;
+	struct ioasid_ctx *ctx = idev->ctx;
+	struct ioasid_hwpt *old = NULL, *hwpt;
+	struct ioasid_object *pt;
+	bool remove_old = false;
+	int rc = 0;
+
+	pt = ioasid_get_object(ctx, *pt_id, IOASID_OBJ_ANY);
+	if (IS_ERR(pt))
+		return PTR_ERR(pt);
+	if (pt->type != IOASID_OBJ_IOAS && pt->type != IOASID_OBJ_HWPT) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+
+	mutex_lock(&igroup->lock);
+	hwpt = igroup->hwpt;
+	if (hwpt && hwpt_matches(hwpt, pt)) {
+		/* Another device of the group got there first, or a no-op */
+		if (!idev->hwpt) {
+			refcount_inc(&hwpt->obj.users);
+			list_add_tail(&idev->group_item, &igroup->devices);
+			idev->hwpt = hwpt;
+		}
+		*pt_id = hwpt->obj.id;
+		goto out_unlock;
+	}
+	if (hwpt) {
+		/* Replace, possible only for the group's single device */
+		if (idev->hwpt != hwpt || !list_is_singular(&igroup->devices)) {
+			rc = -EINVAL;
+			goto out_unlock;
+		}
+		old = hwpt;
+		mutex_lock(&old->ioas->mutex);
+		group_detach_hwpt(igroup);
+		mutex_unlock(&old->ioas->mutex);
+		list_del_init(&idev->group_item);
+		idev->hwpt = NULL;
+	}
+
+	hwpt = group_attach_pt(idev, pt);
+	if (IS_ERR(hwpt)) {
+		rc = PTR_ERR(hwpt);
+		if (old) {
+			struct ioasid_ioas *old_ioas = old->ioas;
+
+			mutex_lock(&old_ioas->mutex);
+			if (!group_attach_hwpt(igroup, old)) {
+				/* The device keeps its reference on @old */
+				list_add_tail(&idev->group_item,
+					      &igroup->devices);
+				idev->hwpt = old;
+				old = NULL;
+			} else {
+				dev_warn(idev->dev, "ioasid: replace failed and the old HWPT cannot be restored; DMA stays blocked\n");
+			}
+			mutex_unlock(&old_ioas->mutex);
+		}
+		goto out_release_old;
+	}
+	list_add_tail(&idev->group_item, &igroup->devices);
+	idev->hwpt = hwpt;
+	*pt_id = hwpt->obj.id;
+
+out_release_old:
+	if (old) {
+		mutex_lock(&old->ioas->mutex);
+		remove_old = hwpt_release_if_unused(old);
+		mutex_unlock(&old->ioas->mutex);
+	}
+out_unlock:
+	mutex_unlock(&igroup->lock);
+	if (old)
+		hwpt_put_for_device(ctx, old, remove_old);
+out_put:
+	ioasid_put_object(ctx, pt);
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_device_attach, IOASID);
+
+/**
+ * ioasid_device_detach() - return a device to blocked DMA
+ * @idev: the device; nothing happens if it is not attached
+ *
+ * The group stays attached while another of its devices is.  An automatic
+ * HWPT goes away with its last group.
+ */
+void ioasid_device_detach(struct ioasid_device *idev)
+{
+	struct ioasid_group *igroup = idev->igroup;
+	struct ioasid_hwpt *hwpt;
+	bool remove = false;
+
+	mutex_lock(&igroup->lock);
+	hwpt = idev->hwpt;
+	if (!hwpt) {
+		mutex_unlock(&igroup->lock);
+		return;
+	}
+	list_del_init(&idev->group_item);
+	idev->hwpt = NULL;
+	if (list_empty(&igroup->devices)) {
+		mutex_lock(&hwpt->ioas->mutex);
+		group_detach_hwpt(igroup);
+		remove = hwpt_release_if_unused(hwpt);
+		mutex_unlock(&hwpt->ioas->mutex);
+	}
+	mutex_unlock(&igroup->lock);
+	hwpt_put_for_device(idev->ctx, hwpt, remove);
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_device_detach, IOASID);

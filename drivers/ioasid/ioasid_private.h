@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ioasid internals.
+ *
+ * Objects
+ * -------
+ * Each open() of /dev/ioasid creates a struct ioasid_ctx.  Its objects (IOAS,
+ * HWPT, DEVICE, ACCESS and the test-only mock device) live in one xarray and
+ * share one ID space starting at 1.  An object is created in three steps:
+ * ioasid_object_alloc() reserves the ID, the caller fills the object and
+ * answers the user, then ioasid_object_finalize() publishes it.  On failure
+ * ioasid_object_abort() (or _abort_and_destroy()) drops it before anyone
+ * could see it.
+ *
+ * ioasid_object::users counts long-term references: one for the xarray, one
+ * per dependent object (a HWPT on its IOAS, a device on its HWPT, an access
+ * on its IOAS), one for a kernel driver that owns the object, and one for
+ * each ioctl that looked the object up.  IOMMU_DESTROY succeeds only when the
+ * xarray holds the last reference; otherwise it is EBUSY and nothing
+ * changes.  Objects owned by a kernel driver (DEVICE, ACCESS) are removed by
+ * that driver with ioasid_object_remove(), which unpublishes the object and
+ * waits for ioctls that still hold it.
+ *
+ * Lock order, outermost first
+ * ---------------------------
+ *   ioasid_access::ioas_lock       which IOAS an access uses
+ *   ioasid_group::lock             attachment of one iommu_group
+ *   ioasid_ioas::mutex             HWPT list of an IOAS
+ *   ioasid_iopt::domains_rwsem     domains of an IOAS
+ *   ioasid_iopt::iova_rwsem        areas, reserved and allowed ranges
+ *   ioasid_pages::mutex            pin state of one pinned user range
+ *   mm->mmap_lock                  taken by GUP and mm accounting
+ * The xa_lock of ioasid_ctx::objects and of ioasid_iopt::access_list are
+ * innermost spinlocks and are never held across a sleep.  The global
+ * ioasid_groups_lock nests outside ioasid_group::lock.
+ */
+#ifndef __IOASID_PRIVATE_H
+#define __IOASID_PRIVATE_H
+
+#include <linux/interval_tree.h>
+#include <linux/iommu.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/rwsem.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+#include <linux/ioasid_core.h>
+#include <uapi/linux/ioasid.h>
+
+#include "iova.h"
+
+struct ioasid_ctx;
+struct ioasid_iopt;
+struct ioasid_pages;
+
+/* Counters read through debugfs by the test suites to prove nothing leaks */
+struct ioasid_stats {
+	atomic_long_t contexts;
+	atomic_long_t objects;
+	atomic_long_t pages_objs;	/* live struct ioasid_pages */
+	atomic_long_t pinned;		/* pages pinned right now */
+	atomic_long_t charged;		/* pages charged to an RLIMIT_MEMLOCK */
+	atomic_long_t groups;		/* iommu_groups whose DMA we own */
+	atomic_long_t domains;		/* iommu_domains we allocated */
+};
+extern struct ioasid_stats ioasid_stats;
+
+enum ioasid_object_type {
+	IOASID_OBJ_NONE,
+	IOASID_OBJ_ANY = IOASID_OBJ_NONE,
+	IOASID_OBJ_IOAS,
+	IOASID_OBJ_HWPT,
+	IOASID_OBJ_DEVICE,
+	IOASID_OBJ_ACCESS,
+	IOASID_OBJ_SELFTEST,
+	IOASID_OBJ_MAX,
+};
+
+struct ioasid_object {
+	refcount_t users;
+	enum ioasid_object_type type;
+	u32 id;
+};
+
+enum ioasid_account_mode {
+	IOASID_ACCOUNT_NONE,	/* CAP_IPC_LOCK: nothing is charged */
+	IOASID_ACCOUNT_USER,	/* user_struct::locked_vm */
+	IOASID_ACCOUNT_MM,	/* mm_struct::locked_vm (VmLck) */
+};
+
+struct ioasid_ctx {
+	struct file *file;
+	struct xarray objects;
+	wait_queue_head_t destroy_wait;
+	/* IOMMU_OPTION_RLIMIT_MODE; written under the objects xa_lock */
+	bool account_mm;
+};
+
+struct ioasid_ucmd {
+	struct ioasid_ctx *ctx;
+	void __user *ubuffer;
+	u32 user_size;
+	void *cmd;
+};
+
+static inline int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd, size_t size)
+{
+	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+			 min_t(size_t, ucmd->user_size, size)))
+		return -EFAULT;
+	return 0;
+}
+
+struct ioasid_object *_ioasid_object_alloc(struct ioasid_ctx *ctx,
+					   size_t size,
+					   enum ioasid_object_type type);
+#define ioasid_object_alloc(ctx, ptr, type)                                  \
+	container_of(_ioasid_object_alloc(ctx,                               \
+					  sizeof(*(ptr)) +                   \
+					  BUILD_BUG_ON_ZERO(offsetof(        \
+						typeof(*(ptr)), obj) != 0),  \
+					  type),                             \
+		     typeof(*(ptr)), obj)
+void ioasid_object_finalize(struct ioasid_ctx *ctx, struct ioasid_object *obj);
+void ioasid_object_abort(struct ioasid_ctx *ctx, struct ioasid_object *obj);
+void ioasid_object_abort_and_destroy(struct ioasid_ctx *ctx,
+				     struct ioasid_object *obj);
+struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ctx, u32 id,
+					enum ioasid_object_type type);
+void ioasid_put_object(struct ioasid_ctx *ctx, struct ioasid_object *obj);
+void ioasid_object_remove(struct ioasid_ctx *ctx, struct ioasid_object *obj);
+void ioasid_ctx_get(struct ioasid_ctx *ctx);
+
+
+/* io_pagetable.c: the IOVA -> user memory map of one IOAS */
+
+struct ioasid_iopt {
+	struct rw_semaphore domains_rwsem;
+	struct rw_semaphore iova_rwsem;
+	struct rb_root_cached area_itree;
+	struct rb_root_cached allowed_itree;
+	struct rb_root_cached reserved_itree;
+	/* domains_rwsem write + iova_rwsem write to change, either to read */
+	struct xarray domains;
+	unsigned int ndomains;
+	/* both rwsems write to change; the xa_lock lets unmap walk it */
+	struct xarray access_list;
+	unsigned long iova_alignment;
+	bool disable_large_pages;
+};
+
+/*
+ * One mapping.  @node is the IOVA range, @pages_node the page indexes of
+ * @pages it uses; @pages_node sits in pages->domain_itree while the IOAS has
+ * at least one domain, which keeps those pages pinned.
+ */
+struct ioasid_area {
+	struct interval_tree_node node;
+	struct interval_tree_node pages_node;
+	struct ioasid_iopt *iopt;
+	struct ioasid_pages *pages;
+	unsigned int page_offset;
+	int iommu_prot;
+	/* Set once every domain is filled; unmap, copy and access skip it */
+	bool published;
+	/* An unmap is waiting for accesses to unpin this area */
+	bool prevent_access;
+	unsigned int num_accesses;
+};
+
+static inline unsigned long ioasid_area_iova(const struct ioasid_area *area)
+{
+	return area->node.start;
+}
+
+static inline unsigned long
+ioasid_area_last_iova(const struct ioasid_area *area)
+{
+	return area->node.last;
+}
+
+static inline unsigned long ioasid_area_length(const struct ioasid_area *area)
+{
+	return area->node.last - area->node.start + 1;
+}
+
+/* Byte offset into area->pages of @iova, which must be inside the area */
+static inline unsigned long ioasid_area_start_byte(const struct ioasid_area *area,
+						   unsigned long iova)
+{
+	return area->pages_node.start * PAGE_SIZE + area->page_offset +
+	       (iova - ioasid_area_iova(area));
+}
+
+static inline unsigned long ioasid_area_index(const struct ioasid_area *area,
+					      unsigned long iova)
+{
+	return ioasid_area_start_byte(area, iova) / PAGE_SIZE;
+}
+
+void iopt_init(struct ioasid_iopt *iopt);
+void iopt_destroy(struct ioasid_iopt *iopt);
+int iopt_map_user(struct ioasid_ctx *ctx, struct ioasid_iopt *iopt,
+		  unsigned long *iova, unsigned long uptr,
+		  unsigned long length, int iommu_prot, bool fixed);
+int iopt_copy(struct ioasid_iopt *dst, struct ioasid_iopt *src,
+	      unsigned long src_iova, unsigned long length,
+	      unsigned long *dst_iova, int iommu_prot, bool fixed);
+int iopt_unmap(struct ioasid_iopt *iopt, unsigned long iova,
+	       unsigned long length, unsigned long *unmapped);
+int iopt_unmap_all(struct ioasid_iopt *iopt, unsigned long *unmapped);
+int iopt_set_allowed(struct ioasid_iopt *iopt, struct rb_root_cached *allowed);
+int iopt_reserve(struct ioasid_iopt *iopt, unsigned long start,
+		 unsigned long last, void *owner);
+void iopt_unreserve(struct ioasid_iopt *iopt, void *owner);
+int iopt_reserve_group_regions(struct ioasid_iopt *iopt,
+			       struct iommu_group *group, void *owner);
+int iopt_add_domain(struct ioasid_iopt *iopt, struct iommu_domain *domain);
+void iopt_remove_domain(struct ioasid_iopt *iopt, struct iommu_domain *domain);
+int iopt_set_large_pages(struct ioasid_iopt *iopt, bool enable);
+int iopt_add_access(struct ioasid_iopt *iopt, struct ioasid_access *access);
+void iopt_remove_access(struct ioasid_iopt *iopt,
+			struct ioasid_access *access);
+int iopt_access_pin(struct ioasid_iopt *iopt, unsigned long iova,
+		    unsigned long length, struct page **out_pages,
+		    bool write);
+void iopt_access_unpin(struct ioasid_iopt *iopt, unsigned long iova,
+		       unsigned long length);
+int iopt_access_rw(struct ioasid_iopt *iopt, unsigned long iova, void *data,
+		   unsigned long length, unsigned int flags);
+
+/* pages.c: pinning, accounting and filling domains from user memory */
+
+/* Bytes of temporary memory a pinning batch may use; IOMMU_TEST_CMD sets it */
+extern unsigned int ioasid_batch_mem_limit;
+
+struct ioasid_pages {
+	struct kref kref;
+	struct mutex mutex;
+	unsigned long uptr;		/* page aligned user address of index 0 */
+	unsigned long npages;
+	bool writable;
+	enum ioasid_account_mode account_mode;
+	struct task_struct *source_task;
+	struct mm_struct *source_mm;
+	struct user_struct *source_user;
+	/* Below under @mutex */
+	unsigned long npinned;
+	struct rb_root_cached domain_itree;	/* area::pages_node */
+	struct rb_root_cached access_itree;	/* struct ioasid_pages_pin */
+	struct xarray pfn_chunks;		/* pinned PFNs by index */
+};
+
+struct ioasid_pages *ioasid_pages_alloc(unsigned long uptr,
+					unsigned long length, bool writable,
+					bool account_mm);
+void ioasid_pages_put(struct ioasid_pages *pages);
+
+static inline void ioasid_pages_get(struct ioasid_pages *pages)
+{
+	kref_get(&pages->kref);
+}
+
+int ioasid_area_fill_domains(struct ioasid_area *area,
+			     struct ioasid_iopt *iopt);
+void ioasid_area_unfill_domains(struct ioasid_area *area,
+				struct ioasid_iopt *iopt);
+int ioasid_area_fill_domain(struct ioasid_area *area,
+			    struct iommu_domain *domain, bool first);
+void ioasid_area_unfill_domain(struct ioasid_area *area,
+			       struct iommu_domain *domain, bool last);
+int ioasid_area_pin_access(struct ioasid_area *area, unsigned long first,
+			   unsigned long last, struct page **out_pages);
+void ioasid_area_unpin_access(struct ioasid_area *area, unsigned long first,
+			      unsigned long last);
+int ioasid_pages_rw(struct ioasid_pages *pages, unsigned long start_byte,
+		    void *data, unsigned long length, unsigned int flags);
+
+/* ioas.c */
+
+struct ioasid_ioas {
+	struct ioasid_object obj;
+	struct ioasid_iopt iopt;
+	struct mutex mutex;
+	struct list_head hwpt_list;	/* struct ioasid_hwpt, under @mutex */
+};
+
+static inline struct ioasid_ioas *ioasid_get_ioas(struct ioasid_ctx *ctx,
+						  u32 id)
+{
+	return container_of(ioasid_get_object(ctx, id, IOASID_OBJ_IOAS),
+			    struct ioasid_ioas, obj);
+}
+
+void ioasid_ioas_destroy(struct ioasid_object *obj);
+int ioasid_ioas_alloc_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_ioas_iova_ranges(struct ioasid_ucmd *ucmd);
+int ioasid_ioas_allow_iovas(struct ioasid_ucmd *ucmd);
+int ioasid_ioas_map(struct ioasid_ucmd *ucmd);
+int ioasid_ioas_copy(struct ioasid_ucmd *ucmd);
+int ioasid_ioas_unmap(struct ioasid_ucmd *ucmd);
+int ioasid_ioas_option(struct ioasid_ucmd *ucmd);
+int ioasid_option_rlimit_mode(struct iommu_option *cmd,
+			      struct ioasid_ctx *ctx);
+
+/* hw_pagetable.c */
+
+struct ioasid_hwpt {
+	struct ioasid_object obj;
+	struct ioasid_ctx *ctx;
+	struct ioasid_ioas *ioas;
+	struct iommu_domain *domain;
+	/* Created by an attach to the IOAS; removed with its last device */
+	bool auto_domain;
+	/* The domain mirrors the IOAS */
+	bool in_iopt;
+	/* Below under ioas->mutex */
+	bool dying;
+	unsigned int ngroups;
+	struct list_head hwpt_item;
+};
+
+struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_ctx *ctx,
+				      struct ioasid_ioas *ioas,
+				      struct device *dev, bool auto_domain);
+int ioasid_hwpt_add_to_ioas(struct ioasid_hwpt *hwpt);
+void ioasid_hwpt_destroy(struct ioasid_object *obj);
+
+/* device.c */
+
+struct ioasid_group;
+
+struct ioasid_device {
+	struct ioasid_object obj;
+	struct ioasid_ctx *ctx;
+	struct ioasid_group *igroup;
+	struct device *dev;
+	/* The driver's reference on ctx->file; false for mock devices */
+	bool holds_ctx;
+	/* Under igroup->lock */
+	struct ioasid_hwpt *hwpt;
+	struct list_head group_item;
+};
+
+void ioasid_device_destroy(struct ioasid_object *obj);
+struct ioasid_device *__ioasid_device_bind(struct ioasid_ctx *ctx,
+					   struct device *dev, bool hold_ctx);
+int ioasid_groups_init(void);
+void ioasid_groups_exit(void);
+
+/* access.c */
+
+struct ioasid_access {
+	struct ioasid_object obj;
+	struct ioasid_ctx *ctx;
+	const struct ioasid_access_ops *ops;
+	void *data;
+	unsigned long iova_alignment;
+	u32 iopt_access_list_id;
+	struct mutex ioas_lock;
+	struct ioasid_ioas *ioas;	/* under @ioas_lock */
+};
+
+void ioasid_access_destroy_object(struct ioasid_object *obj);
+void ioasid_access_notify_unmap(struct ioasid_iopt *iopt, unsigned long iova,
+				unsigned long length);
+
+/* selftest.c */
+
+#define IOASID_TEST_CMD_NR 0xa0
+
+extern bool ioasid_test_enabled;
+int ioasid_test_cmd(struct ioasid_ucmd *ucmd);
+void ioasid_selftest_destroy(struct ioasid_object *obj);
+int ioasid_selftest_init(void);
+void ioasid_selftest_exit(void);
+
+/* main.c */
+
+extern bool ioasid_allow_unsafe_interrupts;
+
+#endif

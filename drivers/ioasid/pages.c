@@ -1,0 +1,776 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * struct ioasid_pages: a range of user memory that is pinned on demand, and
+ * the code that loads it into iommu_domains.
+ *
+ * A page is pinned exactly while at least one user covers its index:
+ *  - an area whose IOAS has at least one domain covers area::pages_node
+ *    (domain_itree), whatever the number of domains;
+ *  - each distinct range pinned by in-kernel accesses (access_itree).
+ * An index is pinned and charged when it gains its first user and unpinned
+ * and uncharged when it loses its last, so a page costs one pin and one
+ * charge however many domains, copies and accesses use it.  The PFN of every
+ * pinned index is kept in pfn_chunks, so a second domain or an access never
+ * walks the user's page tables again.
+ *
+ * Accounting follows RLIMIT_MEMLOCK of the process that created the mapping:
+ * in user mode against user_struct::locked_vm (shared by all processes of
+ * the user, like io_uring), in mm mode against mm_struct::locked_vm (VmLck,
+ * like VFIO).  CAP_IPC_LOCK at map time exempts the mapping.  Pinned pages
+ * also show in mm_struct::pinned_vm (VmPin) in every mode.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "ioasid_private.h"
+
+unsigned int ioasid_batch_mem_limit = 65536;
+
+#define PFN_CHUNK_ENTRIES (PAGE_SIZE / sizeof(unsigned long))
+
+/* A range pinned by accesses; identical ranges share one node */
+struct ioasid_pages_pin {
+	struct interval_tree_node node;
+	unsigned int users;
+};
+
+/* Reads and writes pfn_chunks, caching the current chunk */
+struct pfn_cursor {
+	struct ioasid_pages *pages;
+	unsigned long chunk_index;
+	unsigned long *chunk;
+};
+
+static unsigned long *pfn_slot(struct pfn_cursor *cur, unsigned long index)
+{
+	unsigned long chunk_index = index / PFN_CHUNK_ENTRIES;
+
+	if (!cur->chunk || cur->chunk_index != chunk_index) {
+		cur->chunk = xa_load(&cur->pages->pfn_chunks, chunk_index);
+		cur->chunk_index = chunk_index;
+	}
+	return &cur->chunk[index % PFN_CHUNK_ENTRIES];
+}
+
+static unsigned long pfn_get(struct pfn_cursor *cur, unsigned long index)
+{
+	return *pfn_slot(cur, index);
+}
+
+static int pages_alloc_chunks(struct ioasid_pages *pages, unsigned long first,
+			      unsigned long last)
+{
+	unsigned long ci;
+	void *chunk;
+	int rc;
+
+	for (ci = first / PFN_CHUNK_ENTRIES; ci <= last / PFN_CHUNK_ENTRIES;
+	     ci++) {
+		if (xa_load(&pages->pfn_chunks, ci))
+			continue;
+		chunk = kzalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+		if (!chunk)
+			return -ENOMEM;
+		rc = xa_err(xa_store(&pages->pfn_chunks, ci, chunk,
+				     GFP_KERNEL_ACCOUNT));
+		if (rc) {
+			kfree(chunk);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void pages_free_chunks(struct ioasid_pages *pages)
+{
+	unsigned long ci;
+	void *chunk;
+
+	xa_for_each(&pages->pfn_chunks, ci, chunk)
+		kfree(chunk);
+	xa_destroy(&pages->pfn_chunks);
+}
+
+static int pages_charge_user(struct ioasid_pages *pages, unsigned long npages)
+{
+	unsigned long limit =
+		task_rlimit(pages->source_task, RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	atomic_long_t *locked = &pages->source_user->locked_vm;
+	long cur = atomic_long_read(locked);
+	unsigned long new;
+
+	do {
+		if (check_add_overflow((unsigned long)cur, npages, &new) ||
+		    new > limit) {
+			pr_info_ratelimited("pinning %lu pages would exceed RLIMIT_MEMLOCK (%lu KiB) of uid %u\n",
+					    npages, limit << (PAGE_SHIFT - 10),
+					    from_kuid(&init_user_ns,
+						      pages->source_user->uid));
+			return -ENOMEM;
+		}
+	} while (!atomic_long_try_cmpxchg(locked, &cur, new));
+	return 0;
+}
+
+static int pages_charge(struct ioasid_pages *pages, unsigned long npages)
+{
+	struct mm_struct *mm = pages->source_mm;
+	int rc = 0;
+
+	switch (pages->account_mode) {
+	case IOASID_ACCOUNT_NONE:
+		break;
+	case IOASID_ACCOUNT_USER:
+		rc = pages_charge_user(pages, npages);
+		break;
+	case IOASID_ACCOUNT_MM:
+		mmap_write_lock(mm);
+		rc = __account_locked_vm(mm, npages, true, pages->source_task,
+					 false);
+		mmap_write_unlock(mm);
+		if (rc)
+			pr_info_ratelimited("pinning %lu pages would exceed RLIMIT_MEMLOCK (%lu KiB) of pid %d\n",
+					    npages,
+					    task_rlimit(pages->source_task,
+							RLIMIT_MEMLOCK) >> 10,
+					    task_pid_nr(pages->source_task));
+		break;
+	}
+	if (rc)
+		return rc;
+	if (pages->account_mode != IOASID_ACCOUNT_NONE)
+		atomic_long_add(npages, &ioasid_stats.charged);
+	atomic64_add(npages, &mm->pinned_vm);
+	return 0;
+}
+
+/* Cannot fail: unpinning never needs memory */
+static void pages_uncharge(struct ioasid_pages *pages, unsigned long npages)
+{
+	struct mm_struct *mm = pages->source_mm;
+
+	switch (pages->account_mode) {
+	case IOASID_ACCOUNT_NONE:
+		break;
+	case IOASID_ACCOUNT_USER:
+		atomic_long_sub(npages, &pages->source_user->locked_vm);
+		break;
+	case IOASID_ACCOUNT_MM:
+		/* An mm that has exited keeps no counters worth fixing */
+		if (!mmget_not_zero(mm))
+			break;
+		mmap_write_lock(mm);
+		__account_locked_vm(mm, npages, false, pages->source_task,
+				    false);
+		mmap_write_unlock(mm);
+		mmput(mm);
+		break;
+	}
+	if (pages->account_mode != IOASID_ACCOUNT_NONE)
+		atomic_long_sub(npages, &ioasid_stats.charged);
+	atomic64_sub(npages, &mm->pinned_vm);
+}
+
+static long pages_gup(struct ioasid_pages *pages, unsigned long uaddr,
+		      unsigned long npages, struct page **batch)
+{
+	unsigned int gup_flags = FOLL_LONGTERM;
+	struct mm_struct *mm = pages->source_mm;
+	long rc;
+
+	if (pages->writable)
+		gup_flags |= FOLL_WRITE;
+	if (current->mm == mm)
+		return pin_user_pages_fast(uaddr, npages, gup_flags, batch);
+
+	/* Another process (or its exit) fills a domain of this mapping */
+	if (!mmget_not_zero(mm))
+		return -EFAULT;
+	mmap_read_lock(mm);
+	rc = pin_user_pages_remote(mm, uaddr, npages, gup_flags, batch, NULL,
+				   NULL);
+	mmap_read_unlock(mm);
+	mmput(mm);
+	return rc;
+}
+
+static void pages_unpin_range(struct ioasid_pages *pages, unsigned long first,
+			      unsigned long last)
+{
+	struct pfn_cursor cur = { .pages = pages };
+	unsigned long npages = last - first + 1;
+	unsigned long index = first;
+
+	lockdep_assert_held(&pages->mutex);
+
+	while (index <= last) {
+		unsigned long pfn = pfn_get(&cur, index);
+		unsigned long run = 1;
+
+		while (index + run <= last &&
+		       pfn_get(&cur, index + run) == pfn + run)
+			run++;
+		unpin_user_page_range_dirty_lock(pfn_to_page(pfn), run,
+						 pages->writable);
+		index += run;
+		cond_resched();
+	}
+	pages->npinned -= npages;
+	atomic_long_sub(npages, &ioasid_stats.pinned);
+	pages_uncharge(pages, npages);
+	if (!pages->npinned)
+		pages_free_chunks(pages);
+}
+
+/* Pin [first, last], which nothing pins yet, in batches */
+static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
+			   unsigned long last)
+{
+	struct pfn_cursor cur = { .pages = pages };
+	struct page *stack_batch[8];
+	unsigned long index = first;
+	struct page **batch = NULL;
+	unsigned long cap;
+	int rc;
+
+	lockdep_assert_held(&pages->mutex);
+
+	rc = pages_alloc_chunks(pages, first, last);
+	if (rc)
+		goto out_free_chunks;
+
+	cap = READ_ONCE(ioasid_batch_mem_limit) / sizeof(*batch);
+	cap = clamp(cap, 1UL, last - first + 1);
+	if (cap > ARRAY_SIZE(stack_batch))
+		batch = kvmalloc_array(cap, sizeof(*batch),
+				       GFP_KERNEL | __GFP_NOWARN);
+	if (!batch) {
+		/* Pinning still works, only slower */
+		batch = stack_batch;
+		cap = min_t(unsigned long, cap, ARRAY_SIZE(stack_batch));
+	}
+
+	while (index <= last) {
+		unsigned long n = min(cap, last - index + 1);
+		unsigned long i;
+		long got;
+
+		rc = pages_charge(pages, n);
+		if (rc)
+			break;
+		got = pages_gup(pages, pages->uptr + index * PAGE_SIZE, n,
+				batch);
+		if (got <= 0) {
+			pages_uncharge(pages, n);
+			rc = got ? got : -EFAULT;
+			break;
+		}
+		if (got < n)
+			pages_uncharge(pages, n - got);
+		for (i = 0; i != got; i++)
+			*pfn_slot(&cur, index + i) = page_to_pfn(batch[i]);
+		pages->npinned += got;
+		atomic_long_add(got, &ioasid_stats.pinned);
+		index += got;
+	}
+	if (batch != stack_batch)
+		kvfree(batch);
+	if (!rc)
+		return 0;
+	if (index != first)
+		pages_unpin_range(pages, first, index - 1);
+out_free_chunks:
+	if (!pages->npinned)
+		pages_free_chunks(pages);
+	return rc;
+}
+
+/* Pin the parts of [first, last] that no user covers yet */
+static int pages_pin_holes(struct ioasid_pages *pages, unsigned long first,
+			   unsigned long last)
+{
+	struct rb_root_cached *const roots[] = { &pages->domain_itree,
+						 &pages->access_itree };
+	struct ioasid_span span;
+	int rc;
+
+	ioasid_for_each_span(&span, roots, ARRAY_SIZE(roots), first, last) {
+		if (!span.is_hole)
+			continue;
+		rc = pages_pin_range(pages, span.start, span.last);
+		if (rc)
+			goto err_unpin;
+	}
+	return 0;
+
+err_unpin:
+	if (span.start != first) {
+		unsigned long done = span.start - 1;
+
+		ioasid_for_each_span(&span, roots, ARRAY_SIZE(roots), first,
+				     done)
+			if (span.is_hole)
+				pages_unpin_range(pages, span.start, span.last);
+	}
+	return rc;
+}
+
+/* A user of [first, last] is gone: unpin what no other user covers */
+static void pages_unpin_holes(struct ioasid_pages *pages, unsigned long first,
+			      unsigned long last)
+{
+	struct rb_root_cached *const roots[] = { &pages->domain_itree,
+						 &pages->access_itree };
+	struct ioasid_span span;
+
+	ioasid_for_each_span(&span, roots, ARRAY_SIZE(roots), first, last)
+		if (span.is_hole)
+			pages_unpin_range(pages, span.start, span.last);
+}
+
+static bool pages_index_pinned(struct ioasid_pages *pages, unsigned long index)
+{
+	return interval_tree_iter_first(&pages->domain_itree, index, index) ||
+	       interval_tree_iter_first(&pages->access_itree, index, index);
+}
+
+/**
+ * ioasid_pages_alloc() - describe user memory to be pinned later
+ * @uptr: user address
+ * @length: bytes
+ * @writable: pin for writing
+ * @account_mm: charge the process rather than the user
+ *
+ * Return: the pages with one reference, or ERR_PTR(-EOVERFLOW / -EFAULT /
+ * -ENOMEM).
+ */
+struct ioasid_pages *ioasid_pages_alloc(unsigned long uptr,
+					unsigned long length, bool writable,
+					bool account_mm)
+{
+	struct ioasid_pages *pages;
+	unsigned long last;
+	int rc;
+
+	rc = ioasid_range_last(uptr, length, &last);
+	if (rc)
+		return ERR_PTR(rc);
+	if (!access_ok((void __user *)uptr, length))
+		return ERR_PTR(-EFAULT);
+
+	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	kref_init(&pages->kref);
+	mutex_init(&pages->mutex);
+	pages->uptr = uptr & PAGE_MASK;
+	pages->npages = last / PAGE_SIZE - uptr / PAGE_SIZE + 1;
+	pages->writable = writable;
+	pages->domain_itree = RB_ROOT_CACHED;
+	pages->access_itree = RB_ROOT_CACHED;
+	xa_init(&pages->pfn_chunks);
+
+	pages->source_mm = current->mm;
+	mmgrab(pages->source_mm);
+	pages->source_task = current->group_leader;
+	get_task_struct(pages->source_task);
+	pages->source_user = get_uid(current_user());
+	if (capable(CAP_IPC_LOCK))
+		pages->account_mode = IOASID_ACCOUNT_NONE;
+	else if (account_mm)
+		pages->account_mode = IOASID_ACCOUNT_MM;
+	else
+		pages->account_mode = IOASID_ACCOUNT_USER;
+
+	atomic_long_inc(&ioasid_stats.pages_objs);
+	return pages;
+}
+
+static void ioasid_pages_release(struct kref *kref)
+{
+	struct ioasid_pages *pages = container_of(kref, struct ioasid_pages,
+						  kref);
+
+	WARN_ON(pages->npinned);
+	WARN_ON(!RB_EMPTY_ROOT(&pages->domain_itree.rb_root));
+	WARN_ON(!RB_EMPTY_ROOT(&pages->access_itree.rb_root));
+	pages_free_chunks(pages);
+	mmdrop(pages->source_mm);
+	put_task_struct(pages->source_task);
+	free_uid(pages->source_user);
+	mutex_destroy(&pages->mutex);
+	kfree(pages);
+	atomic_long_dec(&ioasid_stats.pages_objs);
+}
+
+void ioasid_pages_put(struct ioasid_pages *pages)
+{
+	kref_put(&pages->kref, ioasid_pages_release);
+}
+
+static int area_add_domain_user(struct ioasid_area *area)
+{
+	struct ioasid_pages *pages = area->pages;
+	int rc;
+
+	rc = pages_pin_holes(pages, area->pages_node.start,
+			     area->pages_node.last);
+	if (!rc)
+		interval_tree_insert(&area->pages_node, &pages->domain_itree);
+	return rc;
+}
+
+static void area_remove_domain_user(struct ioasid_area *area)
+{
+	struct ioasid_pages *pages = area->pages;
+
+	interval_tree_remove(&area->pages_node, &pages->domain_itree);
+	pages_unpin_holes(pages, area->pages_node.start,
+			  area->pages_node.last);
+}
+
+static void domain_unmap(struct iommu_domain *domain, unsigned long iova,
+			 unsigned long length)
+{
+	struct iommu_iotlb_gather gather;
+	size_t unmapped;
+
+	iommu_iotlb_gather_init(&gather);
+	unmapped = iommu_unmap_fast(domain, iova, length, &gather);
+	iommu_iotlb_sync(domain, &gather);
+	WARN_ON(unmapped != length);
+}
+
+/*
+ * Map the pinned pages of @area into @domain.  Physically contiguous runs go
+ * in one iommu_map() call, which picks the largest IOPTEs that fit, unless
+ * large pages are disabled for the IOAS.
+ */
+static int area_map(struct ioasid_area *area, struct iommu_domain *domain)
+{
+	struct ioasid_pages *pages = area->pages;
+	struct pfn_cursor cur = { .pages = pages };
+	unsigned long iova = ioasid_area_iova(area);
+	unsigned long last_iova = ioasid_area_last_iova(area);
+	unsigned long index = area->pages_node.start;
+	unsigned long offset = area->page_offset;
+	bool large = !area->iopt->disable_large_pages;
+	int rc;
+
+	lockdep_assert_held(&pages->mutex);
+
+	for (;;) {
+		unsigned long pfn = pfn_get(&cur, index);
+		unsigned long run = 1;
+		unsigned long length;
+
+		if (large)
+			while (index + run <= area->pages_node.last &&
+			       pfn_get(&cur, index + run) == pfn + run)
+				run++;
+		length = min(run * PAGE_SIZE - offset, last_iova - iova + 1);
+		rc = iommu_map(domain, iova, PFN_PHYS(pfn) + offset, length,
+			       area->iommu_prot);
+		if (rc)
+			goto err_unmap;
+		if (length > last_iova - iova)
+			return 0;
+		iova += length;
+		index += run;
+		offset = 0;
+		cond_resched();
+	}
+
+err_unmap:
+	if (iova != ioasid_area_iova(area))
+		domain_unmap(domain, ioasid_area_iova(area),
+			     iova - ioasid_area_iova(area));
+	return rc;
+}
+
+/**
+ * ioasid_area_fill_domain() - map an area into one more domain
+ * @area: a published area
+ * @domain: the domain being added to the area's IOAS
+ * @first: this is the IOAS's first domain, so the pages get pinned
+ *
+ * Return: 0 or an errno from pinning or mapping; nothing changes on failure.
+ */
+int ioasid_area_fill_domain(struct ioasid_area *area,
+			    struct iommu_domain *domain, bool first)
+{
+	struct ioasid_pages *pages = area->pages;
+	int rc = 0;
+
+	mutex_lock(&pages->mutex);
+	if (first)
+		rc = area_add_domain_user(area);
+	if (!rc) {
+		rc = area_map(area, domain);
+		if (rc && first)
+			area_remove_domain_user(area);
+	}
+	mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+/**
+ * ioasid_area_unfill_domain() - remove an area from one domain
+ * @area: the area
+ * @domain: the domain leaving the area's IOAS
+ * @last: this was the IOAS's last domain, so the pages may get unpinned
+ */
+void ioasid_area_unfill_domain(struct ioasid_area *area,
+			       struct iommu_domain *domain, bool last)
+{
+	struct ioasid_pages *pages = area->pages;
+
+	mutex_lock(&pages->mutex);
+	domain_unmap(domain, ioasid_area_iova(area), ioasid_area_length(area));
+	if (last)
+		area_remove_domain_user(area);
+	mutex_unlock(&pages->mutex);
+}
+
+/**
+ * ioasid_area_fill_domains() - pin a new area and map it into every domain
+ * @area: an unpublished area
+ * @iopt: its IOVA map, with domains_rwsem held
+ *
+ * Return: 0 or an errno from pinning or mapping; nothing changes on failure.
+ */
+int ioasid_area_fill_domains(struct ioasid_area *area,
+			     struct ioasid_iopt *iopt)
+{
+	struct ioasid_pages *pages = area->pages;
+	struct iommu_domain *domain, *failed;
+	unsigned long index;
+	int rc;
+
+	lockdep_assert_held(&iopt->domains_rwsem);
+	if (!iopt->ndomains)
+		return 0;
+
+	mutex_lock(&pages->mutex);
+	rc = area_add_domain_user(area);
+	if (rc)
+		goto out_unlock;
+	xa_for_each(&iopt->domains, index, domain) {
+		rc = area_map(area, domain);
+		if (rc) {
+			failed = domain;
+			goto err_unmap;
+		}
+	}
+	goto out_unlock;
+
+err_unmap:
+	xa_for_each(&iopt->domains, index, domain) {
+		if (domain == failed)
+			break;
+		domain_unmap(domain, ioasid_area_iova(area),
+			     ioasid_area_length(area));
+	}
+	area_remove_domain_user(area);
+out_unlock:
+	mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+/**
+ * ioasid_area_unfill_domains() - unmap an area from every domain and unpin
+ * @area: an unpublished area
+ * @iopt: its IOVA map, with domains_rwsem held
+ */
+void ioasid_area_unfill_domains(struct ioasid_area *area,
+				struct ioasid_iopt *iopt)
+{
+	struct ioasid_pages *pages = area->pages;
+	struct iommu_domain *domain;
+	unsigned long index;
+
+	lockdep_assert_held(&iopt->domains_rwsem);
+	if (!iopt->ndomains)
+		return;
+
+	mutex_lock(&pages->mutex);
+	xa_for_each(&iopt->domains, index, domain)
+		domain_unmap(domain, ioasid_area_iova(area),
+			     ioasid_area_length(area));
+	area_remove_domain_user(area);
+	mutex_unlock(&pages->mutex);
+}
+
+static struct ioasid_pages_pin *pages_find_pin(struct ioasid_pages *pages,
+					       unsigned long first,
+					       unsigned long last)
+{
+	struct interval_tree_node *node;
+
+	for (node = interval_tree_iter_first(&pages->access_itree, first, first);
+	     node; node = interval_tree_iter_next(node, first, first))
+		if (node->start == first && node->last == last)
+			return container_of(node, struct ioasid_pages_pin, node);
+	return NULL;
+}
+
+/**
+ * ioasid_area_pin_access() - pin page indexes [first, last] for an access
+ * @area: a published area of the access's IOAS
+ * @first: first page index in area->pages
+ * @last: last page index
+ * @out_pages: receives last - first + 1 pages
+ *
+ * Return: 0 or an errno from pinning.
+ */
+int ioasid_area_pin_access(struct ioasid_area *area, unsigned long first,
+			   unsigned long last, struct page **out_pages)
+{
+	struct ioasid_pages *pages = area->pages;
+	struct pfn_cursor cur = { .pages = pages };
+	struct ioasid_pages_pin *pin;
+	unsigned long index;
+	int rc;
+
+	mutex_lock(&pages->mutex);
+	pin = pages_find_pin(pages, first, last);
+	if (pin) {
+		pin->users++;
+	} else {
+		pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
+		if (!pin) {
+			rc = -ENOMEM;
+			goto out_unlock;
+		}
+		rc = pages_pin_holes(pages, first, last);
+		if (rc) {
+			kfree(pin);
+			goto out_unlock;
+		}
+		pin->node.start = first;
+		pin->node.last = last;
+		pin->users = 1;
+		interval_tree_insert(&pin->node, &pages->access_itree);
+	}
+	for (index = first; index <= last; index++)
+		*out_pages++ = pfn_to_page(pfn_get(&cur, index));
+	area->num_accesses++;
+	rc = 0;
+out_unlock:
+	mutex_unlock(&pages->mutex);
+	return rc;
+}
+
+void ioasid_area_unpin_access(struct ioasid_area *area, unsigned long first,
+			      unsigned long last)
+{
+	struct ioasid_pages *pages = area->pages;
+	struct ioasid_pages_pin *pin;
+
+	mutex_lock(&pages->mutex);
+	pin = pages_find_pin(pages, first, last);
+	/* The caller must unpin exactly what it pinned */
+	if (WARN_ON(!pin) || WARN_ON(!area->num_accesses))
+		goto out_unlock;
+	if (!--pin->users) {
+		interval_tree_remove(&pin->node, &pages->access_itree);
+		pages_unpin_holes(pages, first, last);
+		kfree(pin);
+	}
+	area->num_accesses--;
+out_unlock:
+	mutex_unlock(&pages->mutex);
+}
+
+static void rw_pinned(unsigned long pfn, unsigned long offset, void *data,
+		      unsigned long length, bool write)
+{
+	void *va = kmap_local_page(pfn_to_page(pfn));
+
+	if (write)
+		memcpy(va + offset, data, length);
+	else
+		memcpy(data, va + offset, length);
+	kunmap_local(va);
+}
+
+/* Touch a page nothing pins by pinning it briefly, from any context */
+static int rw_remote(struct ioasid_pages *pages, unsigned long uaddr,
+		     void *data, unsigned long length, bool write)
+{
+	struct mm_struct *mm = pages->source_mm;
+	struct page *page;
+	long got;
+
+	if (!mmget_not_zero(mm))
+		return -EFAULT;
+	mmap_read_lock(mm);
+	got = pin_user_pages_remote(mm, uaddr & PAGE_MASK, 1,
+				    write ? FOLL_WRITE : 0, &page, NULL, NULL);
+	mmap_read_unlock(mm);
+	mmput(mm);
+	if (got != 1)
+		return got < 0 ? got : -EFAULT;
+	rw_pinned(page_to_pfn(page), uaddr % PAGE_SIZE, data, length, write);
+	unpin_user_pages_dirty_lock(&page, 1, write);
+	return 0;
+}
+
+/**
+ * ioasid_pages_rw() - copy between a kernel buffer and the pages
+ * @pages: the pages
+ * @start_byte: offset from pages->uptr
+ * @data: kernel buffer
+ * @length: bytes, inside the pages
+ * @flags: IOASID_ACCESS_RW_*
+ *
+ * Pinned pages are used directly, so the copy sees what DMA sees.  Other
+ * pages are reached through the user mapping: directly from the owning
+ * process, through a short pin from anywhere else.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int ioasid_pages_rw(struct ioasid_pages *pages, unsigned long start_byte,
+		    void *data, unsigned long length, unsigned int flags)
+{
+	bool write = flags & IOASID_ACCESS_RW_WRITE;
+	struct pfn_cursor cur = { .pages = pages };
+	unsigned long offset = start_byte % PAGE_SIZE;
+	unsigned long index = start_byte / PAGE_SIZE;
+	int rc = 0;
+
+	mutex_lock(&pages->mutex);
+	while (length) {
+		unsigned long n = min(length, PAGE_SIZE - offset);
+		unsigned long uaddr = pages->uptr + index * PAGE_SIZE + offset;
+
+		if (pages_index_pinned(pages, index)) {
+			rw_pinned(pfn_get(&cur, index), offset, data, n, write);
+		} else if (!(flags & IOASID_ACCESS_RW_SLOW_PATH) &&
+			   current->mm == pages->source_mm) {
+			if (write)
+				rc = copy_to_user((void __user *)uaddr, data,
+						  n) ? -EFAULT : 0;
+			else
+				rc = copy_from_user(data,
+						    (void __user *)uaddr,
+						    n) ? -EFAULT : 0;
+		} else {
+			rc = rw_remote(pages, uaddr, data, n, write);
+		}
+		if (rc)
+			break;
+		data += n;
+		length -= n;
+		offset = 0;
+		index++;
+	}
+	mutex_unlock(&pages->mutex);
+	return rc;
+}

@@ -1,0 +1,847 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The mock IOMMU and IOMMU_TEST_CMD, compiled in but only reachable when the
+ * module is loaded with test_mode=1.
+ *
+ * Mock devices sit on a private bus whose iommu_ops allocate mock domains, so
+ * they go through the same iommu_group ownership, iommu_attach_group() and
+ * iommu_map()/iommu_unmap() calls as real devices.  A mock domain has IO
+ * pages of PAGE_SIZE / 2 and records which IO pages each map call covered:
+ * an unmap that does not start and end on the boundaries of earlier map
+ * calls, a double map or a stray unmap WARNs, which fails the test run.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/device.h>
+#include <linux/file.h>
+#include <linux/idr.h>
+#include <linux/iommu.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "ioasid_private.h"
+#include "ioasid_test.h"
+
+bool ioasid_test_enabled;
+module_param_named(test_mode, ioasid_test_enabled, bool, 0444);
+MODULE_PARM_DESC(test_mode,
+		 "Enable IOMMU_TEST_CMD and the mock IOMMU used by the selftests. Never on production systems.");
+
+#define MOCK_IO_PAGE_SIZE (PAGE_SIZE / 2)
+/* Largest range ACCESS_PAGES and ACCESS_RW handle in one call */
+#define MOCK_ACCESS_MAX (16UL * 1024 * 1024)
+
+/* Entry flags of mock_domain::pfns, below the IO page frame number */
+enum {
+	MOCK_PFN_START = 1 << 0,	/* first IO page of a map call */
+	MOCK_PFN_LAST = 1 << 1,		/* last IO page of a map call */
+	MOCK_PFN_SHIFT = 2,
+};
+
+struct mock_domain {
+	struct iommu_domain domain;
+	struct xarray pfns;		/* IOVA / MOCK_IO_PAGE_SIZE -> entry */
+};
+
+static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
+{
+	return container_of(domain, struct mock_domain, domain);
+}
+
+static const struct iommu_domain_ops mock_domain_ops;
+
+static struct iommu_domain *mock_domain_alloc(unsigned int type)
+{
+	struct mock_domain *mock;
+
+	if (type != IOMMU_DOMAIN_UNMANAGED && type != IOMMU_DOMAIN_BLOCKED)
+		return NULL;
+	mock = kzalloc(sizeof(*mock), GFP_KERNEL);
+	if (!mock)
+		return NULL;
+	xa_init(&mock->pfns);
+	mock->domain.geometry.aperture_start = MOCK_APERTURE_START;
+	mock->domain.geometry.aperture_end = MOCK_APERTURE_LAST;
+	mock->domain.geometry.force_aperture = true;
+	mock->domain.pgsize_bitmap = MOCK_IO_PAGE_SIZE;
+	return &mock->domain;
+}
+
+static void mock_domain_free(struct iommu_domain *domain)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+
+	/* Everything mapped must have been unmapped */
+	WARN_ON(!xa_empty(&mock->pfns));
+	xa_destroy(&mock->pfns);
+	kfree(mock);
+}
+
+static int mock_attach_dev(struct iommu_domain *domain, struct device *dev)
+{
+	return 0;
+}
+
+static void mock_detach_dev(struct iommu_domain *domain, struct device *dev)
+{
+}
+
+static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
+			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
+			  int prot, gfp_t gfp, size_t *mapped)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	unsigned long first = iova / MOCK_IO_PAGE_SIZE;
+	size_t i;
+	int rc;
+
+	if (WARN_ON(pgsize != MOCK_IO_PAGE_SIZE ||
+		    iova < MOCK_APERTURE_START ||
+		    iova + pgsize * pgcount - 1 > MOCK_APERTURE_LAST))
+		return -EINVAL;
+
+	for (i = 0; i != pgcount; i++) {
+		unsigned long entry = (paddr / MOCK_IO_PAGE_SIZE + i)
+				      << MOCK_PFN_SHIFT;
+		void *old;
+
+		if (i == 0)
+			entry |= MOCK_PFN_START;
+		if (i == pgcount - 1)
+			entry |= MOCK_PFN_LAST;
+		old = xa_cmpxchg(&mock->pfns, first + i, NULL,
+				 xa_mk_value(entry), gfp);
+		if (xa_is_err(old) || WARN_ON(old)) {
+			rc = xa_is_err(old) ? xa_err(old) : -EEXIST;
+			while (i--)
+				xa_erase(&mock->pfns, first + i);
+			return rc;
+		}
+	}
+	*mapped = pgsize * pgcount;
+	return 0;
+}
+
+static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
+			       size_t pgsize, size_t pgcount,
+			       struct iommu_iotlb_gather *gather)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	unsigned long first = iova / MOCK_IO_PAGE_SIZE;
+	size_t i;
+
+	for (i = 0; i != pgcount; i++) {
+		void *ent = xa_erase(&mock->pfns, first + i);
+		unsigned long entry;
+
+		if (WARN_ON(!ent))
+			return i * pgsize;
+		entry = xa_to_value(ent);
+		/* The unmap must not cut through a map call */
+		WARN_ON(i == 0 && !(entry & MOCK_PFN_START));
+		WARN_ON(i == pgcount - 1 && !(entry & MOCK_PFN_LAST));
+	}
+	return pgsize * pgcount;
+}
+
+static phys_addr_t mock_iova_to_phys(struct iommu_domain *domain,
+				     dma_addr_t iova)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	void *ent = xa_load(&mock->pfns, iova / MOCK_IO_PAGE_SIZE);
+
+	if (!ent)
+		return 0;
+	return (xa_to_value(ent) >> MOCK_PFN_SHIFT) * MOCK_IO_PAGE_SIZE +
+	       iova % MOCK_IO_PAGE_SIZE;
+}
+
+static bool mock_capable(struct device *dev, enum iommu_cap cap)
+{
+	return cap == IOMMU_CAP_CACHE_COHERENCY || cap == IOMMU_CAP_INTR_REMAP;
+}
+
+static const struct iommu_domain_ops mock_domain_ops = {
+	.attach_dev = mock_attach_dev,
+	.detach_dev = mock_detach_dev,
+	.map_pages = mock_map_pages,
+	.unmap_pages = mock_unmap_pages,
+	.iova_to_phys = mock_iova_to_phys,
+	.free = mock_domain_free,
+};
+
+static const struct iommu_ops mock_ops = {
+	.owner = THIS_MODULE,
+	.capable = mock_capable,
+	.domain_alloc = mock_domain_alloc,
+	.pgsize_bitmap = MOCK_IO_PAGE_SIZE,
+	.default_domain_ops = &mock_domain_ops,
+};
+
+static struct bus_type mock_bus = {
+	.name = "ioasid_mock",
+	.iommu_ops = &mock_ops,
+};
+
+static struct iommu_device mock_iommu = {
+	.ops = &mock_ops,
+};
+
+static DEFINE_IDA(mock_dev_ida);
+
+struct mock_dev {
+	struct device dev;
+	struct dev_iommu dev_iommu;
+	int id;
+};
+
+static void mock_dev_release(struct device *dev)
+{
+	struct mock_dev *mdev = container_of(dev, struct mock_dev, dev);
+
+	ida_free(&mock_dev_ida, mdev->id);
+	kfree(mdev);
+}
+
+/* A device in a group of its own, as a real IOMMU driver would make it */
+static struct mock_dev *mock_dev_create(void)
+{
+	struct iommu_group *group;
+	struct mock_dev *mdev;
+	int rc;
+
+	mdev = kzalloc(sizeof(*mdev), GFP_KERNEL);
+	if (!mdev)
+		return ERR_PTR(-ENOMEM);
+	mdev->id = ida_alloc(&mock_dev_ida, GFP_KERNEL);
+	if (mdev->id < 0) {
+		rc = mdev->id;
+		kfree(mdev);
+		return ERR_PTR(rc);
+	}
+	device_initialize(&mdev->dev);
+	mdev->dev.release = mock_dev_release;
+	mdev->dev.bus = &mock_bus;
+	mutex_init(&mdev->dev_iommu.lock);
+	mdev->dev_iommu.iommu_dev = &mock_iommu;
+	mdev->dev.iommu = &mdev->dev_iommu;
+	rc = dev_set_name(&mdev->dev, "ioasid_mock%d", mdev->id);
+	if (rc)
+		goto err_put;
+	rc = device_add(&mdev->dev);
+	if (rc)
+		goto err_put;
+
+	group = iommu_group_alloc();
+	if (IS_ERR(group)) {
+		rc = PTR_ERR(group);
+		goto err_del;
+	}
+	rc = iommu_group_add_device(group, &mdev->dev);
+	iommu_group_put(group);
+	if (rc)
+		goto err_del;
+	return mdev;
+
+err_del:
+	device_del(&mdev->dev);
+err_put:
+	mdev->dev.iommu = NULL;
+	put_device(&mdev->dev);
+	return ERR_PTR(rc);
+}
+
+static void mock_dev_destroy(struct mock_dev *mdev)
+{
+	iommu_group_remove_device(&mdev->dev);
+	device_del(&mdev->dev);
+	mdev->dev.iommu = NULL;
+	put_device(&mdev->dev);
+}
+
+/* The "stdev" object MOCK_DOMAIN returns: a bound and attached mock device */
+struct selftest_obj {
+	struct ioasid_object obj;
+	struct mock_dev *mdev;
+	struct ioasid_device *idev;
+};
+
+void ioasid_selftest_destroy(struct ioasid_object *obj)
+{
+	struct selftest_obj *sobj = container_of(obj, struct selftest_obj, obj);
+
+	if (sobj->idev)
+		ioasid_device_unbind(sobj->idev);
+	if (sobj->mdev)
+		mock_dev_destroy(sobj->mdev);
+}
+
+static int test_mock_domain(struct ioasid_ucmd *ucmd, struct iommu_test_cmd *cmd)
+{
+	struct selftest_obj *sobj;
+	u32 pt_id = cmd->id;
+	int rc;
+
+	sobj = ioasid_object_alloc(ucmd->ctx, sobj, IOASID_OBJ_SELFTEST);
+	if (IS_ERR(sobj))
+		return PTR_ERR(sobj);
+
+	sobj->mdev = mock_dev_create();
+	if (IS_ERR(sobj->mdev)) {
+		rc = PTR_ERR(sobj->mdev);
+		sobj->mdev = NULL;
+		goto err_destroy;
+	}
+	/* The mock device is owned by the context, so it must not pin it */
+	sobj->idev = __ioasid_device_bind(ucmd->ctx, &sobj->mdev->dev, false);
+	if (IS_ERR(sobj->idev)) {
+		rc = PTR_ERR(sobj->idev);
+		sobj->idev = NULL;
+		goto err_destroy;
+	}
+	rc = ioasid_device_attach(sobj->idev, &pt_id);
+	if (rc)
+		goto err_destroy;
+
+	cmd->mock_domain.out_stdev_id = sobj->obj.id;
+	cmd->mock_domain.out_hwpt_id = pt_id;
+	cmd->mock_domain.out_idev_id = ioasid_device_id(sobj->idev);
+	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc)
+		goto err_destroy;
+	ioasid_object_finalize(ucmd->ctx, &sobj->obj);
+	return 0;
+
+err_destroy:
+	ioasid_object_abort_and_destroy(ucmd->ctx, &sobj->obj);
+	return rc;
+}
+
+static int test_add_reserved(struct ioasid_ucmd *ucmd,
+			     struct iommu_test_cmd *cmd)
+{
+	struct ioasid_ioas *ioas;
+	unsigned long last;
+	int rc;
+
+	if (cmd->add_reserved.start >= ULONG_MAX ||
+	    cmd->add_reserved.length >= ULONG_MAX)
+		return -EOVERFLOW;
+	rc = ioasid_range_last(cmd->add_reserved.start,
+			       cmd->add_reserved.length, &last);
+	if (rc)
+		return rc;
+	ioas = ioasid_get_ioas(ucmd->ctx, cmd->id);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	rc = iopt_reserve(&ioas->iopt, cmd->add_reserved.start, last, NULL);
+	ioasid_put_object(ucmd->ctx, &ioas->obj);
+	return rc;
+}
+
+static struct mock_domain *test_get_mock_domain(struct ioasid_ucmd *ucmd,
+						u32 id,
+						struct ioasid_hwpt **hwpt)
+{
+	struct ioasid_object *obj;
+
+	obj = ioasid_get_object(ucmd->ctx, id, IOASID_OBJ_HWPT);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	*hwpt = container_of(obj, struct ioasid_hwpt, obj);
+	if ((*hwpt)->domain->ops != &mock_domain_ops) {
+		ioasid_put_object(ucmd->ctx, obj);
+		return ERR_PTR(-EINVAL);
+	}
+	return to_mock_domain((*hwpt)->domain);
+}
+
+/* Every IO page of [iova, iova + length) maps the page behind uptr */
+static int test_md_check_map(struct ioasid_ucmd *ucmd,
+			     struct iommu_test_cmd *cmd)
+{
+	unsigned long iova = cmd->check_map.iova;
+	unsigned long uptr = cmd->check_map.uptr;
+	unsigned long length = cmd->check_map.length;
+	struct mock_domain *mock;
+	struct ioasid_hwpt *hwpt;
+	unsigned long off, last;
+	int rc;
+
+	if (iova % MOCK_IO_PAGE_SIZE || uptr % MOCK_IO_PAGE_SIZE ||
+	    length % MOCK_IO_PAGE_SIZE)
+		return -EINVAL;
+	rc = ioasid_range_last(iova, length, &last);
+	if (rc)
+		return rc;
+	mock = test_get_mock_domain(ucmd, cmd->id, &hwpt);
+	if (IS_ERR(mock))
+		return PTR_ERR(mock);
+
+	for (off = 0; off < length; off += MOCK_IO_PAGE_SIZE) {
+		unsigned long ua = uptr + off;
+		struct page *page;
+		phys_addr_t want;
+		void *ent;
+
+		ent = xa_load(&mock->pfns, (iova + off) / MOCK_IO_PAGE_SIZE);
+		if (!ent) {
+			rc = -EINVAL;
+			break;
+		}
+		if (get_user_pages_fast(ua & PAGE_MASK, 1, 0, &page) != 1) {
+			rc = -EFAULT;
+			break;
+		}
+		want = page_to_phys(page) + ua % PAGE_SIZE;
+		put_page(page);
+		if ((xa_to_value(ent) >> MOCK_PFN_SHIFT) !=
+		    want / MOCK_IO_PAGE_SIZE) {
+			rc = -EINVAL;
+			break;
+		}
+		cond_resched();
+	}
+	ioasid_put_object(ucmd->ctx, &hwpt->obj);
+	return rc;
+}
+
+/* A large folio shows @refs pins for each of its @npages pages seen */
+static int test_check_folio_pins(struct folio *folio, unsigned long npages,
+				 unsigned int refs)
+{
+	int rc = atomic_read(folio_pincount_ptr(folio)) == refs * npages ?
+		 0 : -EIO;
+
+	folio_put(folio);
+	return rc;
+}
+
+/*
+ * Every page of [uptr, uptr + length) carries @refs FOLL_PIN pins.  Pins on
+ * large folios are counted per folio, so a large folio must show @refs pins
+ * for each of its pages inside the range.
+ */
+static int test_md_check_refs(struct iommu_test_cmd *cmd)
+{
+	unsigned long uptr = cmd->check_refs.uptr;
+	unsigned long length = cmd->check_refs.length;
+	unsigned int refs = cmd->check_refs.refs;
+	struct folio *large = NULL;
+	unsigned long off, in_large = 0;
+	int rc = 0;
+
+	if (uptr % PAGE_SIZE || length % PAGE_SIZE)
+		return -EINVAL;
+
+	for (off = 0; off < length && !rc; off += PAGE_SIZE) {
+		struct folio *folio;
+		struct page *page;
+
+		if (get_user_pages_fast(uptr + off, 1, 0, &page) != 1) {
+			rc = -EFAULT;
+			break;
+		}
+		folio = page_folio(page);
+		if (large && folio != large) {
+			rc = test_check_folio_pins(large, in_large, refs);
+			large = NULL;
+		}
+		if (folio_test_large(folio)) {
+			if (!large) {
+				/* Our GUP reference keeps it until checked */
+				large = folio;
+				in_large = 0;
+				folio_get(folio);
+			}
+			in_large++;
+		} else if (page_ref_count(page) / GUP_PIN_COUNTING_BIAS !=
+			   refs) {
+			rc = -EIO;
+		}
+		put_page(page);
+		cond_resched();
+	}
+	if (large) {
+		int check = test_check_folio_pins(large, in_large, refs);
+
+		if (!rc)
+			rc = check;
+	}
+	return rc;
+}
+
+/* The mock in-kernel user behind CREATE_ACCESS, owned by a file */
+struct test_access {
+	struct file *file;
+	struct ioasid_access *access;
+	struct mutex lock;
+	struct list_head items;		/* under @lock */
+	unsigned int next_id;
+	bool needs_pin;
+};
+
+struct test_access_item {
+	struct list_head node;
+	unsigned long iova;
+	unsigned long length;
+	unsigned int id;
+	struct page **pages;
+};
+
+static void test_access_unpin_item(struct test_access *staccess,
+				   struct test_access_item *item)
+{
+	ioasid_access_unpin_pages(staccess->access, item->iova, item->length);
+	kvfree(item->pages);
+	kfree(item);
+}
+
+/* Called by the core when user space unmaps IOVA that we pinned */
+static void test_access_unmap(void *data, unsigned long iova,
+			      unsigned long length)
+{
+	struct test_access *staccess = data;
+	struct test_access_item *item, *tmp;
+	unsigned long last = iova + length - 1;
+
+	mutex_lock(&staccess->lock);
+	list_for_each_entry_safe(item, tmp, &staccess->items, node) {
+		if (item->iova > last || item->iova + item->length - 1 < iova)
+			continue;
+		list_del(&item->node);
+		test_access_unpin_item(staccess, item);
+	}
+	mutex_unlock(&staccess->lock);
+}
+
+static const struct ioasid_access_ops test_access_pin_ops = {
+	.needs_pin_pages = 1,
+	.unmap = test_access_unmap,
+};
+
+static const struct ioasid_access_ops test_access_ops = {};
+
+static int test_access_release(struct inode *inode, struct file *filp)
+{
+	struct test_access *staccess = filp->private_data;
+	struct test_access_item *item, *tmp;
+
+	mutex_lock(&staccess->lock);
+	list_for_each_entry_safe(item, tmp, &staccess->items, node) {
+		list_del(&item->node);
+		test_access_unpin_item(staccess, item);
+	}
+	mutex_unlock(&staccess->lock);
+	ioasid_access_destroy(staccess->access);
+	mutex_destroy(&staccess->lock);
+	kfree(staccess);
+	return 0;
+}
+
+static const struct file_operations test_access_fops = {
+	.owner = THIS_MODULE,
+	.release = test_access_release,
+};
+
+static struct test_access *test_access_get(int fd, struct fd *f)
+{
+	*f = fdget(fd);
+	if (!f->file)
+		return ERR_PTR(-EBADF);
+	if (f->file->f_op != &test_access_fops) {
+		fdput(*f);
+		return ERR_PTR(-EBADF);
+	}
+	return f->file->private_data;
+}
+
+static int test_create_access(struct ioasid_ucmd *ucmd,
+			      struct iommu_test_cmd *cmd)
+{
+	bool needs_pin = cmd->create_access.flags &
+			 MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES;
+	struct test_access *staccess;
+	struct file *file;
+	u32 access_id;
+	int fd, rc;
+
+	if (cmd->create_access.flags & ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)
+		return -EOPNOTSUPP;
+
+	staccess = kzalloc(sizeof(*staccess), GFP_KERNEL_ACCOUNT);
+	if (!staccess)
+		return -ENOMEM;
+	mutex_init(&staccess->lock);
+	INIT_LIST_HEAD(&staccess->items);
+	staccess->needs_pin = needs_pin;
+
+	staccess->access = ioasid_access_create(ucmd->ctx,
+						needs_pin ? &test_access_pin_ops :
+							    &test_access_ops,
+						staccess, &access_id);
+	if (IS_ERR(staccess->access)) {
+		rc = PTR_ERR(staccess->access);
+		goto err_free;
+	}
+	rc = ioasid_access_attach(staccess->access, cmd->id);
+	if (rc)
+		goto err_destroy;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		rc = fd;
+		goto err_destroy;
+	}
+	file = anon_inode_getfile("[ioasid_test_access]", &test_access_fops,
+				  staccess, O_RDWR);
+	if (IS_ERR(file)) {
+		rc = PTR_ERR(file);
+		goto err_put_fd;
+	}
+	staccess->file = file;
+
+	cmd->create_access.out_access_fd = fd;
+	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc) {
+		put_unused_fd(fd);
+		/* The release destroys the access and frees staccess */
+		fput(file);
+		return rc;
+	}
+	fd_install(fd, file);
+	return 0;
+
+err_put_fd:
+	put_unused_fd(fd);
+err_destroy:
+	ioasid_access_destroy(staccess->access);
+err_free:
+	mutex_destroy(&staccess->lock);
+	kfree(staccess);
+	return rc;
+}
+
+static int test_destroy_access_pages(struct iommu_test_cmd *cmd)
+{
+	struct test_access_item *item;
+	struct test_access *staccess;
+	struct fd f;
+	int rc = -ENOENT;
+
+	staccess = test_access_get(cmd->id, &f);
+	if (IS_ERR(staccess))
+		return PTR_ERR(staccess);
+	mutex_lock(&staccess->lock);
+	list_for_each_entry(item, &staccess->items, node) {
+		if (item->id == cmd->destroy_access_pages.access_pages_id) {
+			list_del(&item->node);
+			test_access_unpin_item(staccess, item);
+			rc = 0;
+			break;
+		}
+	}
+	mutex_unlock(&staccess->lock);
+	fdput(f);
+	return rc;
+}
+
+/* The pages the access pinned are those behind @uptr */
+static int test_check_pages(struct page **pages, unsigned long npages,
+			    unsigned long uptr)
+{
+	unsigned long i;
+
+	for (i = 0; i != npages; i++) {
+		struct page *page;
+		bool same;
+
+		if (get_user_pages_fast((uptr & PAGE_MASK) + i * PAGE_SIZE, 1,
+					0, &page) != 1)
+			return -EFAULT;
+		same = page == pages[i];
+		put_page(page);
+		if (!same)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static int test_access_pages(struct ioasid_ucmd *ucmd,
+			     struct iommu_test_cmd *cmd)
+{
+	unsigned long iova = cmd->access_pages.iova;
+	unsigned long length = cmd->access_pages.length;
+	struct test_access_item *item;
+	struct test_access *staccess;
+	unsigned long last, npages;
+	struct fd f;
+	int rc;
+
+	if (cmd->access_pages.flags &
+	    ~(MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_SYZ))
+		return -EOPNOTSUPP;
+	rc = ioasid_range_last(iova, length, &last);
+	if (rc)
+		return rc;
+	if (length > MOCK_ACCESS_MAX)
+		return -ENOMEM;
+
+	staccess = test_access_get(cmd->id, &f);
+	if (IS_ERR(staccess))
+		return PTR_ERR(staccess);
+	if (!staccess->needs_pin) {
+		rc = -EOPNOTSUPP;
+		goto out_put;
+	}
+
+	item = kzalloc(sizeof(*item), GFP_KERNEL_ACCOUNT);
+	if (!item) {
+		rc = -ENOMEM;
+		goto out_put;
+	}
+	npages = last / PAGE_SIZE - iova / PAGE_SIZE + 1;
+	item->pages = kvcalloc(npages, sizeof(*item->pages), GFP_KERNEL_ACCOUNT);
+	if (!item->pages) {
+		rc = -ENOMEM;
+		goto err_free_item;
+	}
+	rc = ioasid_access_pin_pages(staccess->access, iova, length,
+				     item->pages,
+				     (cmd->access_pages.flags &
+				      MOCK_FLAGS_ACCESS_WRITE) ?
+					     IOASID_ACCESS_RW_WRITE : 0);
+	if (rc)
+		goto err_free_pages;
+	if (cmd->access_pages.uptr) {
+		rc = test_check_pages(item->pages, npages,
+				      cmd->access_pages.uptr);
+		if (rc)
+			goto err_unpin;
+	}
+
+	item->iova = iova;
+	item->length = length;
+	mutex_lock(&staccess->lock);
+	item->id = staccess->next_id++;
+	list_add_tail(&item->node, &staccess->items);
+	cmd->access_pages.out_access_pages_id = item->id;
+	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc) {
+		list_del(&item->node);
+		mutex_unlock(&staccess->lock);
+		goto err_unpin;
+	}
+	mutex_unlock(&staccess->lock);
+	goto out_put;
+
+err_unpin:
+	ioasid_access_unpin_pages(staccess->access, iova, length);
+err_free_pages:
+	kvfree(item->pages);
+err_free_item:
+	kfree(item);
+out_put:
+	fdput(f);
+	return rc;
+}
+
+static int test_access_rw(struct iommu_test_cmd *cmd)
+{
+	void __user *uptr = u64_to_user_ptr(cmd->access_rw.uptr);
+	unsigned long length = cmd->access_rw.length;
+	unsigned int flags = 0;
+	struct test_access *staccess;
+	struct fd f;
+	void *buf;
+	int rc;
+
+	if (cmd->access_rw.flags &
+	    ~(MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH))
+		return -EOPNOTSUPP;
+	if (!length)
+		return -EINVAL;
+	if (length > MOCK_ACCESS_MAX)
+		return -ENOMEM;
+	if (cmd->access_rw.flags & MOCK_ACCESS_RW_WRITE)
+		flags |= IOASID_ACCESS_RW_WRITE;
+	if (cmd->access_rw.flags & MOCK_ACCESS_RW_SLOW_PATH)
+		flags |= IOASID_ACCESS_RW_SLOW_PATH;
+
+	staccess = test_access_get(cmd->id, &f);
+	if (IS_ERR(staccess))
+		return PTR_ERR(staccess);
+	buf = kvzalloc(length, GFP_KERNEL_ACCOUNT);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out_put;
+	}
+	if (flags & IOASID_ACCESS_RW_WRITE) {
+		rc = copy_from_user(buf, uptr, length) ? -EFAULT : 0;
+		if (!rc)
+			rc = ioasid_access_rw(staccess->access,
+					      cmd->access_rw.iova, buf, length,
+					      flags);
+	} else {
+		rc = ioasid_access_rw(staccess->access, cmd->access_rw.iova,
+				      buf, length, flags);
+		if (!rc && copy_to_user(uptr, buf, length))
+			rc = -EFAULT;
+	}
+	kvfree(buf);
+out_put:
+	fdput(f);
+	return rc;
+}
+
+int ioasid_test_cmd(struct ioasid_ucmd *ucmd)
+{
+	struct iommu_test_cmd *cmd = ucmd->cmd;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+
+	switch (cmd->op) {
+	case IOMMU_TEST_OP_ADD_RESERVED:
+		return test_add_reserved(ucmd, cmd);
+	case IOMMU_TEST_OP_MOCK_DOMAIN:
+		return test_mock_domain(ucmd, cmd);
+	case IOMMU_TEST_OP_MD_CHECK_MAP:
+		return test_md_check_map(ucmd, cmd);
+	case IOMMU_TEST_OP_MD_CHECK_REFS:
+		return test_md_check_refs(cmd);
+	case IOMMU_TEST_OP_CREATE_ACCESS:
+		return test_create_access(ucmd, cmd);
+	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:
+		return test_destroy_access_pages(cmd);
+	case IOMMU_TEST_OP_ACCESS_PAGES:
+		return test_access_pages(ucmd, cmd);
+	case IOMMU_TEST_OP_ACCESS_RW:
+		return test_access_rw(cmd);
+	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
+		if (cmd->memory_limit.limit < IOASID_TEST_MIN_MEMORY_LIMIT)
+			return -EINVAL;
+		WRITE_ONCE(ioasid_batch_mem_limit, cmd->memory_limit.limit);
+		return 0;
+	default:
+		return -EOPNOTSUPP;
+	}
+}
+
+int ioasid_selftest_init(void)
+{
+	if (!ioasid_test_enabled)
+		return 0;
+	return bus_register(&mock_bus);
+}
+
+void ioasid_selftest_exit(void)
+{
+	if (!ioasid_test_enabled)
+		return;
+	bus_unregister(&mock_bus);
+	ida_destroy(&mock_dev_ida);
+}

@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * /dev/ioasid: I/O address spaces for user space drivers and VMMs.
+ *
+ * The ioctl numbers, structure layouts and error rules below are binary
+ * compatible with Linux's <linux/iommufd.h>, so a program written for iommufd
+ * builds against this header by changing its #include line.
+ */
+#ifndef _UAPI_LINUX_IOASID_H
+#define _UAPI_LINUX_IOASID_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define IOMMUFD_TYPE (';')
+
+/**
+ * DOC: General ioctl format
+ *
+ * Every ioctl takes a single structure whose first __u32 is its size in
+ * bytes.  The number carries no size or direction bits, so one number serves
+ * every revision of a structure:
+ *
+ * - a size below the first revision of the structure fails with EINVAL;
+ * - a shorter structure than the kernel's is zero-extended;
+ * - a longer one is accepted only if every byte the kernel does not know is
+ *   zero, otherwise E2BIG;
+ * - output fields are copied back up to the smaller of the two sizes.
+ *
+ * Errors common to all ioctls:
+ *
+ * - ENOTTY: unknown ioctl number
+ * - E2BIG: non-zero data in a part of the structure the kernel does not know
+ * - EOPNOTSUPP: a known field (flags, __reserved, op) has an unsupported value;
+ *   every __reserved field must be zero
+ * - EINVAL: a field is understood but its value is wrong
+ * - ENOENT: an ID or IOVA was not found
+ * - ENOMEM: out of memory, or RLIMIT_MEMLOCK exceeded while pinning
+ * - EOVERFLOW: IOVA or length arithmetic overflows
+ * - EFAULT: a user pointer is not accessible
+ */
+
+enum {
+	IOMMUFD_CMD_BASE = 0x80,
+	IOMMUFD_CMD_DESTROY = IOMMUFD_CMD_BASE,
+	IOMMUFD_CMD_IOAS_ALLOC,
+	IOMMUFD_CMD_IOAS_ALLOW_IOVAS,
+	IOMMUFD_CMD_IOAS_COPY,
+	IOMMUFD_CMD_IOAS_IOVA_RANGES,
+	IOMMUFD_CMD_IOAS_MAP,
+	IOMMUFD_CMD_IOAS_UNMAP,
+	IOMMUFD_CMD_OPTION,
+};
+
+/**
+ * struct iommu_destroy - ioctl(IOMMU_DESTROY)
+ * @size: sizeof(struct iommu_destroy)
+ * @id: ID of the object to destroy
+ *
+ * Destroys any object the user may destroy.  EBUSY if another object or a
+ * driver still depends on it; nothing changes in that case.  ENOENT if @id
+ * names no object.
+ */
+struct iommu_destroy {
+	__u32 size;
+	__u32 id;
+};
+#define IOMMU_DESTROY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY)
+
+/**
+ * struct iommu_ioas_alloc - ioctl(IOMMU_IOAS_ALLOC)
+ * @size: sizeof(struct iommu_ioas_alloc)
+ * @flags: must be 0
+ * @out_ioas_id: ID of the new IOAS
+ *
+ * Creates an empty I/O address space.  With no device attached the whole
+ * 64-bit IOVA space is usable and the IOVA alignment is one byte.
+ */
+struct iommu_ioas_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 out_ioas_id;
+};
+#define IOMMU_IOAS_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)
+
+/**
+ * struct iommu_iova_range - an inclusive IOVA range
+ * @start: first IOVA
+ * @last: last IOVA (inclusive)
+ */
+struct iommu_iova_range {
+	__aligned_u64 start;
+	__aligned_u64 last;
+};
+
+/**
+ * struct iommu_ioas_iova_ranges - ioctl(IOMMU_IOAS_IOVA_RANGES)
+ * @size: sizeof(struct iommu_ioas_iova_ranges)
+ * @ioas_id: IOAS to query
+ * @num_iovas: in: entries available at @allowed_iovas; out: entries needed
+ * @__reserved: must be 0
+ * @allowed_iovas: user pointer to an array of struct iommu_iova_range
+ * @out_iova_alignment: IOVA and length alignment required by MAP and COPY
+ *
+ * Reports the IOVA ranges that are not reserved: the complement of the
+ * apertures of the attached domains, the reserved regions of the attached
+ * devices and test reservations.  The list changes whenever a device attaches
+ * or detaches, so query it after every attach.  If @num_iovas is too small the
+ * call writes as many entries as fit, sets @num_iovas to the number needed and
+ * fails with EMSGSIZE.
+ */
+struct iommu_ioas_iova_ranges {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+	__aligned_u64 out_iova_alignment;
+};
+#define IOMMU_IOAS_IOVA_RANGES _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_IOVA_RANGES)
+
+/**
+ * struct iommu_ioas_allow_iovas - ioctl(IOMMU_IOAS_ALLOW_IOVAS)
+ * @size: sizeof(struct iommu_ioas_allow_iovas)
+ * @ioas_id: IOAS to change
+ * @num_iovas: number of entries at @allowed_iovas; 0 clears the list
+ * @__reserved: must be 0
+ * @allowed_iovas: user pointer to an array of struct iommu_iova_range
+ *
+ * Replaces the list of ranges automatic IOVA allocation may use.  Each range
+ * needs start < last and the ranges must not overlap (EINVAL).  A range that
+ * intersects a reserved range fails with EADDRINUSE and the old list stays.
+ * While a list is set, a device attach whose reserved regions intersect it
+ * fails with EADDRINUSE.
+ */
+struct iommu_ioas_allow_iovas {
+	__u32 size;
+	__u32 ioas_id;
+	__u32 num_iovas;
+	__u32 __reserved;
+	__aligned_u64 allowed_iovas;
+};
+#define IOMMU_IOAS_ALLOW_IOVAS _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOW_IOVAS)
+
+/**
+ * enum iommufd_ioas_map_flags - flags of IOMMU_IOAS_MAP and IOMMU_IOAS_COPY
+ * @IOMMU_IOAS_MAP_FIXED_IOVA: use the IOVA given by the caller, else the
+ *                             kernel chooses one and returns it
+ * @IOMMU_IOAS_MAP_WRITEABLE: DMA may write to the memory
+ * @IOMMU_IOAS_MAP_READABLE: DMA may read the memory
+ */
+enum iommufd_ioas_map_flags {
+	IOMMU_IOAS_MAP_FIXED_IOVA = 1 << 0,
+	IOMMU_IOAS_MAP_WRITEABLE = 1 << 1,
+	IOMMU_IOAS_MAP_READABLE = 1 << 2,
+};
+
+/**
+ * struct iommu_ioas_map - ioctl(IOMMU_IOAS_MAP)
+ * @size: sizeof(struct iommu_ioas_map)
+ * @flags: combination of enum iommufd_ioas_map_flags
+ * @ioas_id: IOAS to change
+ * @__reserved: must be 0
+ * @user_va: user virtual address of the memory to map
+ * @length: number of bytes to map
+ * @iova: in with IOMMU_IOAS_MAP_FIXED_IOVA, always out: the IOVA used
+ *
+ * Maps user memory at an IOVA.  When a domain is attached to the IOAS the
+ * pages are pinned now and charged to RLIMIT_MEMLOCK; otherwise they are
+ * pinned when a domain or an in-kernel user first needs them.  A page is
+ * pinned and charged once however many domains, copies and in-kernel users
+ * reach it.
+ *
+ * @iova and @length must be multiples of the IOAS alignment reported by
+ * IOMMU_IOAS_IOVA_RANGES (EINVAL).  A fixed IOVA that intersects a reserved
+ * range fails with EINVAL, one that intersects an existing mapping with
+ * EEXIST.  Automatic IOVA keeps the huge page alignment of @user_va and fails
+ * with ENOSPC when no hole is large enough.
+ */
+struct iommu_ioas_map {
+	__u32 size;
+	__u32 flags;
+	__u32 ioas_id;
+	__u32 __reserved;
+	__aligned_u64 user_va;
+	__aligned_u64 length;
+	__aligned_u64 iova;
+};
+#define IOMMU_IOAS_MAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP)
+
+/**
+ * struct iommu_ioas_copy - ioctl(IOMMU_IOAS_COPY)
+ * @size: sizeof(struct iommu_ioas_copy)
+ * @flags: combination of enum iommufd_ioas_map_flags
+ * @dst_ioas_id: IOAS that receives the mapping
+ * @src_ioas_id: IOAS the pages are taken from
+ * @length: number of bytes to copy
+ * @dst_iova: in with IOMMU_IOAS_MAP_FIXED_IOVA, always out
+ * @src_iova: IOVA of the source range
+ *
+ * Maps the pages behind [src_iova, src_iova + length) of the source IOAS into
+ * the destination IOAS, without pinning or charging them again.  The source
+ * range must be covered by mappings without holes (ENOENT).  Asking for
+ * IOMMU_IOAS_MAP_WRITEABLE on memory that was mapped read-only fails with
+ * EPERM.
+ */
+struct iommu_ioas_copy {
+	__u32 size;
+	__u32 flags;
+	__u32 dst_ioas_id;
+	__u32 src_ioas_id;
+	__aligned_u64 length;
+	__aligned_u64 dst_iova;
+	__aligned_u64 src_iova;
+};
+#define IOMMU_IOAS_COPY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_COPY)
+
+/**
+ * struct iommu_ioas_unmap - ioctl(IOMMU_IOAS_UNMAP)
+ * @size: sizeof(struct iommu_ioas_unmap)
+ * @ioas_id: IOAS to change
+ * @iova: first IOVA to unmap
+ * @length: in: bytes to unmap; out: bytes unmapped
+ *
+ * Removes every mapping inside [iova, iova + length).  Mappings are never
+ * split: a mapping that is only partly inside the range fails the call with
+ * ENOENT, as does a range with no mapping at all.  @iova = 0 with
+ * @length = UINT64_MAX removes everything and succeeds on an empty IOAS.
+ */
+struct iommu_ioas_unmap {
+	__u32 size;
+	__u32 ioas_id;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+};
+#define IOMMU_IOAS_UNMAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_UNMAP)
+
+/**
+ * enum iommufd_option - option_id of IOMMU_OPTION
+ * @IOMMU_OPTION_RLIMIT_MODE: accounting of pinned pages for the whole
+ *	context: 0 charges the user (user_struct::locked_vm, the default), 1
+ *	charges the process (mm::locked_vm, shown as VmLck, as VFIO does).
+ *	object_id must be 0.  Setting it needs CAP_SYS_RESOURCE and a context
+ *	without objects.
+ * @IOMMU_OPTION_HUGE_PAGES: per IOAS (object_id = IOAS ID): 1 maps
+ *	physically contiguous memory with the largest IOMMU page sizes (the
+ *	default), 0 maps every PAGE_SIZE separately and raises the IOAS
+ *	alignment to PAGE_SIZE.
+ */
+enum iommufd_option {
+	IOMMU_OPTION_RLIMIT_MODE = 0,
+	IOMMU_OPTION_HUGE_PAGES = 1,
+};
+
+/**
+ * enum iommufd_option_ops - op of IOMMU_OPTION
+ * @IOMMU_OPTION_OP_SET: set the option to val64
+ * @IOMMU_OPTION_OP_GET: return the option in val64
+ */
+enum iommufd_option_ops {
+	IOMMU_OPTION_OP_SET = 0,
+	IOMMU_OPTION_OP_GET = 1,
+};
+
+/**
+ * struct iommu_option - ioctl(IOMMU_OPTION)
+ * @size: sizeof(struct iommu_option)
+ * @option_id: one of enum iommufd_option
+ * @op: one of enum iommufd_option_ops
+ * @__reserved: must be 0
+ * @object_id: object the option applies to, or 0 for the context
+ * @val64: the value to set, or the value read
+ */
+struct iommu_option {
+	__u32 size;
+	__u32 option_id;
+	__u16 op;
+	__u16 __reserved;
+	__u32 object_id;
+	__aligned_u64 val64;
+};
+#define IOMMU_OPTION _IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION)
+
+#endif
