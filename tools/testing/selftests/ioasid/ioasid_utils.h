@@ -1,0 +1,461 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers shared by the ioasid selftests.
+ *
+ * Every ioctl helper returns 0 on success or the errno of the failed call,
+ * so a test reads ASSERT_EQ(ENOENT, ioas_unmap(...)).
+ *
+ * Every fixture calls env_begin() in its setup and env_end() in its
+ * teardown, after closing its file descriptors.  env_end() fails the test
+ * if the module's counters (objects, pinned and charged pages, owned groups,
+ * domains) did not come back to where they started, or if the kernel logged
+ * a warning, a BUG or an oops while the test ran.
+ */
+#ifndef __IOASID_UTILS_H
+#define __IOASID_UTILS_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/ioasid.h>
+#include "../../../../drivers/ioasid/ioasid_test.h"
+#include "kselftest_harness.h"
+
+#define IOASID_DEV "/dev/ioasid"
+#define IOASID_STATS "/sys/kernel/debug/ioasid/stats"
+#define MAP_RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
+#define MAP_FIXED_RW (IOMMU_IOAS_MAP_FIXED_IOVA | MAP_RW)
+
+static unsigned long PAGE_SIZE_;
+#define PSZ PAGE_SIZE_
+#define MOCK_PSZ (PAGE_SIZE_ / 2)
+#define HUGE_SZ (2UL * 1024 * 1024)
+
+static void __attribute__((constructor)) utils_init(void)
+{
+	PAGE_SIZE_ = sysconf(_SC_PAGESIZE);
+}
+
+static inline int xioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? errno : 0;
+}
+
+static inline int ioasid_open(void)
+{
+	return open(IOASID_DEV, O_RDWR | O_CLOEXEC);
+}
+
+static inline int destroy_obj(int fd, __u32 id)
+{
+	struct iommu_destroy cmd = { .size = sizeof(cmd), .id = id };
+
+	return xioctl(fd, IOMMU_DESTROY, &cmd);
+}
+
+static inline int ioas_alloc(int fd, __u32 *id)
+{
+	struct iommu_ioas_alloc cmd = { .size = sizeof(cmd) };
+	int rc = xioctl(fd, IOMMU_IOAS_ALLOC, &cmd);
+
+	if (!rc)
+		*id = cmd.out_ioas_id;
+	return rc;
+}
+
+/* Map at a fixed IOVA; flags default to readable and writable */
+static inline int ioas_map_flags(int fd, __u32 ioas, void *buf, __u64 length,
+				 __u64 *iova, __u32 flags)
+{
+	struct iommu_ioas_map cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.ioas_id = ioas,
+		.user_va = (uintptr_t)buf,
+		.length = length,
+		.iova = iova ? *iova : 0,
+	};
+	int rc = xioctl(fd, IOMMU_IOAS_MAP, &cmd);
+
+	if (!rc && iova)
+		*iova = cmd.iova;
+	return rc;
+}
+
+static inline int ioas_map(int fd, __u32 ioas, void *buf, __u64 length,
+			   __u64 iova)
+{
+	return ioas_map_flags(fd, ioas, buf, length, &iova, MAP_FIXED_RW);
+}
+
+/* Let the kernel choose the IOVA */
+static inline int ioas_map_auto(int fd, __u32 ioas, void *buf, __u64 length,
+				__u64 *iova)
+{
+	return ioas_map_flags(fd, ioas, buf, length, iova, MAP_RW);
+}
+
+static inline int ioas_unmap(int fd, __u32 ioas, __u64 iova, __u64 length,
+			     __u64 *unmapped)
+{
+	struct iommu_ioas_unmap cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.iova = iova,
+		.length = length,
+	};
+	int rc = xioctl(fd, IOMMU_IOAS_UNMAP, &cmd);
+
+	if (!rc && unmapped)
+		*unmapped = cmd.length;
+	return rc;
+}
+
+static inline int ioas_copy(int fd, __u32 dst, __u32 src, __u64 src_iova,
+			    __u64 length, __u64 *dst_iova, __u32 flags)
+{
+	struct iommu_ioas_copy cmd = {
+		.size = sizeof(cmd),
+		.flags = flags,
+		.dst_ioas_id = dst,
+		.src_ioas_id = src,
+		.length = length,
+		.dst_iova = *dst_iova,
+		.src_iova = src_iova,
+	};
+	int rc = xioctl(fd, IOMMU_IOAS_COPY, &cmd);
+
+	if (!rc)
+		*dst_iova = cmd.dst_iova;
+	return rc;
+}
+
+static inline int ioas_allow(int fd, __u32 ioas,
+			     const struct iommu_iova_range *ranges, __u32 num)
+{
+	struct iommu_ioas_allow_iovas cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.num_iovas = num,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+
+	return xioctl(fd, IOMMU_IOAS_ALLOW_IOVAS, &cmd);
+}
+
+/* *num: in capacity of @ranges, out number of ranges */
+static inline int ioas_ranges(int fd, __u32 ioas,
+			      struct iommu_iova_range *ranges, __u32 *num,
+			      __u64 *alignment)
+{
+	struct iommu_ioas_iova_ranges cmd = {
+		.size = sizeof(cmd),
+		.ioas_id = ioas,
+		.num_iovas = *num,
+		.allowed_iovas = (uintptr_t)ranges,
+	};
+	int rc = xioctl(fd, IOMMU_IOAS_IOVA_RANGES, &cmd);
+
+	*num = cmd.num_iovas;
+	if (alignment)
+		*alignment = cmd.out_iova_alignment;
+	return rc;
+}
+
+static inline int ioasid_option(int fd, __u32 option, __u16 op, __u32 obj,
+				__u64 *val)
+{
+	struct iommu_option cmd = {
+		.size = sizeof(cmd),
+		.option_id = option,
+		.op = op,
+		.object_id = obj,
+		.val64 = *val,
+	};
+	int rc = xioctl(fd, IOMMU_OPTION, &cmd);
+
+	if (!rc)
+		*val = cmd.val64;
+	return rc;
+}
+
+static inline int test_cmd(int fd, struct iommu_test_cmd *cmd)
+{
+	cmd->size = sizeof(*cmd);
+	return xioctl(fd, IOMMU_TEST_CMD, cmd);
+}
+
+/* A mock device attached to IOAS or HWPT @pt; any output may be NULL */
+static inline int mock_domain(int fd, __u32 pt, __u32 *stdev, __u32 *hwpt,
+			      __u32 *idev)
+{
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_MOCK_DOMAIN,
+				      .id = pt };
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc) {
+		if (stdev)
+			*stdev = cmd.mock_domain.out_stdev_id;
+		if (hwpt)
+			*hwpt = cmd.mock_domain.out_hwpt_id;
+		if (idev)
+			*idev = cmd.mock_domain.out_idev_id;
+	}
+	return rc;
+}
+
+static inline int add_reserved(int fd, __u32 ioas, __u64 start, __u64 length)
+{
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_ADD_RESERVED,
+				      .id = ioas,
+				      .add_reserved = { .start = start,
+							.length = length } };
+
+	return test_cmd(fd, &cmd);
+}
+
+static inline int check_map(int fd, __u32 hwpt, __u64 iova, void *buf,
+			    __u64 length)
+{
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_MD_CHECK_MAP,
+				      .id = hwpt,
+				      .check_map = { .iova = iova,
+						     .length = length,
+						     .uptr = (uintptr_t)buf } };
+
+	return test_cmd(fd, &cmd);
+}
+
+static inline int check_refs(int fd, void *buf, __u64 length, __u32 refs)
+{
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_MD_CHECK_REFS,
+				      .check_refs = { .length = length,
+						      .uptr = (uintptr_t)buf,
+						      .refs = refs } };
+
+	return test_cmd(fd, &cmd);
+}
+
+static inline int create_access(int fd, __u32 ioas, __u32 flags,
+				int *access_fd)
+{
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_CREATE_ACCESS,
+				      .id = ioas,
+				      .create_access = { .flags = flags } };
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc)
+		*access_fd = cmd.create_access.out_access_fd;
+	return rc;
+}
+
+static inline int access_pages(int fd, int access_fd, __u64 iova,
+			       __u64 length, void *uptr, __u32 flags,
+			       __u32 *pages_id)
+{
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_ACCESS_PAGES,
+				      .id = access_fd,
+				      .access_pages = { .flags = flags,
+							.iova = iova,
+							.length = length,
+							.uptr = (uintptr_t)uptr } };
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc && pages_id)
+		*pages_id = cmd.access_pages.out_access_pages_id;
+	return rc;
+}
+
+static inline int destroy_access_pages(int fd, int access_fd, __u32 pages_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DESTROY_ACCESS_PAGES,
+		.id = access_fd,
+		.destroy_access_pages = { .access_pages_id = pages_id },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+static inline int access_rw(int fd, int access_fd, __u64 iova, void *buf,
+			    __u64 length, __u32 flags)
+{
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_ACCESS_RW,
+				      .id = access_fd,
+				      .access_rw = { .iova = iova,
+						     .length = length,
+						     .uptr = (uintptr_t)buf,
+						     .flags = flags } };
+
+	return test_cmd(fd, &cmd);
+}
+
+static inline int set_temp_memory_limit(int fd, __u32 limit)
+{
+	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
+				      .memory_limit = { .limit = limit } };
+
+	return test_cmd(fd, &cmd);
+}
+
+/* Counters of /sys/kernel/debug/ioasid/stats */
+struct ioasid_counters {
+	long contexts, objects, pages_objs, pinned, charged, groups, domains;
+};
+
+static inline int read_counters(struct ioasid_counters *c)
+{
+	char name[32];
+	long val;
+	FILE *f;
+
+	memset(c, 0, sizeof(*c));
+	f = fopen(IOASID_STATS, "r");
+	if (!f)
+		return errno;
+	while (fscanf(f, "%31s %ld", name, &val) == 2) {
+		if (!strcmp(name, "contexts"))
+			c->contexts = val;
+		else if (!strcmp(name, "objects"))
+			c->objects = val;
+		else if (!strcmp(name, "pages_objs"))
+			c->pages_objs = val;
+		else if (!strcmp(name, "pinned"))
+			c->pinned = val;
+		else if (!strcmp(name, "charged"))
+			c->charged = val;
+		else if (!strcmp(name, "groups"))
+			c->groups = val;
+		else if (!strcmp(name, "domains"))
+			c->domains = val;
+	}
+	fclose(f);
+	return 0;
+}
+
+/* kB value of a /proc/self/status field, or -1 */
+static inline long proc_status_kb(const char *field)
+{
+	char line[256];
+	long val = -1;
+	size_t n = strlen(field);
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, n) && line[n] == ':')
+			val = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	return val;
+}
+
+/* Kernel messages that mean the module (or the kernel) misbehaved */
+static const char *const kmsg_bad[] = {
+	"WARNING:", "BUG:", "Oops", "general protection", "refcount_t:",
+	"UBSAN:", "KASAN:", "kernel BUG", "list_add corruption",
+	"list_del corruption", "circular locking", "recursive locking",
+	"suspicious RCU", "kmemleak:", "Call Trace:",
+};
+
+static inline int kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0)
+		lseek(fd, 0, SEEK_END);
+	return fd;
+}
+
+/* Number of bad messages since kmsg_open(); the first is copied to @first */
+static inline int kmsg_scan(int fd, char *first, size_t len)
+{
+	char rec[2048];
+	int bad = 0;
+	ssize_t n;
+	size_t i;
+
+	for (;;) {
+		n = read(fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		for (i = 0; i != sizeof(kmsg_bad) / sizeof(kmsg_bad[0]); i++) {
+			if (!strstr(rec, kmsg_bad[i]))
+				continue;
+			if (!bad++)
+				snprintf(first, len, "%s", rec);
+			break;
+		}
+	}
+	return bad;
+}
+
+struct ioasid_env {
+	int kmsg_fd;
+	struct ioasid_counters start;
+};
+
+static inline void __env_begin(struct __test_metadata *_metadata,
+			       struct ioasid_env *env)
+{
+	env->kmsg_fd = kmsg_open();
+	ASSERT_LE(0, env->kmsg_fd);
+	ASSERT_EQ(0, read_counters(&env->start));
+}
+
+/* After every fd of the test is closed: nothing leaked, nothing warned */
+static inline void __env_end(struct __test_metadata *_metadata,
+			     struct ioasid_env *env)
+{
+	struct ioasid_counters now;
+	char first[2048] = "";
+
+	EXPECT_EQ(0, read_counters(&now));
+	EXPECT_EQ(env->start.contexts, now.contexts);
+	EXPECT_EQ(env->start.objects, now.objects);
+	EXPECT_EQ(env->start.pages_objs, now.pages_objs);
+	EXPECT_EQ(env->start.pinned, now.pinned);
+	EXPECT_EQ(env->start.charged, now.charged);
+	EXPECT_EQ(env->start.groups, now.groups);
+	EXPECT_EQ(env->start.domains, now.domains);
+	EXPECT_EQ(0, kmsg_scan(env->kmsg_fd, first, sizeof(first)));
+	if (first[0])
+		TH_LOG("kernel: %s", first);
+	close(env->kmsg_fd);
+}
+
+#define env_begin(env) __env_begin(_metadata, env)
+#define env_end(env) __env_end(_metadata, env)
+
+/* An anonymous buffer aligned to @align, touched so it is populated */
+static inline void *alloc_buffer(size_t length, size_t align, int extra_flags)
+{
+	size_t total = length + align;
+	char *raw, *buf;
+
+	raw = mmap(NULL, total, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | extra_flags, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	buf = (char *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
+	if (buf != raw)
+		munmap(raw, buf - raw);
+	if (raw + total != buf + length)
+		munmap(buf + length, raw + total - (buf + length));
+	memset(buf, 0, length);
+	return buf;
+}
+
+#endif

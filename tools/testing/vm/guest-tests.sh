@@ -1,0 +1,44 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Runs inside the test VM (busybox sh).  Results go to /dev/ttyS1 as:
+#   @@RESULT PASS|FAIL <name> [detail]   one check done by this script
+#   @@SUITE <binary>, then its raw TAP output, then @@END <binary> <status>
+#   @@DONE                               the script finished
+R=/dev/ttyS1
+res() { echo "@@RESULT $*" >$R; }
+pass_fail() { if [ "$1" = 0 ]; then res PASS "$2"; else res FAIL "$2" "$3"; fi; }
+
+# The selftests use hugetlb-backed buffers
+echo 64 >/proc/sys/vm/nr_hugepages
+
+insmod /lib/modules/ioasid.ko test_mode=1
+pass_fail $? module/load
+[ -c /dev/ioasid ] || { res FAIL module/devnode; echo "@@DONE" >$R; exit 1; }
+
+for t in /tests/ioasid_*; do
+	name=${t##*/}
+	[ "$name" = ioasid_notest ] && continue
+	echo "@@SUITE $name" >$R
+	echo "=== $name"
+	( cd /tmp && "$t"; echo $? >/tmp/rc ) 2>&1 | tee $R
+	echo "@@END $name $(cat /tmp/rc)" >$R
+done
+
+# After every suite: nothing left behind, then the module unloads
+stats=$(grep -v ' 0$' /sys/kernel/debug/ioasid/stats | tr '\n' ' ')
+[ -z "$stats" ]; pass_fail $? module/counters-zero "$stats"
+rmmod ioasid
+pass_fail $? module/unload
+! grep -q '^ioasid ' /proc/modules; pass_fail $? module/gone
+
+# Without test_mode the test command does not exist
+insmod /lib/modules/ioasid.ko
+( cd /tmp && /tests/ioasid_notest; echo $? >/tmp/rc ) 2>&1 | tee /tmp/notest.log
+pass_fail "$(cat /tmp/rc)" module/test-cmd-refused "$(tail -n 3 /tmp/notest.log | tr '\n' ' ')"
+rmmod ioasid
+pass_fail $? module/unload-plain
+
+# Any warning, BUG or oops anywhere in the run fails it
+bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t:|UBSAN:|KASAN:|kernel BUG|corruption|circular locking|kmemleak:|Call Trace:' | head -n 5 | tr '\n' '|')
+[ -z "$bad" ]; pass_fail $? kernel/log-clean "$bad"
+echo "@@DONE" >$R
