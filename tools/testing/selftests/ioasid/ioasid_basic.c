@@ -377,7 +377,7 @@ TEST_F(basic, option_huge_pages)
 TEST_F(basic, test_cmd_rules)
 {
 	struct iommu_test_cmd cmd = { .op = 1000 };
-	unsigned char old[56] = {};
+	struct iommu_test_cmd old = {};
 
 	EXPECT_EQ(EOPNOTSUPP, test_cmd(self->fd, &cmd));
 	memset(&cmd, 0, sizeof(cmd));
@@ -389,11 +389,13 @@ TEST_F(basic, test_cmd_rules)
 	cmd.memory_limit.limit = IOASID_TEST_MIN_MEMORY_LIMIT - 1;
 	EXPECT_EQ(EINVAL, test_cmd(self->fd, &cmd));
 
-	/* The 56-byte layout of Linux <= 6.6 is accepted */
-	((struct iommu_test_cmd *)old)->size = 56;
-	((struct iommu_test_cmd *)old)->op = IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT;
-	((struct iommu_test_cmd *)old)->memory_limit.limit = 65536;
-	EXPECT_EQ(0, xioctl(self->fd, IOMMU_TEST_CMD, old));
+	/* The 56-byte layout of Linux <= 6.6 is accepted, the minimum too */
+	old.size = 56;
+	old.op = IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT;
+	old.memory_limit.limit = 65536;
+	EXPECT_EQ(0, xioctl(self->fd, IOMMU_TEST_CMD, &old));
+	old.size = IOMMU_TEST_CMD_MIN_SIZE;
+	EXPECT_EQ(0, xioctl(self->fd, IOMMU_TEST_CMD, &old));
 }
 
 TEST_HARNESS_MAIN
