@@ -342,20 +342,46 @@ static inline int read_counters(struct ioasid_counters *c)
 	return 0;
 }
 
+/*
+ * /proc/self/status stays readable through a descriptor opened before the
+ * process gave up root; seq_file regenerates it on every read from 0.
+ */
+static int proc_status_fd = -1;
+
+static inline void proc_status_keep_open(void)
+{
+	if (proc_status_fd < 0)
+		proc_status_fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+}
+
 /* kB value of a /proc/self/status field, or -1 */
 static inline long proc_status_kb(const char *field)
 {
-	char line[256];
-	long val = -1;
 	size_t n = strlen(field);
-	FILE *f = fopen("/proc/self/status", "r");
+	char text[4096];
+	long val = -1;
+	char *line;
+	ssize_t len;
+	int fd = proc_status_fd;
 
-	if (!f)
+	if (fd < 0)
+		fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, field, n) && line[n] == ':')
+	len = pread(fd, text, sizeof(text) - 1, 0);
+	if (fd != proc_status_fd)
+		close(fd);
+	if (len <= 0)
+		return -1;
+	text[len] = 0;
+	for (line = text; line; line = strchr(line, '\n')) {
+		if (*line == '\n')
+			line++;
+		if (!strncmp(line, field, n) && line[n] == ':') {
 			val = strtol(line + n + 1, NULL, 10);
-	fclose(f);
+			break;
+		}
+	}
 	return val;
 }
 
