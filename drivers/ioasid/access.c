@@ -61,6 +61,12 @@ void ioasid_access_destroy(struct ioasid_access *access)
 {
 	struct ioasid_ctx *ctx = access->ctx;
 
+	/*
+	 * Leave the IOAS first: an unmap that already found the access holds
+	 * a reference, which the removal waits for, and later ones cannot
+	 * find it any more.
+	 */
+	ioasid_access_detach(access);
 	ioasid_object_remove(ctx, &access->obj);
 	ioasid_ctx_put(ctx);
 }

@@ -575,17 +575,21 @@ out_unlock:
 
 /*
  * Every area that intersects [start, last] must lie inside it and be idle.
- * Nothing is removed unless the whole request can be honoured.
+ * Nothing is removed unless the whole request can be honoured.  The span of
+ * the areas in-kernel users still pin is returned in [*pin_first,
+ * *pin_last], empty (first > last) if there are none.
  */
 static int iopt_check_unmap(struct ioasid_iopt *iopt, unsigned long start,
-			    unsigned long last, struct ioasid_area **pinned)
+			    unsigned long last, unsigned long *pin_first,
+			    unsigned long *pin_last)
 {
 	struct ioasid_area *area;
 	bool found = false;
 
 	lockdep_assert_held_write(&iopt->iova_rwsem);
 
-	*pinned = NULL;
+	*pin_first = ULONG_MAX;
+	*pin_last = 0;
 	iopt_for_each_area(area, iopt, start, last) {
 		if (ioasid_area_iova(area) < start ||
 		    ioasid_area_last_iova(area) > last)
@@ -593,11 +597,39 @@ static int iopt_check_unmap(struct ioasid_iopt *iopt, unsigned long start,
 		/* User space should not race a map or unmap of the area */
 		if (!area->published)
 			return -EBUSY;
-		if (area->num_accesses && !*pinned)
-			*pinned = area;
+		if (area->num_accesses) {
+			*pin_first = min(*pin_first, ioasid_area_iova(area));
+			*pin_last = max(*pin_last, ioasid_area_last_iova(area));
+		}
 		found = true;
 	}
 	return found ? 0 : -ENOENT;
+}
+
+static void iopt_set_prevent_access(struct ioasid_iopt *iopt,
+				    unsigned long start, unsigned long last,
+				    bool prevent)
+{
+	struct ioasid_area *area;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+
+	iopt_for_each_area(area, iopt, start, last)
+		area->prevent_access = prevent;
+}
+
+/* Ask accesses to unpin [first, last]; the callback takes a length */
+static void iopt_notify_unmap(struct ioasid_iopt *iopt, unsigned long first,
+			      unsigned long last)
+{
+	unsigned long half = ULONG_MAX / 2;
+
+	if (first == 0 && last == ULONG_MAX) {
+		ioasid_access_notify_unmap(iopt, 0, half + 1);
+		ioasid_access_notify_unmap(iopt, half + 1, half + 1);
+		return;
+	}
+	ioasid_access_notify_unmap(iopt, first, last - first + 1);
 }
 
 /* Give up waiting for accesses after this many rounds of unmap callbacks */
@@ -606,50 +638,66 @@ static int iopt_check_unmap(struct ioasid_iopt *iopt, unsigned long start,
 static int iopt_unmap_range(struct ioasid_iopt *iopt, unsigned long start,
 			    unsigned long last, unsigned long *unmapped)
 {
+	unsigned long pin_first, pin_last;
+	struct ioasid_area *area, *claimed = NULL;
 	unsigned int retries = 0;
-	struct ioasid_area *area;
+	bool prevented = false;
 	unsigned long done = 0;
 	int rc;
 
 again:
 	down_read(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
-	rc = iopt_check_unmap(iopt, start, last, &area);
+	rc = iopt_check_unmap(iopt, start, last, &pin_first, &pin_last);
 	if (rc)
 		goto out_unlock;
 
-	if (area) {
-		unsigned long area_iova = ioasid_area_iova(area);
-		unsigned long area_length = ioasid_area_length(area);
-
+	if (pin_first <= pin_last) {
 		/*
-		 * In-kernel users pinned part of it: ask them to let go and
-		 * look again.  prevent_access stops new pins meanwhile.
+		 * In-kernel users pinned some of it: stop new pins anywhere in
+		 * the range, ask the users to let go, and look again.
 		 */
 		if (++retries > IOPT_UNMAP_ACCESS_RETRIES) {
-			area->prevent_access = false;
 			pr_warn_ratelimited("ioasid: an in-kernel user keeps IOVA 0x%lx pinned, unmap gives up\n",
-					    area_iova);
+					    pin_first);
 			rc = -EDEADLOCK;
 			goto out_unlock;
 		}
-		area->prevent_access = true;
+		iopt_set_prevent_access(iopt, start, last, true);
+		prevented = true;
 		up_write(&iopt->iova_rwsem);
 		up_read(&iopt->domains_rwsem);
-		ioasid_access_notify_unmap(iopt, area_iova, area_length);
+		iopt_notify_unmap(iopt, pin_first, pin_last);
+		cond_resched();
 		goto again;
 	}
 
-	while ((area = iopt_area_first(iopt, start, last))) {
+	/*
+	 * Claim exactly the areas checked above.  Unpublished, they keep their
+	 * IOVA while they are torn down without the lock, and nobody else can
+	 * touch them; areas mapped meanwhile by others are not ours to remove.
+	 */
+	iopt_for_each_area(area, iopt, start, last) {
 		area->published = false;
-		up_write(&iopt->iova_rwsem);
-		ioasid_area_unfill_domains(area, iopt);
-		down_write(&iopt->iova_rwsem);
+		area->next_claimed = claimed;
+		claimed = area;
+	}
+	prevented = false;
+	up_write(&iopt->iova_rwsem);
 
+	for (area = claimed; area; area = area->next_claimed)
+		ioasid_area_unfill_domains(area, iopt);
+
+	down_write(&iopt->iova_rwsem);
+	while (claimed) {
+		area = claimed;
+		claimed = area->next_claimed;
 		done += ioasid_area_length(area);
 		iopt_free_area(iopt, area);
 	}
 out_unlock:
+	if (prevented)
+		iopt_set_prevent_access(iopt, start, last, false);
 	up_write(&iopt->iova_rwsem);
 	up_read(&iopt->domains_rwsem);
 	if (unmapped)

@@ -166,6 +166,8 @@ struct ioasid_area {
 	/* An unmap is waiting for accesses to unpin this area */
 	bool prevent_access;
 	unsigned int num_accesses;
+	/* Areas one unmap call is tearing down */
+	struct ioasid_area *next_claimed;
 };
 
 static inline unsigned long ioasid_area_iova(const struct ioasid_area *area)

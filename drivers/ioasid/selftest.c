@@ -709,38 +709,40 @@ static int test_access_pages(struct ioasid_ucmd *ucmd,
 		rc = -ENOMEM;
 		goto err_free_item;
 	}
+
+	/*
+	 * Pin and record under the lock the unmap callback takes, so an unmap
+	 * racing with us always finds the pin it has to release.
+	 */
+	mutex_lock(&staccess->lock);
 	rc = ioasid_access_pin_pages(staccess->access, iova, length,
 				     item->pages,
 				     (cmd->access_pages.flags &
 				      MOCK_FLAGS_ACCESS_WRITE) ?
 					     IOASID_ACCESS_RW_WRITE : 0);
 	if (rc)
-		goto err_free_pages;
+		goto err_unlock;
 	if (cmd->access_pages.uptr) {
 		rc = test_check_pages(item->pages, npages,
 				      cmd->access_pages.uptr);
 		if (rc)
 			goto err_unpin;
 	}
-
 	item->iova = iova;
 	item->length = length;
-	mutex_lock(&staccess->lock);
 	item->id = staccess->next_id++;
-	list_add_tail(&item->node, &staccess->items);
 	cmd->access_pages.out_access_pages_id = item->id;
 	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
-	if (rc) {
-		list_del(&item->node);
-		mutex_unlock(&staccess->lock);
+	if (rc)
 		goto err_unpin;
-	}
+	list_add_tail(&item->node, &staccess->items);
 	mutex_unlock(&staccess->lock);
 	goto out_put;
 
 err_unpin:
 	ioasid_access_unpin_pages(staccess->access, iova, length);
-err_free_pages:
+err_unlock:
+	mutex_unlock(&staccess->lock);
 	kvfree(item->pages);
 err_free_item:
 	kfree(item);

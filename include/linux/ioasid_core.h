@@ -47,7 +47,9 @@ enum {
  *                   alignment becomes PAGE_SIZE and @unmap is required
  * @unmap: user space is unmapping [iova, iova + length - 1]; unpin every
  *         range that intersects it before returning.  Called without locks
- *         held by the core; the unmap waits for it.
+ *         held by the core; the unmap waits for it.  A pin the driver is
+ *         still establishing counts too: hold the lock @unmap takes from
+ *         before ioasid_access_pin_pages() until the pin is recorded.
  */
 struct ioasid_access_ops {
 	u8 needs_pin_pages : 1;
