@@ -129,7 +129,7 @@ chmod +x "$root/init"
 initrd="$out/initrd.gz"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd"
 
-cmdline="console=ttyS0 panic=-1 quiet"
+cmdline="console=ttyS0 panic=-1 quiet log_buf_len=32M"
 dev=()
 case "$iommu" in
 intel) dev=(-device intel-iommu,intremap=off); cmdline="$cmdline intel_iommu=on" ;;
