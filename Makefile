@@ -58,10 +58,13 @@ lint: $(KSFT)/.extracted
 check: setup
 	scripts/check.sh
 
-demo: setup modules samples
+# The kernel release is known only after setup, hence the sub-makes
+demo: setup
+	$(MAKE) -s modules samples
 	tools/testing/vm/demo.sh
 
-vm-shell: setup modules selftests samples
+vm-shell: setup
+	$(MAKE) -s modules selftests samples
 	tools/testing/vm/shell.sh
 
 install: modules

@@ -26,7 +26,8 @@ struct ioasid_access *ioasid_access_create(struct ioasid_ctx *ctx,
 	if (ops->needs_pin_pages && !ops->unmap)
 		return ERR_PTR(-EINVAL);
 
-	access = ioasid_object_alloc(ctx, access, IOASID_OBJ_ACCESS);
+	access = ioasid_object_alloc(ctx, struct ioasid_access,
+				     IOASID_OBJ_ACCESS);
 	if (IS_ERR(access))
 		return access;
 	access->ctx = ctx;

@@ -18,13 +18,12 @@ struct ioasid_group {
 	struct kref kref;
 	struct ioasid_ctx *ctx;
 	struct iommu_group *group;
-	struct mutex lock;
-	/* Below under @lock */
+	struct mutex lock;		/* protects the members below */
 	struct ioasid_hwpt *hwpt;
 	struct list_head devices;	/* attached struct ioasid_device */
 };
 
-/* iommu_group ID -> struct ioasid_group, for every context */
+/* Protects ioasid_groups: iommu_group ID -> struct ioasid_group */
 static DEFINE_MUTEX(ioasid_groups_lock);
 static DEFINE_XARRAY(ioasid_groups);
 
@@ -155,7 +154,8 @@ struct ioasid_device *__ioasid_device_bind(struct ioasid_ctx *ctx,
 	if (IS_ERR(igroup))
 		return ERR_CAST(igroup);
 
-	idev = ioasid_object_alloc(ctx, idev, IOASID_OBJ_DEVICE);
+	idev = ioasid_object_alloc(ctx, struct ioasid_device,
+				   IOASID_OBJ_DEVICE);
 	if (IS_ERR(idev)) {
 		ioasid_group_put(igroup);
 		return idev;

@@ -23,7 +23,7 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_ctx *ctx,
 {
 	struct ioasid_hwpt *hwpt;
 
-	hwpt = ioasid_object_alloc(ctx, hwpt, IOASID_OBJ_HWPT);
+	hwpt = ioasid_object_alloc(ctx, struct ioasid_hwpt, IOASID_OBJ_HWPT);
 	if (IS_ERR(hwpt))
 		return hwpt;
 	INIT_LIST_HEAD(&hwpt->hwpt_item);

@@ -49,10 +49,6 @@ static struct ioasid_area *iopt_area_next(struct ioasid_area *area,
 	return node ? container_of(node, struct ioasid_area, node) : NULL;
 }
 
-#define iopt_for_each_area(area, iopt, start, last)                          \
-	for (area = iopt_area_first(iopt, start, last); area;               \
-	     area = iopt_area_next(area, start, last))
-
 /*
  * Walk the published areas that cover [iova, last] back to back.  The walk
  * stops early at a hole or a busy area; @complete tells whether it reached
@@ -98,10 +94,6 @@ static struct ioasid_area *iopt_contig_next(struct iopt_contig *c,
 	c->cur = area_last + 1;
 	return iopt_contig_at(c);
 }
-
-#define iopt_for_each_contig(c, area, iopt, iova, last)                      \
-	for (area = iopt_contig_first(c, iopt, iova, last); area;           \
-	     area = iopt_contig_next(c, area))
 
 /* Last IOVA of the current piece of a contiguous walk */
 static unsigned long iopt_contig_piece_last(struct iopt_contig *c,
@@ -151,7 +143,8 @@ static int iopt_check_alignment(struct ioasid_iopt *iopt, unsigned long align)
 
 	lockdep_assert_held(&iopt->iova_rwsem);
 
-	iopt_for_each_area(area, iopt, 0, ULONG_MAX)
+	for (area = iopt_area_first(iopt, 0, ULONG_MAX); area;
+	     area = iopt_area_next(area, 0, ULONG_MAX))
 		if ((ioasid_area_iova(area) & mask) ||
 		    (ioasid_area_length(area) & mask) ||
 		    (area->page_offset & mask))
@@ -541,7 +534,8 @@ int iopt_copy(struct ioasid_iopt *dst, struct ioasid_iopt *src,
 		return rc;
 
 	down_read(&src->iova_rwsem);
-	iopt_for_each_contig(&c, area, src, src_iova, last)
+	for (area = iopt_contig_first(&c, src, src_iova, last); area;
+	     area = iopt_contig_next(&c, area))
 		npieces++;
 	if (!c.complete) {
 		rc = -ENOENT;
@@ -553,7 +547,8 @@ int iopt_copy(struct ioasid_iopt *dst, struct ioasid_iopt *src,
 		goto out_unlock;
 	}
 	i = 0;
-	iopt_for_each_contig(&c, area, src, src_iova, last) {
+	for (area = iopt_contig_first(&c, src, src_iova, last); area;
+	     area = iopt_contig_next(&c, area)) {
 		pieces[i].pages = area->pages;
 		ioasid_pages_get(area->pages);
 		pieces[i].start_byte = ioasid_area_start_byte(area, c.cur);
@@ -590,7 +585,8 @@ static int iopt_check_unmap(struct ioasid_iopt *iopt, unsigned long start,
 
 	*pin_first = ULONG_MAX;
 	*pin_last = 0;
-	iopt_for_each_area(area, iopt, start, last) {
+	for (area = iopt_area_first(iopt, start, last); area;
+	     area = iopt_area_next(area, start, last)) {
 		if (ioasid_area_iova(area) < start ||
 		    ioasid_area_last_iova(area) > last)
 			return -ENOENT;
@@ -614,7 +610,8 @@ static void iopt_set_prevent_access(struct ioasid_iopt *iopt,
 
 	lockdep_assert_held_write(&iopt->iova_rwsem);
 
-	iopt_for_each_area(area, iopt, start, last)
+	for (area = iopt_area_first(iopt, start, last); area;
+	     area = iopt_area_next(area, start, last))
 		area->prevent_access = prevent;
 }
 
@@ -677,7 +674,8 @@ again:
 	 * IOVA while they are torn down without the lock, and nobody else can
 	 * touch them; areas mapped meanwhile by others are not ours to remove.
 	 */
-	iopt_for_each_area(area, iopt, start, last) {
+	for (area = iopt_area_first(iopt, start, last); area;
+	     area = iopt_area_next(area, start, last)) {
 		area->published = false;
 		area->next_claimed = claimed;
 		claimed = area;
@@ -792,7 +790,8 @@ int iopt_add_domain(struct ioasid_iopt *iopt, struct iommu_domain *domain)
 	if (rc)
 		goto out_unreserve;
 
-	iopt_for_each_area(area, iopt, 0, ULONG_MAX) {
+	for (area = iopt_area_first(iopt, 0, ULONG_MAX); area;
+	     area = iopt_area_next(area, 0, ULONG_MAX)) {
 		rc = ioasid_area_fill_domain(area, domain, !iopt->ndomains);
 		if (rc) {
 			failed = area;
@@ -806,7 +805,8 @@ int iopt_add_domain(struct ioasid_iopt *iopt, struct iommu_domain *domain)
 	goto out_unlock;
 
 out_unfill:
-	iopt_for_each_area(area, iopt, 0, ULONG_MAX) {
+	for (area = iopt_area_first(iopt, 0, ULONG_MAX); area;
+	     area = iopt_area_next(area, 0, ULONG_MAX)) {
 		if (area == failed)
 			break;
 		ioasid_area_unfill_domain(area, domain, !iopt->ndomains);
@@ -843,7 +843,8 @@ void iopt_remove_domain(struct ioasid_iopt *iopt, struct iommu_domain *domain)
 	xa_erase(&iopt->domains, index);
 	iopt->ndomains--;
 
-	iopt_for_each_area(area, iopt, 0, ULONG_MAX)
+	for (area = iopt_area_first(iopt, 0, ULONG_MAX); area;
+	     area = iopt_area_next(area, 0, ULONG_MAX))
 		ioasid_area_unfill_domain(area, domain, !iopt->ndomains);
 	iopt_unreserve_locked(iopt, domain);
 	/* The alignment can only shrink */
@@ -921,10 +922,13 @@ static void iopt_access_unpin_locked(struct ioasid_iopt *iopt,
 	struct ioasid_area *area;
 	struct iopt_contig c;
 
-	iopt_for_each_contig(&c, area, iopt, iova, last)
+	for (area = iopt_contig_first(&c, iopt, iova, last); area;
+	     area = iopt_contig_next(&c, area)) {
+		unsigned long piece_last = iopt_contig_piece_last(&c, area);
+
 		ioasid_area_unpin_access(area, ioasid_area_index(area, c.cur),
-					 ioasid_area_index(area,
-						iopt_contig_piece_last(&c, area)));
+					 ioasid_area_index(area, piece_last));
+	}
 	WARN_ON(!c.complete);
 }
 
@@ -953,7 +957,8 @@ int iopt_access_pin(struct ioasid_iopt *iopt, unsigned long iova,
 		return rc;
 
 	down_read(&iopt->iova_rwsem);
-	iopt_for_each_contig(&c, area, iopt, iova, last) {
+	for (area = iopt_contig_first(&c, iopt, iova, last); area;
+	     area = iopt_contig_next(&c, area)) {
 		unsigned long first_index = ioasid_area_index(area, c.cur);
 		unsigned long last_index =
 			ioasid_area_index(area, iopt_contig_piece_last(&c, area));
@@ -1017,7 +1022,8 @@ int iopt_access_rw(struct ioasid_iopt *iopt, unsigned long iova, void *data,
 		return rc;
 
 	down_read(&iopt->iova_rwsem);
-	iopt_for_each_contig(&c, area, iopt, iova, last) {
+	for (area = iopt_contig_first(&c, iopt, iova, last); area;
+	     area = iopt_contig_next(&c, area)) {
 		unsigned long piece = iopt_contig_piece_last(&c, area) - c.cur + 1;
 
 		if (!(area->iommu_prot & need)) {

@@ -32,7 +32,8 @@ int ioasid_ioas_alloc_ioctl(struct ioasid_ucmd *ucmd)
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 
-	ioas = ioasid_object_alloc(ucmd->ctx, ioas, IOASID_OBJ_IOAS);
+	ioas = ioasid_object_alloc(ucmd->ctx, struct ioasid_ioas,
+				   IOASID_OBJ_IOAS);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	iopt_init(&ioas->iopt);
@@ -75,7 +76,8 @@ int ioasid_ioas_iova_ranges(struct ioasid_ucmd *ucmd)
 
 	down_read(&ioas->iopt.iova_rwsem);
 	cmd->out_iova_alignment = ioas->iopt.iova_alignment;
-	ioasid_for_each_span(&span, &reserved, 1, 0, ULONG_MAX) {
+	for (ioasid_span_first(&span, &reserved, 1, 0, ULONG_MAX); !span.done;
+	     ioasid_span_next(&span)) {
 		struct iommu_iova_range range = {
 			.start = span.start,
 			.last = span.last,

@@ -63,6 +63,7 @@ struct ioasid_stats {
 	atomic_long_t groups;		/* iommu_groups whose DMA we own */
 	atomic_long_t domains;		/* iommu_domains we allocated */
 };
+
 extern struct ioasid_stats ioasid_stats;
 
 enum ioasid_object_type {
@@ -114,13 +115,14 @@ static inline int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd, size_t size)
 struct ioasid_object *_ioasid_object_alloc(struct ioasid_ctx *ctx,
 					   size_t size,
 					   enum ioasid_object_type type);
-#define ioasid_object_alloc(ctx, ptr, type)                                  \
+/* @type embeds struct ioasid_object obj as its first member */
+#define ioasid_object_alloc(ctx, type, obj_type)                             \
 	container_of(_ioasid_object_alloc(ctx,                               \
-					  sizeof(*(ptr)) +                   \
+					  sizeof(type) +                     \
 					  BUILD_BUG_ON_ZERO(offsetof(        \
-						typeof(*(ptr)), obj) != 0),  \
-					  type),                             \
-		     typeof(*(ptr)), obj)
+						type, obj) != 0),            \
+					  obj_type),                         \
+		     type, obj)
 void ioasid_object_finalize(struct ioasid_ctx *ctx, struct ioasid_object *obj);
 void ioasid_object_abort(struct ioasid_ctx *ctx, struct ioasid_object *obj);
 void ioasid_object_abort_and_destroy(struct ioasid_ctx *ctx,
@@ -130,7 +132,6 @@ struct ioasid_object *ioasid_get_object(struct ioasid_ctx *ctx, u32 id,
 void ioasid_put_object(struct ioasid_ctx *ctx, struct ioasid_object *obj);
 void ioasid_object_remove(struct ioasid_ctx *ctx, struct ioasid_object *obj);
 void ioasid_ctx_get(struct ioasid_ctx *ctx);
-
 
 /* io_pagetable.c: the IOVA -> user memory map of one IOAS */
 
@@ -238,7 +239,7 @@ extern unsigned int ioasid_batch_mem_limit;
 
 struct ioasid_pages {
 	struct kref kref;
-	struct mutex mutex;
+	struct mutex mutex;		/* protects the members marked below */
 	unsigned long uptr;		/* page aligned user address of index 0 */
 	unsigned long npages;
 	bool writable;
@@ -283,8 +284,8 @@ int ioasid_pages_rw(struct ioasid_pages *pages, unsigned long start_byte,
 struct ioasid_ioas {
 	struct ioasid_object obj;
 	struct ioasid_iopt iopt;
-	struct mutex mutex;
-	struct list_head hwpt_list;	/* struct ioasid_hwpt, under @mutex */
+	struct mutex mutex;		/* protects @hwpt_list and HWPT states */
+	struct list_head hwpt_list;	/* struct ioasid_hwpt */
 };
 
 static inline struct ioasid_ioas *ioasid_get_ioas(struct ioasid_ctx *ctx,
@@ -359,8 +360,8 @@ struct ioasid_access {
 	void *data;
 	unsigned long iova_alignment;
 	u32 iopt_access_list_id;
-	struct mutex ioas_lock;
-	struct ioasid_ioas *ioas;	/* under @ioas_lock */
+	struct mutex ioas_lock;		/* protects @ioas */
+	struct ioasid_ioas *ioas;
 };
 
 void ioasid_access_destroy_object(struct ioasid_object *obj);

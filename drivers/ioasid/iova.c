@@ -198,12 +198,14 @@ int ioasid_find_iova(struct rb_root_cached *allowed,
 	if (align < min_align)
 		return -EINVAL;
 
-	ioasid_for_each_span(&allowed_span, &allowed, 1, PAGE_SIZE,
-			     ULONG_MAX - PAGE_SIZE) {
+	for (ioasid_span_first(&allowed_span, &allowed, 1, PAGE_SIZE,
+			       ULONG_MAX - PAGE_SIZE);
+	     !allowed_span.done; ioasid_span_next(&allowed_span)) {
 		if (allowed_span.is_hole && !all_allowed)
 			continue;
-		ioasid_for_each_span(&hole, used_roots, ARRAY_SIZE(used_roots),
-				     allowed_span.start, allowed_span.last) {
+		for (ioasid_span_first(&hole, used_roots, ARRAY_SIZE(used_roots),
+				       allowed_span.start, allowed_span.last);
+		     !hole.done; ioasid_span_next(&hole)) {
 			if (hole.is_hole &&
 			    iova_fits(hole.start, hole.last, length, align,
 				      page_offset, iova))

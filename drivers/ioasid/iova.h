@@ -44,10 +44,6 @@ void ioasid_span_first(struct ioasid_span *span,
 		       unsigned long last);
 void ioasid_span_next(struct ioasid_span *span);
 
-#define ioasid_for_each_span(span, roots, nroots, start, last)            \
-	for (ioasid_span_first(span, roots, nroots, start, last);         \
-	     !(span)->done; ioasid_span_next(span))
-
 int ioasid_range_last(unsigned long start, unsigned long length,
 		      unsigned long *last);
 unsigned long ioasid_auto_iova_align(unsigned long uptr, unsigned long length);

@@ -214,13 +214,14 @@ union ioasid_ucmd_buffer {
 struct ioasid_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
-	unsigned int ioctl_num;
 	int (*execute)(struct ioasid_ucmd *ucmd);
 };
 
 /*
- * @last is the last member of the first revision of the structure: later
- * revisions may grow the structure but never the minimum size.
+ * Every ioctl is _IO(IOMMUFD_TYPE, nr): no size or direction bits, the size
+ * is the first member of the structure.  @last is the last member of the
+ * first revision of the structure: later revisions grow the structure but
+ * never the minimum size.
  */
 #define IOASID_IOCTL(_ioctl, _fn, _struct, _last)                            \
 	[_IOC_NR(_ioctl) - IOMMUFD_CMD_BASE] = {                             \
@@ -228,7 +229,6 @@ struct ioasid_ioctl_op {
 			BUILD_BUG_ON_ZERO(sizeof(union ioasid_ucmd_buffer) < \
 					  sizeof(_struct)),                  \
 		.min_size = offsetofend(_struct, _last),                     \
-		.ioctl_num = _ioctl,                                         \
 		.execute = _fn,                                              \
 	}
 
@@ -251,7 +251,6 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 	[IOASID_TEST_CMD_NR - IOMMUFD_CMD_BASE] = {
 		.size = sizeof(struct iommu_test_cmd),
 		.min_size = IOMMU_TEST_CMD_MIN_SIZE,
-		.ioctl_num = IOMMU_TEST_CMD,
 		.execute = ioasid_test_cmd,
 	},
 };
@@ -265,11 +264,13 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 	unsigned int nr = _IOC_NR(cmd);
 	int rc;
 
+	BUILD_BUG_ON(_IO(IOMMUFD_TYPE, IOASID_TEST_CMD_NR) != IOMMU_TEST_CMD);
 	if (nr < IOMMUFD_CMD_BASE ||
 	    nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(ioasid_ioctl_ops))
 		return -ENOTTY;
 	op = &ioasid_ioctl_ops[nr - IOMMUFD_CMD_BASE];
-	if (op->ioctl_num != cmd)
+	/* A hole in the table, or size, direction or type bits set */
+	if (!op->execute || cmd != _IO(IOMMUFD_TYPE, nr))
 		return -ENOTTY;
 	if (nr == IOASID_TEST_CMD_NR && !ioasid_test_enabled)
 		return -ENOTTY;

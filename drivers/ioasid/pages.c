@@ -291,6 +291,20 @@ out_free_chunks:
 	return rc;
 }
 
+/* A user of [first, last] is gone: unpin what no other user covers */
+static void pages_unpin_holes(struct ioasid_pages *pages, unsigned long first,
+			      unsigned long last)
+{
+	struct rb_root_cached *const roots[] = { &pages->domain_itree,
+						 &pages->access_itree };
+	struct ioasid_span span;
+
+	for (ioasid_span_first(&span, roots, ARRAY_SIZE(roots), first, last);
+	     !span.done; ioasid_span_next(&span))
+		if (span.is_hole)
+			pages_unpin_range(pages, span.start, span.last);
+}
+
 /* Pin the parts of [first, last] that no user covers yet */
 static int pages_pin_holes(struct ioasid_pages *pages, unsigned long first,
 			   unsigned long last)
@@ -300,7 +314,8 @@ static int pages_pin_holes(struct ioasid_pages *pages, unsigned long first,
 	struct ioasid_span span;
 	int rc;
 
-	ioasid_for_each_span(&span, roots, ARRAY_SIZE(roots), first, last) {
+	for (ioasid_span_first(&span, roots, ARRAY_SIZE(roots), first, last);
+	     !span.done; ioasid_span_next(&span)) {
 		if (!span.is_hole)
 			continue;
 		rc = pages_pin_range(pages, span.start, span.last);
@@ -310,28 +325,10 @@ static int pages_pin_holes(struct ioasid_pages *pages, unsigned long first,
 	return 0;
 
 err_unpin:
-	if (span.start != first) {
-		unsigned long done = span.start - 1;
-
-		ioasid_for_each_span(&span, roots, ARRAY_SIZE(roots), first,
-				     done)
-			if (span.is_hole)
-				pages_unpin_range(pages, span.start, span.last);
-	}
+	/* The holes before the failed one were pinned by this call */
+	if (span.start != first)
+		pages_unpin_holes(pages, first, span.start - 1);
 	return rc;
-}
-
-/* A user of [first, last] is gone: unpin what no other user covers */
-static void pages_unpin_holes(struct ioasid_pages *pages, unsigned long first,
-			      unsigned long last)
-{
-	struct rb_root_cached *const roots[] = { &pages->domain_itree,
-						 &pages->access_itree };
-	struct ioasid_span span;
-
-	ioasid_for_each_span(&span, roots, ARRAY_SIZE(roots), first, last)
-		if (span.is_hole)
-			pages_unpin_range(pages, span.start, span.last);
 }
 
 static bool pages_index_pinned(struct ioasid_pages *pages, unsigned long index)

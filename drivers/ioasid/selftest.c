@@ -285,7 +285,8 @@ static int test_mock_domain(struct ioasid_ucmd *ucmd, struct iommu_test_cmd *cmd
 	u32 pt_id = cmd->id;
 	int rc;
 
-	sobj = ioasid_object_alloc(ucmd->ctx, sobj, IOASID_OBJ_SELFTEST);
+	sobj = ioasid_object_alloc(ucmd->ctx, struct selftest_obj,
+				   IOASID_OBJ_SELFTEST);
 	if (IS_ERR(sobj))
 		return PTR_ERR(sobj);
 
@@ -478,8 +479,8 @@ static int test_md_check_refs(struct iommu_test_cmd *cmd)
 struct test_access {
 	struct file *file;
 	struct ioasid_access *access;
-	struct mutex lock;
-	struct list_head items;		/* under @lock */
+	struct mutex lock;		/* protects @items and @next_id */
+	struct list_head items;
 	unsigned int next_id;
 	bool needs_pin;
 };

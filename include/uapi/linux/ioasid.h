@@ -65,6 +65,7 @@ struct iommu_destroy {
 	__u32 size;
 	__u32 id;
 };
+
 #define IOMMU_DESTROY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_DESTROY)
 
 /**
@@ -81,6 +82,7 @@ struct iommu_ioas_alloc {
 	__u32 flags;
 	__u32 out_ioas_id;
 };
+
 #define IOMMU_IOAS_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOC)
 
 /**
@@ -117,6 +119,7 @@ struct iommu_ioas_iova_ranges {
 	__aligned_u64 allowed_iovas;
 	__aligned_u64 out_iova_alignment;
 };
+
 #define IOMMU_IOAS_IOVA_RANGES _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_IOVA_RANGES)
 
 /**
@@ -140,6 +143,7 @@ struct iommu_ioas_allow_iovas {
 	__u32 __reserved;
 	__aligned_u64 allowed_iovas;
 };
+
 #define IOMMU_IOAS_ALLOW_IOVAS _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_ALLOW_IOVAS)
 
 /**
@@ -186,6 +190,7 @@ struct iommu_ioas_map {
 	__aligned_u64 length;
 	__aligned_u64 iova;
 };
+
 #define IOMMU_IOAS_MAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_MAP)
 
 /**
@@ -213,6 +218,7 @@ struct iommu_ioas_copy {
 	__aligned_u64 dst_iova;
 	__aligned_u64 src_iova;
 };
+
 #define IOMMU_IOAS_COPY _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_COPY)
 
 /**
@@ -233,6 +239,7 @@ struct iommu_ioas_unmap {
 	__aligned_u64 iova;
 	__aligned_u64 length;
 };
+
 #define IOMMU_IOAS_UNMAP _IO(IOMMUFD_TYPE, IOMMUFD_CMD_IOAS_UNMAP)
 
 /**
@@ -279,6 +286,7 @@ struct iommu_option {
 	__u32 object_id;
 	__aligned_u64 val64;
 };
+
 #define IOMMU_OPTION _IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION)
 
 #endif

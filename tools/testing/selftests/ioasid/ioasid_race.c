@@ -99,7 +99,7 @@ static void worker_access(struct worker *w, __u32 ioas)
 	int fd = w->self->fd, access_fd, rc;
 	unsigned long first = pick(w, BUF_PAGES - 8);
 	unsigned char data[64];
-	__u32 id;
+	__u32 id = 0;
 
 	rc = create_access(fd, ioas, MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
 			   &access_fd);
@@ -273,7 +273,7 @@ static void *pin_unmap_fn(void *arg)
 		return NULL;
 	while (time(NULL) < w->until) {
 		__u64 iova = MOCK_APERTURE_START + pick(w, 4) * 64 * PSZ;
-		__u32 id;
+		__u32 id = 0;
 
 		switch (pick(w, 3)) {
 		case 0:

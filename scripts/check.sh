@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# make check: builds, host unit tests, style checks and the VM suites on
+# VT-d and AMD-Vi.  One PASS/FAIL/SKIP line per check; the last line is
+# "N passed, N failed" (a skipped check counts as failed).  Exit status 0
+# only if nothing failed.  The summary also lands in build/check-summary.txt.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+logs=$top/build/logs
+results=$top/build/check-results.txt
+mkdir -p "$logs"
+: >"$results"
+
+record() { tee -a "$results"; }
+
+# One PASS/FAIL line for a command, its output in build/logs/<name>.log
+step() {
+	local name=$1 log
+	shift
+	log=$logs/${name//\//-}.log
+	if "$@" >"$log" 2>&1; then
+		echo "PASS $name" | record
+	else
+		echo "FAIL $name (see ${log#"$top"/})" | record
+	fi
+}
+
+start=$(date +%s)
+step build/modules make -s modules
+step build/selftests make -s selftests
+step build/samples make -s samples
+
+# Host unit tests: TAP from cmocka, "ok N - name"
+make -s unit >"$logs/unit.log" 2>&1
+unit_rc=$?
+awk '/^(not )?ok [0-9]+ - / {
+	st = ($1 == "not") ? "FAIL" : "PASS"
+	name = $0; sub(/^(not )?ok [0-9]+ - /, "", name)
+	if (name ~ /# *SKIP/) st = "SKIP"
+	print st " unit/" name
+}' "$logs/unit.log" | record
+[ $unit_rc -eq 0 ] || echo "FAIL unit/make (see build/logs/unit.log)" | record
+
+make -s lint 2>"$logs/lint.log" | grep -E '^(PASS|FAIL) ' | record
+
+if grep -q '^FAIL build/modules\|^FAIL build/selftests' "$results"; then
+	echo "FAIL vm/not-run the build failed" | record
+else
+	for iommu in intel-ir amd; do
+		tools/testing/vm/run-tests.sh "$iommu" | grep -E '^(PASS|FAIL|SKIP) ' | record
+	done
+fi
+
+passed=$(grep -c '^PASS ' "$results")
+failed=$(grep -vc '^PASS ' "$results")
+echo
+if [ "$failed" -ne 0 ]; then
+	echo "Failed or skipped:"
+	grep -v '^PASS ' "$results"
+fi
+echo "check took $(( $(date +%s) - start ))s"
+echo "$passed passed, $failed failed" | tee "$top/build/check-summary.txt"
+[ "$failed" -eq 0 ]
