@@ -7,6 +7,8 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 checkpatch=$1
 kdir=/lib/modules/$("$top/scripts/kver.sh")/build
+# make -s upstream would hide the CHECK lines that prove sparse ran
+unset MAKEFLAGS MFLAGS
 logs=$top/build/logs
 mkdir -p "$logs"
 cd "$top"

@@ -28,6 +28,11 @@
 
 #include "iova.h"
 
+/* The walk as a loop, the way the module's callers write it out */
+#define ioasid_for_each_span(span, roots, nroots, start, last)              \
+	for (ioasid_span_first(span, roots, nroots, start, last);           \
+	     !(span)->done; ioasid_span_next(span))
+
 #ifndef TEST_GROUP
 #define TEST_GROUP	"iova"
 #endif
