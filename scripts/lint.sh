@@ -15,7 +15,11 @@ cd "$top"
 
 count() { grep -cE '\.[ch]:[0-9]+(:[0-9]+)?: (warning|error):' "$1"; }
 
-files=$(git ls-files 'drivers/*.[ch]' 'include/*.h')
+if git rev-parse --git-dir >/dev/null 2>&1; then
+	files=$(git ls-files 'drivers/*.[ch]' 'include/*.h')
+else
+	files=$(find drivers include -name '*.[ch]' ! -name '*.mod.c' | sort)
+fi
 # shellcheck disable=SC2086
 perl "$checkpatch" --no-tree --strict --terse --show-types -f $files \
 	>"$logs/checkpatch.log" 2>&1

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 pkgs=(
-	gcc make libc6-dev
+	gcc make libc6-dev perl
 	kmod cpio gzip xz-utils
 	linux-headers-amd64	# the headers the modules build against
 	linux-image-amd64	# the matching kernel booted in the test VM

@@ -302,12 +302,12 @@ int ioasid_option_rlimit_mode(struct iommu_option *cmd,
 	case IOMMU_OPTION_OP_SET:
 		if (!capable(CAP_SYS_RESOURCE))
 			return -EPERM;
-		if (cmd->val64 > 1)
-			return -EINVAL;
 		/* Pages already charged one way cannot change to the other */
 		xa_lock(&ctx->objects);
 		if (!xa_empty(&ctx->objects))
 			rc = -EBUSY;
+		else if (cmd->val64 > 1)
+			rc = -EINVAL;
 		else
 			ctx->account_mm = cmd->val64;
 		xa_unlock(&ctx->objects);

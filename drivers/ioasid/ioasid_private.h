@@ -62,6 +62,7 @@ struct ioasid_stats {
 	atomic_long_t charged;		/* pages charged to an RLIMIT_MEMLOCK */
 	atomic_long_t groups;		/* iommu_groups whose DMA we own */
 	atomic_long_t domains;		/* iommu_domains we allocated */
+	atomic_long_t map_calls;	/* iommu_map() calls ever made */
 };
 
 extern struct ioasid_stats ioasid_stats;

@@ -395,6 +395,8 @@ static int ioasid_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "charged %ld\n", atomic_long_read(&ioasid_stats.charged));
 	seq_printf(m, "groups %ld\n", atomic_long_read(&ioasid_stats.groups));
 	seq_printf(m, "domains %ld\n", atomic_long_read(&ioasid_stats.domains));
+	seq_printf(m, "map_calls %ld\n",
+		   atomic_long_read(&ioasid_stats.map_calls));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(ioasid_stats);

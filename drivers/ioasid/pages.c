@@ -476,6 +476,7 @@ static int area_map(struct ioasid_area *area, struct iommu_domain *domain)
 			       area->iommu_prot);
 		if (rc)
 			goto err_unmap;
+		atomic_long_inc(&ioasid_stats.map_calls);
 		if (length > last_iova - iova)
 			return 0;
 		iova += length;

@@ -588,6 +588,46 @@ TEST_F(mock_huge, partial)
 	munmap(buf, len);
 }
 
+/*
+ * A physically contiguous run goes into a domain in one iommu_map() call,
+ * which lets the IOMMU driver use its largest page sizes; with HUGE_PAGES
+ * off every page is mapped on its own.
+ */
+TEST_F(mock_huge, contiguous_runs_map_once)
+{
+	size_t len = variant->len;
+	char *buf = huge_buffer(len, variant->hugetlb);
+	unsigned long hugepages = len / HUGE_SZ;
+	__u64 val = 0;
+	long calls;
+
+	ASSERT_NE(NULL, buf);
+	if (!variant->hugetlb)
+		ASSERT_EQ((long)(len >> 10), thp_kb(buf));
+	calls = counters_now().map_calls;
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, buf, len, BASE_IOVA));
+	/* Each huge page is contiguous; neighbours may be contiguous too */
+	EXPECT_GE(hugepages, counters_now().map_calls - calls);
+	EXPECT_LE(1, counters_now().map_calls - calls);
+	EXPECT_EQ(0, check_map(self->fd, self->hwpt, BASE_IOVA, buf, len));
+
+	/* Another device on the same HWPT shares the domain: no new calls */
+	calls = counters_now().map_calls;
+	ASSERT_EQ(0, mock_domain(self->fd, self->hwpt, NULL, NULL, NULL));
+	EXPECT_EQ(0, counters_now().map_calls - calls);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, 0, UINT64_MAX, NULL));
+
+	/* One call per page without large pages */
+	ASSERT_EQ(0, ioasid_option(self->fd, IOMMU_OPTION_HUGE_PAGES,
+				   IOMMU_OPTION_OP_SET, self->ioas, &val));
+	calls = counters_now().map_calls;
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, buf, len, BASE_IOVA));
+	EXPECT_EQ((long)(len / PSZ), counters_now().map_calls - calls);
+	EXPECT_EQ(0, check_map(self->fd, self->hwpt, BASE_IOVA, buf, len));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, 0, UINT64_MAX, NULL));
+	munmap(buf, len);
+}
+
 /* ---------------------------------------------------------------------- */
 
 /* Batches of two pages still pin and map everything */

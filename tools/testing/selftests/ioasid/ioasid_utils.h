@@ -310,6 +310,7 @@ static inline int set_temp_memory_limit(int fd, __u32 limit)
 /* Counters of /sys/kernel/debug/ioasid/stats */
 struct ioasid_counters {
 	long contexts, objects, pages_objs, pinned, charged, groups, domains;
+	long map_calls;		/* ever increasing: iommu_map() calls made */
 };
 
 static inline int read_counters(struct ioasid_counters *c)
@@ -337,6 +338,8 @@ static inline int read_counters(struct ioasid_counters *c)
 			c->groups = val;
 		else if (!strcmp(name, "domains"))
 			c->domains = val;
+		else if (!strcmp(name, "map_calls"))
+			c->map_calls = val;
 	}
 	fclose(f);
 	return 0;
