@@ -72,9 +72,14 @@ static int pages_alloc_chunks(struct ioasid_pages *pages, unsigned long first,
 
 	for (ci = first / PFN_CHUNK_ENTRIES; ci <= last / PFN_CHUNK_ENTRIES;
 	     ci++) {
+		/* The last chunk only holds what is left: small maps stay small */
+		unsigned long entries = min(PFN_CHUNK_ENTRIES,
+					    pages->npages - ci * PFN_CHUNK_ENTRIES);
+
 		if (xa_load(&pages->pfn_chunks, ci))
 			continue;
-		chunk = kzalloc(PAGE_SIZE, GFP_KERNEL_ACCOUNT);
+		chunk = kcalloc(entries, sizeof(unsigned long),
+				GFP_KERNEL_ACCOUNT);
 		if (!chunk)
 			return -ENOMEM;
 		rc = xa_err(xa_store(&pages->pfn_chunks, ci, chunk,
