@@ -31,6 +31,9 @@ enum {
 enum {
 	MOCK_APERTURE_START = 1UL << 24,
 	MOCK_APERTURE_LAST = (1UL << 31) - 1,
+	/* The reserved MSI window every mock device reports, as on x86 */
+	MOCK_MSI_START = 0xfee00000UL,
+	MOCK_MSI_LENGTH = 0x100000UL,
 };
 
 enum {
@@ -45,6 +48,8 @@ enum {
 
 enum {
 	MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES = 1 << 0,
+	/* The unmap callback tries to pin each range again after unpinning */
+	MOCK_FLAGS_ACCESS_CREATE_REPIN_ON_UNMAP = 1 << 2,
 };
 
 /* Smallest batch memory SET_TEMP_MEMORY_LIMIT accepts, in bytes */

@@ -173,8 +173,20 @@ static const struct iommu_domain_ops mock_domain_ops = {
 	.free = mock_domain_free,
 };
 
+/* Like x86: an MSI window, here above the mock aperture */
+static void mock_get_resv_regions(struct device *dev, struct list_head *head)
+{
+	struct iommu_resv_region *region;
+
+	region = iommu_alloc_resv_region(MOCK_MSI_START, MOCK_MSI_LENGTH, 0,
+					 IOMMU_RESV_MSI, GFP_KERNEL);
+	if (region)
+		list_add_tail(&region->list, head);
+}
+
 static const struct iommu_ops mock_ops = {
 	.owner = THIS_MODULE,
+	.get_resv_regions = mock_get_resv_regions,
 	.capable = mock_capable,
 	.domain_alloc = mock_domain_alloc,
 	.pgsize_bitmap = MOCK_IO_PAGE_SIZE,
@@ -483,6 +495,7 @@ struct test_access {
 	struct list_head items;
 	unsigned int next_id;
 	bool needs_pin;
+	bool repin_on_unmap;
 };
 
 struct test_access_item {
@@ -509,13 +522,29 @@ static void test_access_unmap(void *data, unsigned long iova,
 	struct test_access_item *item, *tmp;
 	unsigned long last = iova + length - 1;
 
+	LIST_HEAD(repinned);
+
 	mutex_lock(&staccess->lock);
 	list_for_each_entry_safe(item, tmp, &staccess->items, node) {
 		if (item->iova > last || item->iova + item->length - 1 < iova)
 			continue;
 		list_del(&item->node);
+		if (staccess->repin_on_unmap) {
+			ioasid_access_unpin_pages(staccess->access, item->iova,
+						  item->length);
+			if (!ioasid_access_pin_pages(staccess->access,
+						     item->iova, item->length,
+						     item->pages, 0)) {
+				list_add_tail(&item->node, &repinned);
+				continue;
+			}
+			kvfree(item->pages);
+			kfree(item);
+			continue;
+		}
 		test_access_unpin_item(staccess, item);
 	}
+	list_splice_tail(&repinned, &staccess->items);
 	mutex_unlock(&staccess->lock);
 }
 
@@ -570,7 +599,8 @@ static int test_create_access(struct ioasid_ucmd *ucmd,
 	u32 access_id;
 	int fd, rc;
 
-	if (cmd->create_access.flags & ~MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES)
+	if (cmd->create_access.flags & ~(MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES |
+					  MOCK_FLAGS_ACCESS_CREATE_REPIN_ON_UNMAP))
 		return -EOPNOTSUPP;
 
 	staccess = kzalloc(sizeof(*staccess), GFP_KERNEL_ACCOUNT);
@@ -579,6 +609,8 @@ static int test_create_access(struct ioasid_ucmd *ucmd,
 	mutex_init(&staccess->lock);
 	INIT_LIST_HEAD(&staccess->items);
 	staccess->needs_pin = needs_pin;
+	staccess->repin_on_unmap = cmd->create_access.flags &
+				   MOCK_FLAGS_ACCESS_CREATE_REPIN_ON_UNMAP;
 
 	staccess->access = ioasid_access_create(ucmd->ctx,
 						needs_pin ? &test_access_pin_ops :

@@ -3,6 +3,8 @@
  * In-kernel users of an IOAS (accesses): pinning the pages behind IOVAs,
  * unmapping what an access pinned, copying data through IOVAs, lifetimes.
  */
+#include <sched.h>
+
 #include "ioasid_utils.h"
 
 #define BASE_IOVA ((__u64)MOCK_APERTURE_START)
@@ -374,6 +376,30 @@ TEST_F(access_pin, unmap_while_pinned)
 	EXPECT_EQ(0, check_refs(self->fd, buf, 4 * PSZ, self->idle));
 }
 
+/*
+ * An access that pins the range again from its unmap callback is refused:
+ * the unmap finishes instead of chasing new pins.
+ */
+TEST_F(access_pin, unmap_refuses_new_pins)
+{
+	__u64 unmapped = 0;
+	__u32 id;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, 4 * PSZ,
+			      BASE_IOVA));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas,
+				   NEEDS_PIN |
+				   MOCK_FLAGS_ACCESS_CREATE_REPIN_ON_UNMAP,
+				   &self->afd));
+	ASSERT_EQ(0, access_pages(self->fd, self->afd, BASE_IOVA, 4 * PSZ,
+				  self->buf, 0, &id));
+	EXPECT_EQ(0, ioas_unmap(self->fd, self->ioas, BASE_IOVA, 4 * PSZ,
+				&unmapped));
+	EXPECT_EQ(4 * PSZ, unmapped);
+	EXPECT_EQ(ENOENT, destroy_access_pages(self->fd, self->afd, id));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 4 * PSZ, 0));
+}
+
 /* A pinning access needs PAGE_SIZE alignment of the IOAS */
 TEST_F(access_pin, alignment)
 {
@@ -585,6 +611,60 @@ TEST_F(access_pin, close_ctx_first)
 	EXPECT_EQ(0, check_refs(self->fd, buf, 8 * PSZ, 0));
 	EXPECT_EQ(self->env.start.pinned, counters_now().pinned);
 	EXPECT_EQ(self->env.start.domains, counters_now().domains);
+}
+
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A page the access wrote is dirty when it is unpinned: reclaim of a
+ * MADV_FREE page keeps the data instead of dropping the page.
+ */
+TEST(unpin_marks_dirty)
+{
+	size_t len = 4 * PSZ, i, bad = 0;
+	struct ioasid_env env;
+	cpu_set_t cpus;
+	char *buf, *pat;
+	__u32 ioas, id;
+	int fd, afd;
+
+	/* One CPU, so the per-CPU LRU caches MADV_PAGEOUT drains are ours */
+	CPU_ZERO(&cpus);
+	CPU_SET(0, &cpus);
+	ASSERT_EQ(0, sched_setaffinity(0, sizeof(cpus), &cpus));
+	env_begin(&env);
+	fd = ioasid_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_EQ(0, madvise(buf, len, MADV_NOHUGEPAGE));
+	memset(buf, 1, len);
+	/* Clean and free to drop, unless someone dirties it */
+	ASSERT_EQ(0, madvise(buf, len, MADV_FREE));
+	pat = malloc(len);
+	ASSERT_NE(NULL, pat);
+	memset(pat, 0x5a, len);
+
+	ASSERT_EQ(0, ioas_map(fd, ioas, buf, len, BASE_IOVA));
+	ASSERT_EQ(0, create_access(fd, ioas, NEEDS_PIN, &afd));
+	ASSERT_EQ(0, access_pages(fd, afd, BASE_IOVA, len, NULL,
+				  MOCK_FLAGS_ACCESS_WRITE, &id));
+	/* Only the "device" writes; the CPU never touches the mapping */
+	ASSERT_EQ(0, access_rw(fd, afd, BASE_IOVA, pat, len,
+			       MOCK_ACCESS_RW_WRITE));
+	ASSERT_EQ(0, destroy_access_pages(fd, afd, id));
+	ASSERT_EQ(0, madvise(buf, len, MADV_PAGEOUT));
+	for (i = 0; i != len; i++)
+		bad += buf[i] != 0x5a;
+	EXPECT_EQ(0, bad);
+
+	close(afd);
+	close(fd);
+	env_end(&env);
+	free(pat);
+	munmap(buf, len);
 }
 
 /* ---------------------------------------------------------------------- */

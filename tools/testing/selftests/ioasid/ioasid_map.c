@@ -633,6 +633,7 @@ TEST_F(map, map_unmapped_va)
 	__u64 iova;
 
 	if (variant->mock) {
+		long vmpin;
 		void *none;
 
 		/* Pinned at MAP time, so it fails at once */
@@ -657,9 +658,12 @@ TEST_F(map, map_unmapped_va)
 		ASSERT_NE(MAP_FAILED, half);
 		memset(half, 1, len);
 		ASSERT_EQ(0, munmap((char *)half + len / 2, len / 2));
+		vmpin = proc_status_kb("VmPin");
 		EXPECT_EQ(EFAULT, ioas_map(self->fd, self->ioas, half, len,
 					   BASE));
 		EXPECT_EQ(0, check_refs(self->fd, half, len / 2, 0));
+		/* The charge of the pages it did get went back too */
+		EXPECT_EQ(vmpin, proc_status_kb("VmPin"));
 		munmap(half, len / 2);
 		EXPECT_EQ(0, unmap_all(self->fd, self->ioas));
 		EXPECT_EQ(EINVAL, check_map(self->fd, self->hwpt, BASE,
@@ -688,6 +692,61 @@ TEST_F(map, map_unmapped_va)
 	EXPECT_EQ(0, check_refs(self->fd, BUF(0), len, 1));
 	EXPECT_EQ(len, unmap_all(self->fd, self->ioas));
 	EXPECT_EQ(0, check_refs(self->fd, BUF(0), len, 0));
+}
+
+/*
+ * The answer of MAP and COPY cannot be written back (the command sits in a
+ * read-only page): EFAULT, and the mapping the call made is undone.
+ */
+TEST_F(map, copy_back_fault)
+{
+	struct iommu_ioas_map *map;
+	struct iommu_ioas_copy *copy;
+	__u64 dst = BASE + 64 * PSZ;
+	void *page;
+
+	make_ioas2(_metadata, self, variant->mock);
+	page = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	map = page;
+	*map = (struct iommu_ioas_map){
+		.size = sizeof(*map),
+		.flags = MAP_FIXED_RW,
+		.ioas_id = self->ioas,
+		.user_va = (uintptr_t)BUF(0),
+		.length = 4 * PSZ,
+		.iova = BASE,
+	};
+	copy = (void *)((char *)page + 256);
+	*copy = (struct iommu_ioas_copy){
+		.size = sizeof(*copy),
+		.flags = MAP_FIXED_RW,
+		.dst_ioas_id = self->ioas2,
+		.src_ioas_id = self->ioas,
+		.length = 4 * PSZ,
+		.dst_iova = dst,
+		.src_iova = BASE,
+	};
+	ASSERT_EQ(0, mprotect(page, PSZ, PROT_READ));
+
+	EXPECT_EQ(EFAULT, xioctl(self->fd, IOMMU_IOAS_MAP, map));
+	EXPECT_EQ(0, unmap_all(self->fd, self->ioas));
+	EXPECT_EQ(0, check_refs(self->fd, BUF(0), 4 * PSZ, 0));
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, BUF(0), 4 * PSZ, BASE));
+	EXPECT_EQ(EFAULT, xioctl(self->fd, IOMMU_IOAS_COPY, copy));
+	EXPECT_EQ(0, unmap_all(self->fd, self->ioas2));
+	if (variant->mock)
+		EXPECT_EQ(0, check_refs(self->fd, BUF(0), 4 * PSZ, 1));
+
+	/* Both IOVAs are free for the same calls from writable memory */
+	EXPECT_EQ(0, ioas_copy(self->fd, self->ioas2, self->ioas, BASE,
+			       4 * PSZ, &dst, MAP_FIXED_RW));
+	EXPECT_EQ(4 * PSZ, unmap_all(self->fd, self->ioas2));
+	EXPECT_EQ(4 * PSZ, unmap_all(self->fd, self->ioas));
+	EXPECT_EQ(0, check_refs(self->fd, BUF(0), 4 * PSZ, 0));
+	munmap(page, PSZ);
 }
 
 /* ---------------------------------------------------------------- UNMAP */
@@ -1284,9 +1343,11 @@ TEST_F(map, ranges_follow_domain)
 	ASSERT_EQ(0, destroy_obj(self->fd, stdev2));
 	expect_one_range(_metadata, self->fd, self->ioas, 0, UINT64_MAX, 1);
 
-	/* And IOVA 0 is usable again */
+	/* And IOVA 0 and the mock's MSI window are usable again */
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, BUF(0), 3, 0));
-	EXPECT_EQ(3, unmap_all(self->fd, self->ioas));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, BUF(0), PSZ,
+			      MOCK_MSI_START));
+	EXPECT_EQ(3 + PSZ, unmap_all(self->fd, self->ioas));
 }
 
 /* ---------------------------------------------------------- ALLOW_IOVAS */
