@@ -11,9 +11,32 @@ pass_fail() { if [ "$1" = 0 ]; then res PASS "$2"; else res FAIL "$2" "$3"; fi; 
 # The selftests use hugetlb-backed buffers
 echo 64 >/proc/sys/vm/nr_hugepages
 
-insmod /lib/modules/ioasid.ko test_mode=1
+# Without interrupt remapping the companion suites need the unsafe knob;
+# ioasid_vfio's msi_isolation test checks the refusal with it off.
+unsafe=0
+[ "$IOASID_IOMMU" = intel ] && unsafe=1
+insmod /lib/modules/ioasid.ko test_mode=1 allow_unsafe_interrupts=$unsafe
 pass_fail $? module/load
 [ -c /dev/ioasid ] || { res FAIL module/devnode; echo "@@DONE" >$R; exit 1; }
+
+# The companion driver and what it needs, then every edu and NVMe device
+# bound to it with driver_override
+for m in irqbypass vfio vfio_virqfd vfio-pci-core; do
+	insmod /lib/modules/$m.ko || res FAIL "module/load-$m"
+done
+insmod /lib/modules/vfio-ioasid-pci.ko
+pass_fail $? companion/load
+bound=0
+for d in /sys/bus/pci/devices/*; do
+	case "$(cat $d/vendor):$(cat $d/device)" in
+	0x1234:0x11e8|0x1b36:0x0010) ;;
+	*) continue ;;
+	esac
+	echo vfio-ioasid-pci >$d/driver_override
+	echo "${d##*/}" >/sys/bus/pci/drivers_probe
+	[ -c "/dev/vfio/devices/$(ls $d/vfio-dev 2>/dev/null)" ] && bound=$((bound + 1))
+done
+[ $bound = 5 ]; pass_fail $? companion/bind-devices "$bound of 5 bound"
 
 for t in /tests/ioasid_*; do
 	name=${t##*/}
@@ -24,9 +47,16 @@ for t in /tests/ioasid_*; do
 	echo "@@END $name $(cat /tmp/rc)" >$R
 done
 
-# After every suite: nothing left behind, then the module unloads
+# After every suite: nothing left behind, then the modules unload
 stats=$(grep -v ' 0$' /sys/kernel/debug/ioasid/stats | grep -v '^map_calls ' | tr '\n' ' ')
 [ -z "$stats" ]; pass_fail $? module/counters-zero "$stats"
+for d in /sys/bus/pci/drivers/vfio-ioasid-pci/0000:*; do
+	[ -e "$d" ] && echo "${d##*/}" >/sys/bus/pci/drivers/vfio-ioasid-pci/unbind
+done
+left=$(ls /dev/vfio/devices 2>/dev/null | tr '\n' ' ')
+[ -z "$left" ]; pass_fail $? companion/unbind-all "$left"
+rmmod vfio-ioasid-pci
+pass_fail $? companion/unload
 rmmod ioasid
 pass_fail $? module/unload
 ! grep -q '^ioasid ' /proc/modules; pass_fail $? module/gone

@@ -3,6 +3,8 @@
 # Run the selftests in a VM with one emulated IOMMU and print one line per
 # check (PASS/FAIL/SKIP name).  Exits non-zero unless everything passed.
 #   run-tests.sh intel-ir|intel|amd [extra vm.sh options]
+# intel is VT-d without interrupt remapping: the companion suites run with
+# ioasid's allow_unsafe_interrupts=1 there.
 # Environment: SUITES="ioasid_map ioasid_mock" runs only those binaries;
 # RUN_TAG=x keeps logs in build/vm/<iommu>x so parallel runs do not collide.
 set -uo pipefail
@@ -10,7 +12,18 @@ top=$(cd "$(dirname "$0")/../../.." && pwd)
 iommu=$1; shift
 out=$top/build/vm/$iommu${RUN_TAG:-}
 
-adds=(--add "$top/drivers/ioasid/ioasid.ko:/lib/modules/ioasid.ko")
+adds=(--add "$top/drivers/ioasid/ioasid.ko:/lib/modules/ioasid.ko"
+	--add "$top/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko"
+	--kmod vfio-pci-core)
+# Two edu devices on the root bus (one iommu_group each), two behind a
+# conventional PCI bridge (one shared group), and an NVMe controller for
+# MSI-X and function reset.  edu: at most 4095 bytes per DMA, IOVAs below
+# 256 MiB (28-bit DMA mask).
+devices="-device edu -device edu \
+	-device pci-bridge,id=br1,chassis_nr=1 \
+	-device edu,bus=br1,addr=1 -device edu,bus=br1,addr=2 \
+	-blockdev driver=null-co,node-name=nvm0,size=67108864 \
+	-device nvme,serial=ioasid0,drive=nvm0"
 for t in "$top"/build/selftests/ioasid_*; do
 	name=$(basename "$t")
 	if [ -n "${SUITES:-}" ] && [ "$name" != ioasid_notest ] &&
@@ -22,7 +35,8 @@ done
 
 start=$(date +%s)
 "$top/tools/testing/vm/vm.sh" --iommu "$iommu" --out "$out" \
-	--script "$top/tools/testing/vm/guest-tests.sh" "${adds[@]}" "$@"
+	--script "$top/tools/testing/vm/guest-tests.sh" "${adds[@]}" \
+	--qemu "$devices" "$@"
 vm_rc=$?
 secs=$(( $(date +%s) - start ))
 

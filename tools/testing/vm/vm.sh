@@ -138,7 +138,9 @@ amd) dev=(-device amd-iommu) ;;
 none) ;;
 *) echo "vm.sh: unknown IOMMU $iommu" >&2; exit 2 ;;
 esac
-cmdline="$cmdline$append"
+# Unknown name=value parameters reach /init, and so the guest script, as
+# environment variables
+cmdline="$cmdline IOASID_IOMMU=$iommu$append"
 
 qemu=(qemu-system-x86_64 -accel tcg,thread=multi -M q35 -cpu max
 	-m "$mem" -smp "$smp" -no-reboot -net none

@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The device cdev /dev/vfio/devices/vfioN: a parked fd until BIND, then the
+ * VFIO device uAPI of vfio-pci-core with DMA through an ioasid context.
+ */
+#include <linux/compat.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/ioasid_core.h>
+#include <linux/pm_runtime.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/ioasid_vfio.h>
+
+#include "vfio_ioasid.h"
+
+static struct vfio_device *vioasid_vfio(struct vioasid_device *vdev)
+{
+	return &vdev->core.vdev;
+}
+
+static int vioasid_open(struct inode *inode, struct file *filep)
+{
+	struct vioasid_device *vdev =
+		container_of(inode->i_cdev, struct vioasid_device, cdev);
+	struct vioasid_file *df;
+
+	/* Zero once the PCI device is being removed */
+	if (!refcount_inc_not_zero(&vioasid_vfio(vdev)->refcount))
+		return -ENODEV;
+
+	df = kzalloc(sizeof(*df), GFP_KERNEL_ACCOUNT);
+	if (!df) {
+		if (refcount_dec_and_test(&vioasid_vfio(vdev)->refcount))
+			complete(&vioasid_vfio(vdev)->comp);
+		return -ENOMEM;
+	}
+	df->vdev = vdev;
+	filep->private_data = df;
+	return 0;
+}
+
+/* Power the device up and let it be used through @df's fd */
+static int vioasid_enable(struct vioasid_device *vdev)
+{
+	struct vfio_device *vfio = vioasid_vfio(vdev);
+	int rc = 0;
+
+	mutex_lock(&vfio->dev_set->lock);
+	if (!vfio->open_count) {
+		rc = vfio_pci_core_enable(&vdev->core);
+		if (!rc)
+			vfio_pci_core_finish_enable(&vdev->core);
+	}
+	if (!rc)
+		vfio->open_count++;
+	mutex_unlock(&vfio->dev_set->lock);
+	return rc;
+}
+
+static void vioasid_disable(struct vioasid_device *vdev)
+{
+	struct vfio_device *vfio = vioasid_vfio(vdev);
+
+	mutex_lock(&vfio->dev_set->lock);
+	if (!--vfio->open_count)
+		vfio_pci_core_close_device(vfio);
+	mutex_unlock(&vfio->dev_set->lock);
+}
+
+static long vioasid_bind(struct vioasid_file *df,
+			 struct vfio_device_bind_iommufd __user *arg)
+{
+	struct vioasid_device *vdev = df->vdev;
+	struct vfio_device_bind_iommufd bind;
+	struct ioasid_device *idev;
+	struct ioasid_ctx *ctx;
+	struct fd f;
+	long rc;
+	u32 id;
+
+	if (copy_from_user(&bind, arg, sizeof(bind)))
+		return -EFAULT;
+	if (bind.argsz < sizeof(bind) || bind.flags || bind.iommufd < 0)
+		return -EINVAL;
+
+	f = fdget(bind.iommufd);
+	if (!f.file)
+		return -EBADF;
+	ctx = ioasid_ctx_from_file(f.file);
+	fdput(f);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+
+	mutex_lock(&vdev->bind_lock);
+	/* One fd at a time uses a device, and binds only once */
+	if (vdev->bound) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+
+	idev = ioasid_device_bind(ctx, &vdev->core.pdev->dev, &id);
+	if (IS_ERR(idev)) {
+		rc = PTR_ERR(idev);
+		goto out_unlock;
+	}
+
+	rc = vioasid_enable(vdev);
+	if (rc)
+		goto err_unbind;
+
+	if (put_user(id, &arg->out_devid)) {
+		rc = -EFAULT;
+		goto err_disable;
+	}
+	vdev->bound = df;
+	/* Unparks the fd: other ioctls on it may now see @idev */
+	smp_store_release(&df->idev, idev);
+	mutex_unlock(&vdev->bind_lock);
+	ioasid_ctx_put(ctx);
+	return 0;
+
+err_disable:
+	vioasid_disable(vdev);
+err_unbind:
+	ioasid_device_unbind(idev);
+out_unlock:
+	mutex_unlock(&vdev->bind_lock);
+	ioasid_ctx_put(ctx);
+	return rc;
+}
+
+static long vioasid_attach(struct ioasid_device *idev,
+			   struct vfio_device_attach_iommufd_pt __user *arg)
+{
+	struct vfio_device_attach_iommufd_pt attach;
+	int rc;
+
+	if (copy_from_user(&attach, arg, sizeof(attach)))
+		return -EFAULT;
+	if (attach.argsz < sizeof(attach) || attach.flags)
+		return -EINVAL;
+
+	rc = ioasid_device_attach(idev, &attach.pt_id);
+	if (rc)
+		return rc;
+	/* A caller that cannot learn the HWPT does not get the attachment */
+	if (put_user(attach.pt_id, &arg->pt_id)) {
+		ioasid_device_detach(idev);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+static long vioasid_detach(struct ioasid_device *idev,
+			   struct vfio_device_detach_iommufd_pt __user *arg)
+{
+	struct vfio_device_detach_iommufd_pt detach;
+
+	if (copy_from_user(&detach, arg, sizeof(detach)))
+		return -EFAULT;
+	if (detach.argsz < sizeof(detach) || detach.flags)
+		return -EINVAL;
+
+	ioasid_device_detach(idev);
+	return 0;
+}
+
+/*
+ * VFIO_DEVICE_FEATURE is parsed by the vfio core on the group path; do the
+ * same checks here.  Migration and DMA logging need a vfio-pci variant
+ * driver this module does not have, so only vfio-pci-core's own features
+ * (low power entry and exit, the VF token) are offered.
+ */
+static long vioasid_feature(struct vioasid_device *vdev,
+			    struct vfio_device_feature __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_device_feature, flags);
+	struct vfio_device_feature feature;
+
+	if (copy_from_user(&feature, arg, minsz))
+		return -EFAULT;
+	if (feature.argsz < minsz)
+		return -EINVAL;
+	if (feature.flags & ~(VFIO_DEVICE_FEATURE_MASK |
+			      VFIO_DEVICE_FEATURE_SET |
+			      VFIO_DEVICE_FEATURE_GET |
+			      VFIO_DEVICE_FEATURE_PROBE))
+		return -EINVAL;
+	if (!(feature.flags & VFIO_DEVICE_FEATURE_PROBE) &&
+	    (feature.flags & VFIO_DEVICE_FEATURE_SET) &&
+	    (feature.flags & VFIO_DEVICE_FEATURE_GET))
+		return -EINVAL;
+
+	return vfio_pci_core_ioctl_feature(vioasid_vfio(vdev), feature.flags,
+					   arg->data, feature.argsz - minsz);
+}
+
+/* The fd's device once it is bound; NULL while parked */
+static struct ioasid_device *vioasid_file_idev(struct vioasid_file *df)
+{
+	return smp_load_acquire(&df->idev);
+}
+
+static long vioasid_ioctl(struct file *filep, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct vioasid_file *df = filep->private_data;
+	struct vioasid_device *vdev = df->vdev;
+	struct device *dev = &vdev->core.pdev->dev;
+	void __user *uarg = (void __user *)arg;
+	struct ioasid_device *idev;
+	long rc;
+
+	if (cmd == VFIO_DEVICE_BIND_IOMMUFD)
+		return vioasid_bind(df, uarg);
+
+	idev = vioasid_file_idev(df);
+	if (!idev)
+		return -EINVAL;
+
+	/* The device may sit in D3 after a low power entry */
+	rc = pm_runtime_resume_and_get(dev);
+	if (rc) {
+		dev_info_ratelimited(dev, "runtime resume failed: %ld\n", rc);
+		return -EIO;
+	}
+
+	switch (cmd) {
+	case VFIO_DEVICE_ATTACH_IOMMUFD_PT:
+		rc = vioasid_attach(idev, uarg);
+		break;
+	case VFIO_DEVICE_DETACH_IOMMUFD_PT:
+		rc = vioasid_detach(idev, uarg);
+		break;
+	case VFIO_DEVICE_FEATURE:
+		rc = vioasid_feature(vdev, uarg);
+		break;
+	default:
+		rc = vfio_pci_core_ioctl(vioasid_vfio(vdev), cmd, arg);
+		break;
+	}
+
+	pm_runtime_put(dev);
+	return rc;
+}
+
+static ssize_t vioasid_read(struct file *filep, char __user *buf,
+			    size_t count, loff_t *ppos)
+{
+	struct vioasid_file *df = filep->private_data;
+
+	if (!vioasid_file_idev(df))
+		return -EINVAL;
+	return vfio_pci_core_read(vioasid_vfio(df->vdev), buf, count, ppos);
+}
+
+static ssize_t vioasid_write(struct file *filep, const char __user *buf,
+			     size_t count, loff_t *ppos)
+{
+	struct vioasid_file *df = filep->private_data;
+
+	if (!vioasid_file_idev(df))
+		return -EINVAL;
+	return vfio_pci_core_write(vioasid_vfio(df->vdev), buf, count, ppos);
+}
+
+static int vioasid_mmap(struct file *filep, struct vm_area_struct *vma)
+{
+	struct vioasid_file *df = filep->private_data;
+
+	if (!vioasid_file_idev(df))
+		return -EINVAL;
+	return vfio_pci_core_mmap(vioasid_vfio(df->vdev), vma);
+}
+
+/* Closing the fd unbinds: DMA blocked, device disabled, ownership given up */
+static int vioasid_release(struct inode *inode, struct file *filep)
+{
+	struct vioasid_file *df = filep->private_data;
+	struct vioasid_device *vdev = df->vdev;
+	struct vfio_device *vfio = vioasid_vfio(vdev);
+
+	if (df->idev) {
+		mutex_lock(&vdev->bind_lock);
+		vioasid_disable(vdev);
+		ioasid_device_unbind(df->idev);
+		vdev->bound = NULL;
+		mutex_unlock(&vdev->bind_lock);
+	}
+	kfree(df);
+	if (refcount_dec_and_test(&vfio->refcount))
+		complete(&vfio->comp);
+	return 0;
+}
+
+const struct file_operations vioasid_fops = {
+	.owner = THIS_MODULE,
+	.open = vioasid_open,
+	.release = vioasid_release,
+	.read = vioasid_read,
+	.write = vioasid_write,
+	.unlocked_ioctl = vioasid_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = vioasid_mmap,
+};

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vfio-ioasid-pci: private definitions.
+ *
+ * Lifetimes
+ *   struct vioasid_device is the vfio_device of one bound PCI device; its
+ *   memory belongs to the struct device inside the vfio_device and is freed
+ *   by vfio when the last reference goes.  The cdev is a child of that
+ *   struct device, so an open file keeps the memory alive.  Each open file
+ *   also holds a registration reference (vfio_device.refcount), so removing
+ *   the PCI device waits for every file to close, calling the request
+ *   callback (the user's request eventfd) meanwhile.
+ *
+ * Lock order
+ *   vioasid_device.bind_lock
+ *     -> vfio_device_set.lock (vfio_pci_core enable and disable)
+ *     -> the ioasid core's locks (ioasid_device_bind, _unbind)
+ *
+ * Fields of struct vfio_device that include/linux/vfio.h calls private and
+ * that this driver must use because Linux 6.1's vfio core has no device
+ * cdev: index (the N of vfioN and the cdev minor), refcount and comp (the
+ * registration reference of an open file), open_count (devices of a
+ * dev_set that are open, read by vfio-pci-core before a bus reset).
+ */
+#ifndef __VFIO_IOASID_H
+#define __VFIO_IOASID_H
+
+#include <linux/cdev.h>
+#include <linux/mutex.h>
+#include <linux/vfio_pci_core.h>
+
+struct ioasid_device;
+
+struct vioasid_device {
+	struct vfio_pci_core_device core;	/* first, for vfio_alloc_device */
+	struct cdev cdev;
+	struct mutex bind_lock;		/* protects @bound */
+	struct vioasid_file *bound;	/* the file bound to a context */
+};
+
+/* An open device fd; parked while @idev is NULL */
+struct vioasid_file {
+	struct vioasid_device *vdev;
+	struct ioasid_device *idev;	/* set once by BIND, read with acquire */
+};
+
+extern const struct file_operations vioasid_fops;
+
+#endif

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * The VFIO device cdev ioctls of the ioasid companion driver
+ * (vfio-ioasid-pci), for device nodes /dev/vfio/devices/vfioN.
+ *
+ * Linux 6.1's <linux/vfio.h> predates the VFIO device cdev.  The numbers and
+ * layouts below are those of the upstream cdev (Linux 6.6 and later), so code
+ * written for upstream builds by including this header after <linux/vfio.h>.
+ * Every other device ioctl (GET_INFO, GET_REGION_INFO, SET_IRQS, RESET, ...)
+ * is the unchanged one of <linux/vfio.h>.
+ *
+ * A freshly opened device fd is parked: every ioctl except
+ * VFIO_DEVICE_BIND_IOMMUFD, and read, write and mmap, fail with EINVAL until
+ * the fd is bound to a /dev/ioasid context.
+ */
+#ifndef _UAPI_LINUX_IOASID_VFIO_H
+#define _UAPI_LINUX_IOASID_VFIO_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#include <linux/vfio.h>
+
+#ifndef VFIO_DEVICE_BIND_IOMMUFD
+
+/**
+ * struct vfio_device_bind_iommufd - VFIO_DEVICE_BIND_IOMMUFD
+ * @argsz: user filled size of this data, at least 16
+ * @flags: must be 0
+ * @iommufd: an fd of /dev/ioasid
+ * @out_devid: output, the ID of the DEVICE object in that context
+ *
+ * Bind the device to the context of @iommufd: its iommu_group's DMA is owned
+ * by that context and blocked until VFIO_DEVICE_ATTACH_IOMMUFD_PT.  The fd
+ * is unparked.  Closing the device fd unbinds.
+ *
+ * Return: 0 on success; EINVAL for a bad argsz or flags, a negative
+ * @iommufd, an fd bound already or a device bound through another fd; EBADF
+ * if @iommufd is not an open fd; EBADFD if it is not /dev/ioasid; EBUSY if a
+ * driver, the VFIO group path or another context owns the group's DMA; EPERM
+ * if the IOMMU does not isolate the device's MSIs (see the ioasid module
+ * parameter allow_unsafe_interrupts); ENODEV without an IOMMU.
+ */
+struct vfio_device_bind_iommufd {
+	__u32 argsz;
+	__u32 flags;
+	__s32 iommufd;
+	__u32 out_devid;
+};
+
+#define VFIO_DEVICE_BIND_IOMMUFD	_IO(VFIO_TYPE, VFIO_BASE + 18)
+
+/**
+ * struct vfio_device_attach_iommufd_pt - VFIO_DEVICE_ATTACH_IOMMUFD_PT
+ * @argsz: user filled size of this data, at least 12
+ * @flags: must be 0
+ * @pt_id: in: an IOAS or HWPT ID; out: the HWPT the device now uses
+ *
+ * Let the device DMA through an I/O address space.  For an IOAS, a
+ * compatible automatic HWPT of that IOAS is reused or created.  Attaching an
+ * attached device replaces its HWPT; on Linux 6.1 this is a detach followed
+ * by an attach, so it is not hitless.
+ *
+ * Return: 0 on success; EINVAL for a bad argsz or flags, an fd that is not
+ * bound, or a @pt_id that is neither an IOAS nor a HWPT; ENOENT for an
+ * unknown @pt_id; EADDRINUSE if the IOMMU aperture or a reserved region of
+ * the device collides with a mapping or an allowed range of the IOAS.
+ */
+struct vfio_device_attach_iommufd_pt {
+	__u32 argsz;
+	__u32 flags;
+	__u32 pt_id;
+};
+
+#define VFIO_DEVICE_ATTACH_IOMMUFD_PT	_IO(VFIO_TYPE, VFIO_BASE + 19)
+
+/**
+ * struct vfio_device_detach_iommufd_pt - VFIO_DEVICE_DETACH_IOMMUFD_PT
+ * @argsz: user filled size of this data, at least 8
+ * @flags: must be 0
+ *
+ * Return the device to blocked DMA.  Detaching a detached device is not an
+ * error.
+ */
+struct vfio_device_detach_iommufd_pt {
+	__u32 argsz;
+	__u32 flags;
+};
+
+#define VFIO_DEVICE_DETACH_IOMMUFD_PT	_IO(VFIO_TYPE, VFIO_BASE + 20)
+
+#endif /* VFIO_DEVICE_BIND_IOMMUFD */
+
+#endif

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers of the companion driver suites: finding the devices the guest
+ * script bound to vfio-ioasid-pci, the VFIO device cdev ioctls, and QEMU's
+ * edu device as a DMA engine.
+ *
+ * The test VM (tools/testing/vm/run-tests.sh) has two edu devices on the
+ * root bus (one iommu_group each), two behind a PCI bridge (one shared
+ * group) and an NVMe controller, all bound to vfio-ioasid-pci.
+ *
+ * edu: BAR0 registers 0x80 DMA source, 0x88 destination, 0x90 count,
+ * 0x98 command (bit 0 start and busy, bit 1 device -> RAM, bit 2 interrupt
+ * when done); its DMA buffer is at 0x40000 in its own address space.  QEMU
+ * 7.2 aborts on a transfer of 4096 bytes or more and masks IOVAs to 28 bits;
+ * each DMA takes about 100 ms of virtual time.
+ */
+#ifndef __VFIO_UTILS_H
+#define __VFIO_UTILS_H
+
+#include <dirent.h>
+#include <poll.h>
+#include <time.h>
+#include <linux/pci_regs.h>
+#include <linux/ioasid_vfio.h>
+
+#include "ioasid_utils.h"
+
+#define COMPANION "/sys/bus/pci/drivers/vfio-ioasid-pci"
+
+enum dev_kind {
+	DEV_EDU,	/* edu on the root bus: a group of its own */
+	DEV_EDU_BRIDGE,	/* edu behind the bridge: both share a group */
+	DEV_NVME,
+};
+
+struct vdev_info {
+	char bdf[16];
+	char cdev[300];		/* /dev/vfio/devices/vfioN */
+	int group;		/* iommu_group number */
+};
+
+static inline int sysfs_read(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = 0;
+	while (n && buf[n - 1] == '\n')
+		buf[--n] = 0;
+	return 0;
+}
+
+static inline int sysfs_write(const char *path, const char *val)
+{
+	ssize_t n;
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0)
+		return errno;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n < 0 ? errno : 0;
+}
+
+static inline bool dev_is_kind(const char *bdf, enum dev_kind kind)
+{
+	char path[512], vendor[16], device[16];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", bdf);
+	if (sysfs_read(path, vendor, sizeof(vendor)))
+		return false;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", bdf);
+	if (sysfs_read(path, device, sizeof(device)))
+		return false;
+	if (kind == DEV_NVME)
+		return !strcmp(vendor, "0x1b36") && !strcmp(device, "0x0010");
+	if (strcmp(vendor, "0x1234") || strcmp(device, "0x11e8"))
+		return false;
+	/* 0000:00:xx.x is the root bus */
+	return (strncmp(bdf + 5, "00:", 3) == 0) == (kind == DEV_EDU);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The @index-th device (by PCI address) of @kind bound to the companion */
+static inline int find_dev(enum dev_kind kind, int index,
+			   struct vdev_info *info)
+{
+	char *names[64], path[512], link[256];
+	struct dirent *de;
+	int n = 0, i, found = -1;
+	DIR *d;
+
+	d = opendir(COMPANION);
+	if (!d)
+		return ENODEV;
+	while ((de = readdir(d)) && n < 64) {
+		if (!strncmp(de->d_name, "0000:", 5) &&
+		    dev_is_kind(de->d_name, kind))
+			names[n++] = strdup(de->d_name);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), cmp_str);
+	for (i = 0; i != n; i++) {
+		if (i == index)
+			found = i;
+		else
+			continue;
+		memset(info, 0, sizeof(*info));
+		snprintf(info->bdf, sizeof(info->bdf), "%s", names[i]);
+	}
+	for (i = 0; i != n; i++)
+		free(names[i]);
+	if (found < 0)
+		return ENODEV;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev",
+		 info->bdf);
+	d = opendir(path);
+	if (!d)
+		return ENODEV;
+	while ((de = readdir(d))) {
+		if (!strncmp(de->d_name, "vfio", 4))
+			snprintf(info->cdev, sizeof(info->cdev),
+				 "/dev/vfio/devices/%s", de->d_name);
+	}
+	closedir(d);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 info->bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0 || !info->cdev[0])
+		return ENODEV;
+	link[n] = 0;
+	info->group = atoi(strrchr(link, '/') + 1);
+	return 0;
+}
+
+/* ------------------------------------------------------- device cdev */
+
+static inline int dev_bind(int dfd, int iommufd, __u32 *devid)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = iommufd,
+	};
+	int rc = xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
+
+	if (!rc && devid)
+		*devid = bind.out_devid;
+	return rc;
+}
+
+static inline int dev_attach(int dfd, __u32 *pt_id)
+{
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = *pt_id,
+	};
+	int rc = xioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach);
+
+	if (!rc)
+		*pt_id = attach.pt_id;
+	return rc;
+}
+
+static inline int dev_detach(int dfd)
+{
+	struct vfio_device_detach_iommufd_pt detach = {
+		.argsz = sizeof(detach),
+	};
+
+	return xioctl(dfd, VFIO_DEVICE_DETACH_IOMMUFD_PT, &detach);
+}
+
+static inline int region_info(int dfd, __u32 index,
+			      struct vfio_region_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	return xioctl(dfd, VFIO_DEVICE_GET_REGION_INFO, info);
+}
+
+/* Config space access through the config region */
+static inline int cfg_read(int dfd, __u32 off, void *val, size_t len)
+{
+	struct vfio_region_info r;
+	int rc = region_info(dfd, VFIO_PCI_CONFIG_REGION_INDEX, &r);
+
+	if (rc)
+		return rc;
+	return pread(dfd, val, len, r.offset + off) == (ssize_t)len ? 0 : errno;
+}
+
+static inline int cfg_write(int dfd, __u32 off, const void *val, size_t len)
+{
+	struct vfio_region_info r;
+	int rc = region_info(dfd, VFIO_PCI_CONFIG_REGION_INDEX, &r);
+
+	if (rc)
+		return rc;
+	return pwrite(dfd, val, len, r.offset + off) == (ssize_t)len ?
+	       0 : errno;
+}
+
+static inline int set_bus_master(int dfd)
+{
+	__u16 cmd;
+	int rc = cfg_read(dfd, PCI_COMMAND, &cmd, sizeof(cmd));
+
+	if (rc)
+		return rc;
+	cmd |= PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER;
+	return cfg_write(dfd, PCI_COMMAND, &cmd, sizeof(cmd));
+}
+
+/* ---------------------------------------------------------------- edu */
+
+#define EDU_ID		0x00
+#define EDU_LIVENESS	0x04
+#define EDU_IRQ_STATUS	0x24
+#define EDU_IRQ_RAISE	0x60
+#define EDU_IRQ_ACK	0x64
+#define EDU_DMA_SRC	0x80
+#define EDU_DMA_DST	0x88
+#define EDU_DMA_COUNT	0x90
+#define EDU_DMA_CMD	0x98
+#define EDU_CMD_START	0x1
+#define EDU_CMD_TO_RAM	0x2
+#define EDU_CMD_IRQ	0x4
+#define EDU_BUF		0x40000ULL
+#define EDU_MAX_DMA	4095	/* QEMU 7.2 aborts at 4096 */
+#define EDU_DMA_MASK	((1ULL << 28) - 1)
+
+struct edu {
+	int fd;
+	volatile __u8 *bar;
+	size_t bar_size;
+};
+
+static inline __u32 edu_r32(struct edu *e, __u32 off)
+{
+	return *(volatile __u32 *)(e->bar + off);
+}
+
+static inline void edu_w32(struct edu *e, __u32 off, __u32 val)
+{
+	*(volatile __u32 *)(e->bar + off) = val;
+}
+
+static inline void edu_w64(struct edu *e, __u32 off, __u64 val)
+{
+	*(volatile __u64 *)(e->bar + off) = val;
+}
+
+static inline __u64 edu_r64(struct edu *e, __u32 off)
+{
+	return *(volatile __u64 *)(e->bar + off);
+}
+
+/* mmap BAR0 of a bound edu fd and let it master the bus */
+static inline int edu_setup(struct edu *e, int dfd)
+{
+	struct vfio_region_info r;
+	void *bar;
+	int rc;
+
+	e->fd = dfd;
+	rc = region_info(dfd, VFIO_PCI_BAR0_REGION_INDEX, &r);
+	if (rc)
+		return rc;
+	bar = mmap(NULL, r.size, PROT_READ | PROT_WRITE, MAP_SHARED, dfd,
+		   r.offset);
+	if (bar == MAP_FAILED)
+		return errno;
+	e->bar = bar;
+	e->bar_size = r.size;
+	if (edu_r32(e, EDU_ID) != 0x010000ed)
+		return EIO;
+	return set_bus_master(dfd);
+}
+
+static inline void edu_teardown(struct edu *e)
+{
+	if (e->bar)
+		munmap((void *)e->bar, e->bar_size);
+	e->bar = NULL;
+}
+
+/*
+ * One DMA of @len bytes: RAM (IOVA @iova) -> edu buffer at @off, or the
+ * other way with @to_ram.  0, or ETIMEDOUT if the device never finished.
+ */
+static inline int edu_dma(struct edu *e, __u64 iova, __u32 off, __u32 len,
+			  bool to_ram)
+{
+	struct timespec start, now;
+
+	if (len > EDU_MAX_DMA)
+		return EINVAL;
+	edu_w64(e, EDU_DMA_SRC, to_ram ? EDU_BUF + off : iova);
+	edu_w64(e, EDU_DMA_DST, to_ram ? iova : EDU_BUF + off);
+	edu_w64(e, EDU_DMA_COUNT, len);
+	edu_w64(e, EDU_DMA_CMD, EDU_CMD_START | (to_ram ? EDU_CMD_TO_RAM : 0));
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (edu_r64(e, EDU_DMA_CMD) & EDU_CMD_START) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec > 10)
+			return ETIMEDOUT;
+		usleep(1000);
+	}
+	return 0;
+}
+
+/* Does the kernel log have @what since @kmsg_fd was opened (kmsg_open)? */
+static inline bool kmsg_has(int kmsg_fd, const char *what)
+{
+	char rec[2048];
+	bool found = false;
+	ssize_t n;
+
+	for (;;) {
+		n = read(kmsg_fd, rec, sizeof(rec) - 1);
+		if (n < 0 && errno == EPIPE)
+			continue;
+		if (n <= 0)
+			break;
+		rec[n] = 0;
+		if (strstr(rec, what))
+			found = true;
+	}
+	return found;
+}
+
+/* Which IOMMU the VM has: "intel-ir", "intel" (no IR) or "amd" */
+static inline const char *vm_iommu(void)
+{
+	const char *s = getenv("IOASID_IOMMU");
+
+	return s ? s : "unknown";
+}
+
+static inline bool vm_is_intel(void)
+{
+	return !strncmp(vm_iommu(), "intel", 5);
+}
+
+#endif
