@@ -6,7 +6,8 @@
 # intel is VT-d without interrupt remapping: the companion suites run with
 # ioasid's allow_unsafe_interrupts=1 there.
 # Environment: SUITES="ioasid_map ioasid_mock" runs only those binaries;
-# RUN_TAG=x keeps logs in build/vm/<iommu>x so parallel runs do not collide.
+# RUN_TAG=x keeps logs in build/vm/<iommu>x so parallel runs do not collide;
+# SELFTESTS_DIR=dir takes the test binaries from dir (default build/selftests).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 iommu=$1; shift
@@ -24,7 +25,7 @@ devices="-device edu -device edu \
 	-device edu,bus=br1,addr=1 -device edu,bus=br1,addr=2 \
 	-blockdev driver=null-co,node-name=nvm0,size=67108864 \
 	-device nvme,serial=ioasid0,drive=nvm0"
-for t in "$top"/build/selftests/ioasid_*; do
+for t in "${SELFTESTS_DIR:-$top/build/selftests}"/ioasid_*; do
 	name=$(basename "$t")
 	if [ -n "${SUITES:-}" ] && [ "$name" != ioasid_notest ] &&
 	   ! [[ " $SUITES " == *" $name "* ]]; then
