@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # make check: builds, host unit tests, style checks and the VM suites on
-# VT-d and AMD-Vi.  One PASS/FAIL/SKIP line per check; the last line is
+# VT-d (with and without interrupt remapping) and AMD-Vi.  One PASS/FAIL/SKIP line per check; the last line is
 # "N passed, N failed" (a skipped check counts as failed).  Exit status 0
 # only if nothing failed.  The summary also lands in build/check-summary.txt.
 set -uo pipefail
@@ -50,6 +50,9 @@ else
 	for iommu in intel-ir amd; do
 		tools/testing/vm/run-tests.sh "$iommu" | grep -E '^(PASS|FAIL|SKIP) ' | record
 	done
+	# VT-d without interrupt remapping: the companion's MSI isolation rule
+	SUITES="ioasid_vfio" tools/testing/vm/run-tests.sh intel |
+		grep -E '^(PASS|FAIL|SKIP) ' | record
 fi
 
 passed=$(grep -c '^PASS ' "$results")

@@ -341,6 +341,17 @@ static inline bool kmsg_has(int kmsg_fd, const char *what)
 	return found;
 }
 
+/* kmsg_has(), waiting up to @ms milliseconds for the message */
+static inline bool kmsg_wait(int kmsg_fd, const char *what, int ms)
+{
+	for (; ms > 0; ms -= 50) {
+		if (kmsg_has(kmsg_fd, what))
+			return true;
+		usleep(50 * 1000);
+	}
+	return false;
+}
+
 /* Which IOMMU the VM has: "intel-ir", "intel" (no IR) or "amd" */
 static inline const char *vm_iommu(void)
 {
