@@ -199,6 +199,7 @@ static long vioasid_feature(struct vioasid_device *vdev,
 /* The fd's device once it is bound; NULL while parked */
 static struct ioasid_device *vioasid_file_idev(struct vioasid_file *df)
 {
+	/* Pairs with the release in vioasid_bind(): a bound device is enabled */
 	return smp_load_acquire(&df->idev);
 }
 

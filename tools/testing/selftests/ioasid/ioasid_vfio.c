@@ -4,6 +4,8 @@
  * move bytes through the emulated VT-d or AMD-Vi domains that /dev/ioasid
  * manages.  Also the parked fd, BIND errors, DMA ownership and ATTACH.
  */
+#include <pthread.h>
+
 #include "vfio_utils.h"
 
 /* Below edu's 28-bit DMA mask, above the first MiB */
@@ -755,6 +757,72 @@ TEST(shared_group)
 	close(fd2);
 	env_end(&env);
 	munmap(buf, BUF_LEN);
+}
+
+struct bind_racer {
+	pthread_barrier_t *barrier;
+	int dfd, fd, rc;
+	__u32 pt;
+};
+
+static void *bind_racer_fn(void *arg)
+{
+	struct bind_racer *r = arg;
+
+	pthread_barrier_wait(r->barrier);
+	r->rc = dev_bind(r->dfd, r->fd, NULL);
+	if (!r->rc)
+		r->rc = -dev_attach(r->dfd, &r->pt);
+	return NULL;
+}
+
+/* Fds of one device racing to bind, to two contexts: exactly one wins */
+TEST(bind_race)
+{
+	enum { NR = 4, ROUNDS = 20 };
+	struct bind_racer r[NR];
+	pthread_barrier_t barrier;
+	pthread_t th[NR];
+	struct vdev_info info;
+	struct ioasid_env env;
+	int fd[2], round, i, won;
+	__u32 ioas[2];
+
+	env_begin(&env);
+	ASSERT_EQ(0, find_dev(DEV_EDU, 0, &info));
+	for (i = 0; i != 2; i++) {
+		fd[i] = ioasid_open();
+		ASSERT_LE(0, fd[i]);
+		ASSERT_EQ(0, ioas_alloc(fd[i], &ioas[i]));
+	}
+	for (round = 0; round != ROUNDS; round++) {
+		ASSERT_EQ(0, pthread_barrier_init(&barrier, NULL, NR));
+		for (i = 0; i != NR; i++) {
+			r[i] = (struct bind_racer){ .barrier = &barrier,
+						    .fd = fd[i & 1],
+						    .pt = ioas[i & 1] };
+			r[i].dfd = open(info.cdev, O_RDWR);
+			ASSERT_LE(0, r[i].dfd);
+			ASSERT_EQ(0, pthread_create(&th[i], NULL,
+						    bind_racer_fn, &r[i]));
+		}
+		won = 0;
+		for (i = 0; i != NR; i++) {
+			ASSERT_EQ(0, pthread_join(th[i], NULL));
+			if (!r[i].rc)
+				won++;
+			else
+				EXPECT_EQ(EINVAL, r[i].rc);
+		}
+		EXPECT_EQ(1, won);
+		/* Close in a different order every round */
+		for (i = 0; i != NR; i++)
+			close(r[(i + round) % NR].dfd);
+		pthread_barrier_destroy(&barrier);
+	}
+	close(fd[0]);
+	close(fd[1]);
+	env_end(&env);
 }
 
 /* Without MSI isolation, BIND needs ioasid's allow_unsafe_interrupts */
