@@ -242,12 +242,25 @@ u32 ioasid_device_id(struct ioasid_device *idev)
 EXPORT_SYMBOL_NS_GPL(ioasid_device_id, IOASID);
 
 /*
- * Attach the unattached group to @hwpt.  The first group to use a new HWPT
- * makes its domain mirror the IOAS.
+ * Linux 6.1's iommu_attach_group() does not check that a domain belongs to
+ * the device's IOMMU driver, and the drivers do not either: a VT-d domain
+ * handed a mock device oopses, a mock domain handed a PCI device would
+ * leave the real IOMMU unprogrammed.  Every 6.1 driver takes its domain ops
+ * from iommu_ops.default_domain_ops, so compare those.
  */
-static int group_attach_hwpt(struct ioasid_group *igroup,
+static bool hwpt_serves_device(struct ioasid_hwpt *hwpt, struct device *dev)
+{
+	return hwpt->domain->ops == dev_iommu_ops(dev)->default_domain_ops;
+}
+
+/*
+ * Attach the unattached group of @idev to @hwpt.  The first group to use a
+ * new HWPT makes its domain mirror the IOAS.
+ */
+static int group_attach_hwpt(struct ioasid_device *idev,
 			     struct ioasid_hwpt *hwpt)
 {
+	struct ioasid_group *igroup = idev->igroup;
 	struct ioasid_ioas *ioas = hwpt->ioas;
 	int rc;
 
@@ -256,6 +269,9 @@ static int group_attach_hwpt(struct ioasid_group *igroup,
 
 	if (hwpt->dying)
 		return -ENOENT;
+	/* Another IOMMU's domain: EINVAL, like a domain the driver refuses */
+	if (!hwpt_serves_device(hwpt, idev->dev))
+		return -EINVAL;
 	rc = iopt_reserve_group_regions(&ioas->iopt, igroup->group, igroup);
 	if (rc)
 		return rc;
@@ -319,7 +335,6 @@ static void hwpt_put_for_device(struct ioasid_ctx *ctx,
 static struct ioasid_hwpt *group_attach_ioas(struct ioasid_device *idev,
 					     struct ioasid_ioas *ioas)
 {
-	struct ioasid_group *igroup = idev->igroup;
 	struct ioasid_hwpt *hwpt;
 	int rc;
 
@@ -327,7 +342,7 @@ static struct ioasid_hwpt *group_attach_ioas(struct ioasid_device *idev,
 	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
 		if (!hwpt->auto_domain || hwpt->dying)
 			continue;
-		rc = group_attach_hwpt(igroup, hwpt);
+		rc = group_attach_hwpt(idev, hwpt);
 		/* EINVAL: this domain cannot serve the device, try another */
 		if (rc == -EINVAL)
 			continue;
@@ -341,7 +356,7 @@ static struct ioasid_hwpt *group_attach_ioas(struct ioasid_device *idev,
 	hwpt = ioasid_hwpt_alloc(idev->ctx, ioas, idev->dev, true);
 	if (IS_ERR(hwpt))
 		goto out_unlock;
-	rc = group_attach_hwpt(igroup, hwpt);
+	rc = group_attach_hwpt(idev, hwpt);
 	if (rc) {
 		ioasid_object_abort_and_destroy(idev->ctx, &hwpt->obj);
 		hwpt = ERR_PTR(rc);
@@ -368,7 +383,7 @@ static struct ioasid_hwpt *group_attach_pt(struct ioasid_device *idev,
 
 	hwpt = container_of(pt, struct ioasid_hwpt, obj);
 	mutex_lock(&hwpt->ioas->mutex);
-	rc = group_attach_hwpt(idev->igroup, hwpt);
+	rc = group_attach_hwpt(idev, hwpt);
 	if (!rc)
 		refcount_inc(&hwpt->obj.users);
 	mutex_unlock(&hwpt->ioas->mutex);
@@ -451,7 +466,7 @@ int ioasid_device_attach(struct ioasid_device *idev, u32 *pt_id)
 			struct ioasid_ioas *old_ioas = old->ioas;
 
 			mutex_lock(&old_ioas->mutex);
-			if (!group_attach_hwpt(igroup, old)) {
+			if (!group_attach_hwpt(idev, old)) {
 				/* The device keeps its reference on @old */
 				list_add_tail(&idev->group_item,
 					      &igroup->devices);

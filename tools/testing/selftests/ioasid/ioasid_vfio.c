@@ -532,6 +532,128 @@ TEST(copy_between_devices)
 	munmap(buf, BUF_LEN);
 }
 
+/*
+ * One IOAS, two domains (the real IOMMU's and a mock one): every mapping is
+ * mirrored into both and each page pinned once.
+ */
+TEST(real_and_mock_domains)
+{
+	struct ioasid_counters before, now;
+	struct vdev_info info;
+	struct edu e = {};
+	struct ioasid_env env;
+	__u32 ioas, pt, mock_hwpt, stdev, id;
+	int fd, dfd;
+	char *buf;
+
+	env_begin(&env);
+	ASSERT_EQ(0, find_dev(DEV_EDU, 0, &info));
+	buf = alloc_buffer(BUF_LEN, PSZ, 0);
+	ASSERT_NE(NULL, buf);
+	fd = ioasid_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
+	dfd = open(info.cdev, O_RDWR);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, dev_bind(dfd, fd, NULL));
+	/* The mock's domain first: the real device must not reuse it */
+	ASSERT_EQ(0, mock_domain(fd, ioas, &stdev, &mock_hwpt, NULL));
+	pt = ioas;
+	ASSERT_EQ(0, dev_attach(dfd, &pt));
+	EXPECT_NE(pt, mock_hwpt);
+	/* Nor can it be forced onto another IOMMU's domain */
+	id = mock_hwpt;
+	EXPECT_EQ(EINVAL, dev_attach(dfd, &id));
+	EXPECT_EQ(EBUSY, destroy_obj(fd, pt));
+	/* The mock aperture starts at 16 MiB: map above it, below 256 MiB */
+	ASSERT_EQ(0, read_counters(&before));
+	ASSERT_EQ(0, ioas_map(fd, ioas, buf, BUF_LEN, MOCK_APERTURE_START));
+	ASSERT_EQ(0, read_counters(&now));
+	EXPECT_EQ(before.pinned + BUF_LEN / PSZ, now.pinned);
+	EXPECT_EQ(0, check_refs(fd, buf, BUF_LEN, 1));
+	EXPECT_EQ(0, check_map(fd, mock_hwpt, MOCK_APERTURE_START, buf,
+			       BUF_LEN));
+
+	/* The real domain has the same pages */
+	ASSERT_EQ(0, edu_setup(&e, dfd));
+	memset(buf, 0, BUF_LEN);
+	fill(buf, XFER, 12);
+	ASSERT_EQ(0, edu_dma(&e, MOCK_APERTURE_START, 0, XFER, false));
+	ASSERT_EQ(0, edu_dma(&e, MOCK_APERTURE_START + PSZ, 0, XFER, true));
+	EXPECT_EQ(0, memcmp(buf, buf + PSZ, XFER));
+
+	/* The mock leaves; the real domain keeps the mapping */
+	ASSERT_EQ(0, destroy_obj(fd, stdev));
+	EXPECT_EQ(0, check_refs(fd, buf, BUF_LEN, 1));
+	fill(buf + 2 * PSZ, XFER, 13);
+	ASSERT_EQ(0, edu_dma(&e, MOCK_APERTURE_START + 2 * PSZ, 0, XFER,
+			     false));
+	ASSERT_EQ(0, edu_dma(&e, MOCK_APERTURE_START + 3 * PSZ, 0, XFER,
+			     true));
+	EXPECT_EQ(0, memcmp(buf + 2 * PSZ, buf + 3 * PSZ, XFER));
+	edu_teardown(&e);
+	close(dfd);
+	EXPECT_EQ(0, check_refs(fd, buf, BUF_LEN, 0));
+	close(fd);
+	env_end(&env);
+	munmap(buf, BUF_LEN);
+}
+
+/* The process unmaps its memory while a device uses it: pins hold */
+TEST(munmap_while_attached)
+{
+	struct ioasid_counters before, now;
+	struct vdev_info info;
+	struct edu e = {};
+	struct ioasid_env env;
+	__u32 ioas, pt;
+	char *buf, *out;
+	int fd, dfd;
+
+	env_begin(&env);
+	ASSERT_EQ(0, find_dev(DEV_EDU, 0, &info));
+	buf = alloc_buffer(2 * PSZ, PSZ, 0);
+	out = alloc_buffer(PSZ, PSZ, 0);
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, out);
+	fd = ioasid_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
+	dfd = open(info.cdev, O_RDWR);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, dev_bind(dfd, fd, NULL));
+	pt = ioas;
+	ASSERT_EQ(0, dev_attach(dfd, &pt));
+	ASSERT_EQ(0, ioas_map(fd, ioas, buf, 2 * PSZ, IOVA_A));
+	ASSERT_EQ(0, ioas_map(fd, ioas, out, PSZ, IOVA_B));
+	ASSERT_EQ(0, edu_setup(&e, dfd));
+	fill(buf, XFER, 14);
+	ASSERT_EQ(0, read_counters(&before));
+	ASSERT_EQ(0, munmap(buf, 2 * PSZ));
+
+	/* The device still reads what was there, from the pinned pages */
+	ASSERT_EQ(0, edu_dma(&e, IOVA_A, 0, XFER, false));
+	ASSERT_EQ(0, edu_dma(&e, IOVA_A + PSZ, 0, XFER, true));
+	ASSERT_EQ(0, edu_dma(&e, IOVA_A + PSZ, 0, XFER, false));
+	ASSERT_EQ(0, edu_dma(&e, IOVA_B, 0, XFER, true));
+	buf = malloc(XFER);
+	ASSERT_NE(NULL, buf);
+	fill(buf, XFER, 14);
+	EXPECT_EQ(0, memcmp(buf, out, XFER));
+	ASSERT_EQ(0, read_counters(&now));
+	EXPECT_EQ(before.pinned, now.pinned);
+	/* Unmapping the IOVA gives the orphaned pages back */
+	EXPECT_EQ(0, ioas_unmap(fd, ioas, IOVA_A, 2 * PSZ, NULL));
+	ASSERT_EQ(0, read_counters(&now));
+	EXPECT_EQ(before.pinned - 2, now.pinned);
+	free(buf);
+	edu_teardown(&e);
+	close(fd);
+	close(dfd);
+	env_end(&env);
+	munmap(out, PSZ);
+}
+
 /* ---------------------------------------------------------- parked fd */
 
 TEST(parked_fd)
