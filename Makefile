@@ -7,7 +7,7 @@
 #   make check        host unit tests, style checks and the VM test suites
 #   make vm-shell     boot the test VM with the modules and a shell
 #   make lint         checkpatch --strict, W=1 and sparse (C=1)
-#   make install      install ioasid.ko, the udev rule and the uAPI header
+#   make install      install both modules, the udev rule and the uAPI headers
 #
 # KVER=<release> builds for another installed kernel than the one
 # linux-headers-amd64 points to; it never defaults to the running kernel.
@@ -67,11 +67,15 @@ vm-shell: setup
 	$(MAKE) -s modules selftests samples
 	tools/testing/vm/shell.sh
 
+# modules_install installs every module of the tree: ioasid.ko and
+# vfio-ioasid-pci.ko
 install: modules
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
 	depmod -a $(KVER)
 	install -D -m 0644 udev/60-ioasid.rules /etc/udev/rules.d/60-ioasid.rules
 	install -D -m 0644 include/uapi/linux/ioasid.h /usr/local/include/linux/ioasid.h
+	install -D -m 0644 include/uapi/linux/ioasid_vfio.h \
+		/usr/local/include/linux/ioasid_vfio.h
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

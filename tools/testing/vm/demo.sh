@@ -1,29 +1,87 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# make demo: boot a VM with emulated VT-d, load ioasid and run the sample.
+# make demo: boot a VM with emulated VT-d and QEMU's edu device, load ioasid
+# and the companion driver, bind the edu to it and run the sample user space
+# driver samples/ioasid/edu_demo.c, then unbind and unload everything.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 out=$top/build/vm/demo
 guest=$(mktemp)
 trap 'rm -f "$guest"' EXIT
+
+for f in drivers/ioasid/ioasid.ko drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko \
+	 build/samples/ioasid-edu-demo; do
+	[ -r "$top/$f" ] || { echo "demo: $f is missing: run make demo" >&2; exit 2; }
+done
+
 cat >"$guest" <<'GUEST'
-echo "# insmod ioasid.ko test_mode=1"
-insmod /lib/modules/ioasid.ko test_mode=1 || exit 1
-ls -l /dev/ioasid
-/root/ioasid-mock-demo
+# Each command is shown as "# command" before it runs
+run() { echo "# $*"; "$@"; }
+# The same for a sysfs write: sh_echo VALUE FILE
+sh_echo() { echo "# echo ${1:+$1 }> $2"; echo "$1" >"$2"; }
+fail() { echo "demo: $*"; exit 1; }
+
+echo "## load the modules"
+echo "# modprobe vfio-pci-core    (here: insmod irqbypass vfio vfio_virqfd vfio-pci-core)"
+for m in irqbypass vfio vfio_virqfd vfio-pci-core; do
+	insmod /lib/modules/$m.ko || fail "insmod $m failed"
+done
+run insmod /lib/modules/ioasid.ko || fail "insmod ioasid failed"
+run insmod /lib/modules/vfio-ioasid-pci.ko || fail "insmod vfio-ioasid-pci failed"
+
+bdf=
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat $d/vendor):$(cat $d/device)" = 0x1234:0x11e8 ] && bdf=${d##*/}
+done
+[ -n "$bdf" ] || fail "the VM has no edu device"
+echo
+echo "## bind the edu device ($bdf) to vfio-ioasid-pci"
+sh_echo vfio-ioasid-pci /sys/bus/pci/devices/$bdf/driver_override
+sh_echo $bdf /sys/bus/pci/drivers_probe
+# devtmpfs creates the node asynchronously
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	[ -n "$(ls /dev/vfio/devices 2>/dev/null)" ] && break
+	sleep 0.1
+done
+ls -l /dev/ioasid /dev/vfio/devices/* | sed 's/^/  /'
+
+echo
+echo "## run the user space driver"
+echo "# /root/ioasid-edu-demo"
+/root/ioasid-edu-demo
 rc=$?
-echo "# module counters after the demo (/sys/kernel/debug/ioasid/stats):"
-tr '\n' ' ' </sys/kernel/debug/ioasid/stats; echo
-rmmod ioasid && echo "# rmmod ioasid: ok"
+
+echo
+echo "## unbind and unload"
+sh_echo $bdf /sys/bus/pci/drivers/vfio-ioasid-pci/unbind || rc=1
+sh_echo "" /sys/bus/pci/devices/$bdf/driver_override || rc=1
+run rmmod vfio-ioasid-pci || rc=1
+echo "# cat /sys/kernel/debug/ioasid/stats    (all 0 but the map_calls count)"
+tr '\n' ' ' </sys/kernel/debug/ioasid/stats | sed 's/^/  /'; echo
+left=$(grep -v '^map_calls ' /sys/kernel/debug/ioasid/stats | grep -v ' 0$' |
+	tr '\n' ' ')
+[ -z "$left" ] || { echo "demo: left behind: $left"; rc=1; }
+run rmmod ioasid || rc=1
+bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t:|UBSAN:' |
+	head -n 3)
+[ -z "$bad" ] || { echo "demo: the kernel complained:"; echo "$bad"; rc=1; }
 exit $rc
 GUEST
-
-echo "Booting Debian's $("$top/scripts/kver.sh") under QEMU with an emulated VT-d IOMMU..."
+echo "Booting Debian's $("$top/scripts/kver.sh") under QEMU with an emulated VT-d IOMMU and an edu device..."
+start=$(date +%s)
 "$top/tools/testing/vm/vm.sh" --iommu intel-ir --out "$out" --script "$guest" \
+	--qemu "-device edu" --kmod vfio-pci-core \
 	--add "$top/drivers/ioasid/ioasid.ko:/lib/modules/ioasid.ko" \
-	--add "$top/build/samples/ioasid-mock-demo:/root/ioasid-mock-demo"
+	--add "$top/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko" \
+	--add "$top/build/samples/ioasid-edu-demo:/root/ioasid-edu-demo"
 rc=$?
-# The guest's console without kernel messages
-tr -d '\r' <"$out/console.log" | grep -v '^\[ *[0-9]*\.[0-9]*\]' | grep -v '^IOASID-VM: BOOTED'
-[ $rc -eq 0 ] && echo "demo finished: ok" || echo "demo failed (status $rc); full log: $out/console.log"
+# The guest's console without kernel messages (and QEMU's own)
+tr -d '\r' <"$out/console.log" | grep -v '^\[ *[0-9]*\.[0-9]*\]' |
+	grep -v '^IOASID-VM: \(BOOTED\|EXIT\)' | grep -v '^qemu-system'
+secs=$(( $(date +%s) - start ))
+if [ $rc -eq 0 ]; then
+	echo "demo finished: ok (${secs}s)"
+else
+	echo "demo failed (status $rc); full log: $out/console.log"
+fi
 exit $rc
