@@ -365,4 +365,302 @@ static inline bool vm_is_intel(void)
 	return !strncmp(vm_iommu(), "intel", 5);
 }
 
+/* ====================================================================
+ * Device uAPI and unplug helpers, used by ioasid_vfio_dev.c.  This block
+ * stays at the end of the file; shared helpers go above it.
+ * ====================================================================
+ */
+#include <sys/eventfd.h>
+
+#define COMPANION_NAME "vfio-ioasid-pci"
+#define COMPANION_NR_DEVICES 5	/* 4 edu + 1 NVMe in the test VM */
+
+/* struct vdev_info of the device at @bdf, whatever its kind */
+static inline int vdev_info_by_bdf(const char *bdf, struct vdev_info *info)
+{
+	char path[512], link[256];
+	struct dirent *de;
+	ssize_t n;
+	DIR *d;
+
+	memset(info, 0, sizeof(*info));
+	snprintf(info->bdf, sizeof(info->bdf), "%s", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	d = opendir(path);
+	if (!d)
+		return ENODEV;
+	while ((de = readdir(d))) {
+		if (!strncmp(de->d_name, "vfio", 4))
+			snprintf(info->cdev, sizeof(info->cdev),
+				 "/dev/vfio/devices/%s", de->d_name);
+	}
+	closedir(d);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0 || !info->cdev[0])
+		return ENODEV;
+	link[n] = 0;
+	info->group = atoi(strrchr(link, '/') + 1);
+	return 0;
+}
+
+static inline bool pci_dev_present(const char *bdf)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s", bdf);
+	return access(path, F_OK) == 0;
+}
+
+/* The name of the driver bound to @bdf; ENOENT when none is */
+static inline int pci_dev_driver(const char *bdf, char *name, size_t len)
+{
+	char path[128], link[256];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return errno;
+	link[n] = 0;
+	snprintf(name, len, "%s", strrchr(link, '/') + 1);
+	return 0;
+}
+
+static inline bool companion_bound(const char *bdf)
+{
+	char drv[64];
+
+	return !pci_dev_driver(bdf, drv, sizeof(drv)) &&
+	       !strcmp(drv, COMPANION_NAME);
+}
+
+/* Devices bound to the companion right now */
+static inline int companion_count(void)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir(COMPANION);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += !strncmp(de->d_name, "0000:", 5);
+	closedir(d);
+	return n;
+}
+
+/*
+ * Bring @bdf back to the companion, from whatever state a test left it in:
+ * removed (rescan), without driver_override (PCI removal forgets it) or
+ * unbound.  0 once it is bound with a device node, else an errno.
+ */
+static inline int companion_restore(const char *bdf)
+{
+	char path[128], val[64];
+	struct vdev_info info;
+	int rc, i;
+
+	if (!pci_dev_present(bdf)) {
+		rc = sysfs_write("/sys/bus/pci/rescan", "1");
+		if (rc)
+			return rc;
+		if (!pci_dev_present(bdf))
+			return ENODEV;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	rc = sysfs_read(path, val, sizeof(val));
+	if (rc)
+		return -rc;
+	if (strcmp(val, COMPANION_NAME)) {
+		rc = sysfs_write(path, COMPANION_NAME);
+		if (rc)
+			return rc;
+	}
+	if (!companion_bound(bdf)) {
+		rc = sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+		if (rc)
+			return rc;
+	}
+	if (!companion_bound(bdf))
+		return ENXIO;
+	/* devtmpfs creates the node asynchronously */
+	for (i = 0; i != 100; i++) {
+		if (!vdev_info_by_bdf(bdf, &info) && !access(info.cdev, F_OK))
+			return 0;
+		usleep(10 * 1000);
+	}
+	return ENOENT;
+}
+
+/*
+ * Bring every edu and NVMe device back to the companion, e.g. after a test
+ * that unbound or removed one was killed: 0 once all are bound.
+ */
+static inline int companion_restore_all(void)
+{
+	char *names[64];
+	struct dirent *de;
+	int n = 0, i, rc = 0;
+	DIR *d;
+
+	if (companion_count() == COMPANION_NR_DEVICES)
+		return 0;
+	sysfs_write("/sys/bus/pci/rescan", "1");
+	d = opendir("/sys/bus/pci/devices");
+	if (!d)
+		return errno;
+	while ((de = readdir(d)) && n < 64) {
+		if (dev_is_kind(de->d_name, DEV_EDU) ||
+		    dev_is_kind(de->d_name, DEV_EDU_BRIDGE) ||
+		    dev_is_kind(de->d_name, DEV_NVME))
+			names[n++] = strdup(de->d_name);
+	}
+	closedir(d);
+	for (i = 0; i != n; i++) {
+		if (!companion_bound(names[i]) && !rc)
+			rc = companion_restore(names[i]);
+		free(names[i]);
+	}
+	if (!rc && companion_count() != COMPANION_NR_DEVICES)
+		rc = ENODEV;
+	return rc;
+}
+
+/*
+ * A sysfs write that blocks (unbind, remove) done by a child process.  The
+ * child execs a shell at once, so it holds none of the test's fds or
+ * mappings: if the test dies, its device fds close and the write returns.
+ */
+struct sysfs_writer {
+	pid_t pid;		/* 0 when none is running */
+	int rc;			/* 0 once the write succeeded */
+};
+
+static inline int sysfs_writer_start(struct sysfs_writer *w, const char *path,
+				     const char *val)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return errno;
+	if (!pid) {
+		execl("/bin/sh", "sh", "-c", "echo \"$1\" >\"$2\"", "sh", val,
+		      path, (char *)NULL);
+		_exit(127);
+	}
+	w->pid = pid;
+	w->rc = -1;
+	return 0;
+}
+
+/* Has the write returned?  Reaps the child when it has */
+static inline bool sysfs_writer_done(struct sysfs_writer *w)
+{
+	int status;
+
+	if (!w->pid)
+		return true;
+	if (waitpid(w->pid, &status, WNOHANG) != w->pid)
+		return false;
+	w->pid = 0;
+	w->rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return true;
+}
+
+/* Wait up to @ms for the write to return */
+static inline bool sysfs_writer_wait(struct sysfs_writer *w, int ms)
+{
+	for (; ms > 0 && !sysfs_writer_done(w); ms -= 10)
+		usleep(10 * 1000);
+	return sysfs_writer_done(w);
+}
+
+/* ------------------------------------------------------- device uAPI */
+
+static inline int irq_info(int dfd, __u32 index, struct vfio_irq_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	info->argsz = sizeof(*info);
+	info->index = index;
+	return xioctl(dfd, VFIO_DEVICE_GET_IRQ_INFO, info);
+}
+
+/* VFIO_DEVICE_SET_IRQS with @len bytes of @data after the header */
+static inline int set_irqs(int dfd, __u32 flags, __u32 index, __u32 start,
+			   __u32 count, const void *data, size_t len)
+{
+	struct vfio_irq_set *set;
+	int rc;
+
+	set = calloc(1, sizeof(*set) + len);
+	if (!set)
+		return ENOMEM;
+	set->argsz = sizeof(*set) + len;
+	set->flags = flags;
+	set->index = index;
+	set->start = start;
+	set->count = count;
+	if (len)
+		memcpy(set->data, data, len);
+	rc = xioctl(dfd, VFIO_DEVICE_SET_IRQS, set);
+	free(set);
+	return rc;
+}
+
+/* Eventfds for vectors @start..@start+@count-1 (-1 leaves one unset) */
+static inline int set_irq_eventfds(int dfd, __u32 index, __u32 start,
+				   __u32 count, const int *fds)
+{
+	return set_irqs(dfd, VFIO_IRQ_SET_DATA_EVENTFD |
+			VFIO_IRQ_SET_ACTION_TRIGGER, index, start, count, fds,
+			count * sizeof(*fds));
+}
+
+/* DATA_NONE with @action: loopback trigger, INTx (un)mask, or disable */
+static inline int set_irq_none(int dfd, __u32 action, __u32 index,
+			       __u32 start, __u32 count)
+{
+	return set_irqs(dfd, VFIO_IRQ_SET_DATA_NONE | action, index, start,
+			count, NULL, 0);
+}
+
+static inline int efd_new(void)
+{
+	return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+/* The eventfd's counter, reset to 0; 0 if nothing was signalled */
+static inline __u64 efd_take(int efd)
+{
+	__u64 val = 0;
+
+	if (read(efd, &val, sizeof(val)) != sizeof(val))
+		return 0;
+	return val;
+}
+
+/* Wait up to @ms for a signal, then take the counter */
+static inline __u64 efd_wait(int efd, int ms)
+{
+	struct pollfd p = { .fd = efd, .events = POLLIN };
+
+	if (poll(&p, 1, ms) != 1)
+		return 0;
+	return efd_take(efd);
+}
+
+static inline int dev_feature(int dfd, __u32 flags, __u32 argsz)
+{
+	struct {
+		struct vfio_device_feature hdr;
+		__u8 data[64];
+	} f = { .hdr = { .argsz = argsz, .flags = flags } };
+
+	return xioctl(dfd, VFIO_DEVICE_FEATURE, &f);
+}
+
 #endif
