@@ -24,9 +24,13 @@ static int vioasid_open(struct inode *inode, struct file *filep)
 	struct vioasid_device *vdev =
 		container_of(inode->i_cdev, struct vioasid_device, cdev);
 	struct vioasid_file *df;
+	bool live;
 
-	/* Zero once the PCI device is being removed */
-	if (!refcount_inc_not_zero(&vioasid_vfio(vdev)->refcount))
+	mutex_lock(&vdev->bind_lock);
+	live = !vdev->removing &&
+	       refcount_inc_not_zero(&vioasid_vfio(vdev)->refcount);
+	mutex_unlock(&vdev->bind_lock);
+	if (!live)
 		return -ENODEV;
 
 	df = kzalloc(sizeof(*df), GFP_KERNEL_ACCOUNT);
@@ -93,6 +97,10 @@ static long vioasid_bind(struct vioasid_file *df,
 		return PTR_ERR(ctx);
 
 	mutex_lock(&vdev->bind_lock);
+	if (vdev->removing) {
+		rc = -ENODEV;
+		goto out_unlock;
+	}
 	/* One fd at a time uses a device, and binds only once */
 	if (vdev->bound) {
 		rc = -EINVAL;

@@ -45,10 +45,32 @@ static int vioasid_group_open(struct vfio_device *vfio)
 	return -EPERM;
 }
 
+static int vioasid_init_dev(struct vfio_device *vfio)
+{
+	struct vioasid_device *vdev =
+		container_of(vfio, struct vioasid_device, core.vdev);
+
+	mutex_init(&vdev->bind_lock);
+	return vfio_pci_core_init_dev(vfio);
+}
+
+/*
+ * The last reference: an open through a stale inode may have looked at
+ * bind_lock until now, so it is destroyed here and not in remove.
+ */
+static void vioasid_release_dev(struct vfio_device *vfio)
+{
+	struct vioasid_device *vdev =
+		container_of(vfio, struct vioasid_device, core.vdev);
+
+	mutex_destroy(&vdev->bind_lock);
+	vfio_pci_core_release_dev(vfio);
+}
+
 static const struct vfio_device_ops vioasid_vfio_ops = {
 	.name = DRIVER_NAME,
-	.init = vfio_pci_core_init_dev,
-	.release = vfio_pci_core_release_dev,
+	.init = vioasid_init_dev,
+	.release = vioasid_release_dev,
 	.open_device = vioasid_group_open,
 	.request = vfio_pci_core_request,
 };
@@ -64,7 +86,6 @@ static int vioasid_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (IS_ERR(vdev))
 		return PTR_ERR(vdev);
 	vfio = &vdev->core.vdev;
-	mutex_init(&vdev->bind_lock);
 	dev_set_drvdata(&pdev->dev, &vdev->core);
 
 	/* Registration adds vfio->device: give it our node first */
@@ -96,9 +117,11 @@ static void vioasid_remove(struct pci_dev *pdev)
 		container_of(core, struct vioasid_device, core);
 
 	/* No new opens; then wait for the open files, asking users to close */
+	mutex_lock(&vdev->bind_lock);
+	vdev->removing = true;
+	mutex_unlock(&vdev->bind_lock);
 	cdev_del(&vdev->cdev);
 	vfio_pci_core_unregister_device(core);
-	mutex_destroy(&vdev->bind_lock);
 	vfio_put_device(&core->vdev);
 }
 

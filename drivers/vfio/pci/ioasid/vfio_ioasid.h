@@ -9,7 +9,9 @@
  *   struct device, so an open file keeps the memory alive.  Each open file
  *   also holds a registration reference (vfio_device.refcount), so removing
  *   the PCI device waits for every file to close, calling the request
- *   callback (the user's request eventfd) meanwhile.
+ *   callback (the user's request eventfd) meanwhile.  cdev_del() does not
+ *   stop opens through an inode that already caches the cdev, so remove sets
+ *   @removing first and open and BIND refuse with ENODEV from then on.
  *
  * Lock order
  *   vioasid_device.bind_lock
@@ -34,8 +36,9 @@ struct ioasid_device;
 struct vioasid_device {
 	struct vfio_pci_core_device core;	/* first, for vfio_alloc_device */
 	struct cdev cdev;
-	struct mutex bind_lock;		/* protects @bound */
+	struct mutex bind_lock;		/* protects @bound and @removing */
 	struct vioasid_file *bound;	/* the file bound to a context */
+	bool removing;			/* no new opens or binds */
 };
 
 /* An open device fd; parked while @idev is NULL */
