@@ -57,7 +57,7 @@ static struct ioasid_group *ioasid_group_get(struct ioasid_ctx *ctx,
 		goto out_unlock;
 	}
 
-	igroup = kzalloc(sizeof(*igroup), GFP_KERNEL);
+	igroup = ioasid_kzalloc(sizeof(*igroup), GFP_KERNEL);
 	if (!igroup) {
 		igroup = ERR_PTR(-ENOMEM);
 		goto out_unlock;
@@ -77,7 +77,8 @@ static struct ioasid_group *ioasid_group_get(struct ioasid_ctx *ctx,
 	igroup->group = group;
 	mutex_init(&igroup->lock);
 	INIT_LIST_HEAD(&igroup->devices);
-	rc = xa_err(xa_store(&ioasid_groups, id, igroup, GFP_KERNEL));
+	rc = ioasid_should_fail(IOASID_FAULT_ID) ? -ENOMEM :
+	     xa_err(xa_store(&ioasid_groups, id, igroup, GFP_KERNEL));
 	if (rc) {
 		iommu_group_release_dma_owner(group);
 		kfree(igroup);
@@ -275,7 +276,8 @@ static int group_attach_hwpt(struct ioasid_device *idev,
 	rc = iopt_reserve_group_regions(&ioas->iopt, igroup->group, igroup);
 	if (rc)
 		return rc;
-	rc = iommu_attach_group(hwpt->domain, igroup->group);
+	rc = ioasid_should_fail(IOASID_FAULT_ATTACH) ? -ENOMEM :
+	     iommu_attach_group(hwpt->domain, igroup->group);
 	if (rc)
 		goto err_unreserve;
 	rc = ioasid_hwpt_add_to_ioas(hwpt);

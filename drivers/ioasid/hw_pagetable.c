@@ -32,7 +32,8 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_ctx *ctx,
 	refcount_inc(&ioas->obj.users);
 	hwpt->auto_domain = auto_domain;
 
-	hwpt->domain = iommu_domain_alloc(dev->bus);
+	hwpt->domain = ioasid_should_fail(IOASID_FAULT_DOMAIN) ? NULL :
+		       iommu_domain_alloc(dev->bus);
 	if (!hwpt->domain) {
 		ioasid_object_abort_and_destroy(ctx, &hwpt->obj);
 		return ERR_PTR(-ENOMEM);

@@ -191,7 +191,7 @@ static int iopt_reserve_locked(struct ioasid_iopt *iopt, unsigned long start,
 	    interval_tree_iter_first(&iopt->allowed_itree, start, last))
 		return -EADDRINUSE;
 
-	resv = kzalloc(sizeof(*resv), GFP_KERNEL_ACCOUNT);
+	resv = ioasid_kzalloc(sizeof(*resv), GFP_KERNEL_ACCOUNT);
 	if (!resv)
 		return -ENOMEM;
 	resv->node.start = start;
@@ -397,8 +397,8 @@ static int iopt_map_pieces(struct ioasid_iopt *iopt, struct iopt_piece *pieces,
 	int rc = 0;
 
 	for (i = 0; i != npieces; i++) {
-		pieces[i].area = kzalloc(sizeof(*pieces[i].area),
-					 GFP_KERNEL_ACCOUNT);
+		pieces[i].area = ioasid_kzalloc(sizeof(*pieces[i].area),
+						GFP_KERNEL_ACCOUNT);
 		if (!pieces[i].area) {
 			rc = -ENOMEM;
 			goto out_free;
@@ -541,7 +541,7 @@ int iopt_copy(struct ioasid_iopt *dst, struct ioasid_iopt *src,
 		rc = -ENOENT;
 		goto out_unlock;
 	}
-	pieces = kcalloc(npieces, sizeof(*pieces), GFP_KERNEL_ACCOUNT);
+	pieces = ioasid_kcalloc(npieces, sizeof(*pieces), GFP_KERNEL_ACCOUNT);
 	if (!pieces) {
 		rc = -ENOMEM;
 		goto out_unlock;
@@ -785,7 +785,8 @@ int iopt_add_domain(struct ioasid_iopt *iopt, struct iommu_domain *domain)
 	}
 
 	/* Reserve the slot now so that nothing can fail after filling */
-	rc = xa_alloc(&iopt->domains, &index, NULL, xa_limit_32b,
+	rc = ioasid_should_fail(IOASID_FAULT_ID) ? -ENOMEM :
+	     xa_alloc(&iopt->domains, &index, NULL, xa_limit_32b,
 		      GFP_KERNEL_ACCOUNT);
 	if (rc)
 		goto out_unreserve;
@@ -892,8 +893,9 @@ int iopt_add_access(struct ioasid_iopt *iopt, struct ioasid_access *access)
 
 	down_write(&iopt->domains_rwsem);
 	down_write(&iopt->iova_rwsem);
-	rc = xa_alloc(&iopt->access_list, &access->iopt_access_list_id, access,
-		      xa_limit_16b, GFP_KERNEL_ACCOUNT);
+	rc = ioasid_should_fail(IOASID_FAULT_ID) ? -ENOMEM :
+	     xa_alloc(&iopt->access_list, &access->iopt_access_list_id,
+		      access, xa_limit_16b, GFP_KERNEL_ACCOUNT);
 	if (rc)
 		goto out_unlock;
 	rc = iopt_update_alignment(iopt);

@@ -86,8 +86,9 @@ int ioasid_ioas_iova_ranges(struct ioasid_ucmd *ucmd)
 		if (!span.is_hole)
 			continue;
 		if (cmd->num_iovas < capacity &&
-		    copy_to_user(&uranges[cmd->num_iovas], &range,
-				 sizeof(range))) {
+		    (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+		     copy_to_user(&uranges[cmd->num_iovas], &range,
+				  sizeof(range)))) {
 			rc = -EFAULT;
 			break;
 		}
@@ -122,7 +123,8 @@ static int ioasid_load_allowed(struct rb_root_cached *root,
 	u32 i;
 
 	for (i = 0; i != num; i++) {
-		if (copy_from_user(&range, &uranges[i], sizeof(range)))
+		if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+		    copy_from_user(&range, &uranges[i], sizeof(range)))
 			return -EFAULT;
 		/* A range needs at least two bytes, and they may not overlap */
 		if (range.start >= range.last)
@@ -130,7 +132,7 @@ static int ioasid_load_allowed(struct rb_root_cached *root,
 		if (interval_tree_iter_first(root, range.start, range.last))
 			return -EINVAL;
 
-		node = kzalloc(sizeof(*node), GFP_KERNEL_ACCOUNT);
+		node = ioasid_kzalloc(sizeof(*node), GFP_KERNEL_ACCOUNT);
 		if (!node)
 			return -ENOMEM;
 		node->start = range.start;

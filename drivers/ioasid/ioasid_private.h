@@ -107,7 +107,8 @@ struct ioasid_ucmd {
 
 static inline int ioasid_ucmd_respond(struct ioasid_ucmd *ucmd, size_t size)
 {
-	if (copy_to_user(ucmd->ubuffer, ucmd->cmd,
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	    copy_to_user(ucmd->ubuffer, ucmd->cmd,
 			 min_t(size_t, ucmd->user_size, size)))
 		return -EFAULT;
 	return 0;
@@ -378,6 +379,17 @@ int ioasid_test_cmd(struct ioasid_ucmd *ucmd);
 void ioasid_selftest_destroy(struct ioasid_object *obj);
 int ioasid_selftest_init(void);
 void ioasid_selftest_exit(void);
+
+/* fault.c */
+
+struct dentry;
+void ioasid_fault_debugfs_init(struct dentry *dir);
+
+/* A step that fails when fault injection says so, else does the real thing */
+#define ioasid_kzalloc(size, gfp)					\
+	(ioasid_should_fail(IOASID_FAULT_ALLOC) ? NULL : kzalloc(size, gfp))
+#define ioasid_kcalloc(n, size, gfp)					\
+	(ioasid_should_fail(IOASID_FAULT_ALLOC) ? NULL : kcalloc(n, size, gfp))
 
 /* main.c */
 

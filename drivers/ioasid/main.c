@@ -40,14 +40,15 @@ struct ioasid_object *_ioasid_object_alloc(struct ioasid_ctx *ctx,
 	struct ioasid_object *obj;
 	int rc;
 
-	obj = kzalloc(size, GFP_KERNEL_ACCOUNT);
+	obj = ioasid_kzalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!obj)
 		return ERR_PTR(-ENOMEM);
 	obj->type = type;
 	refcount_set(&obj->users, 1);
 
 	/* A NULL entry only reserves the ID: lookups cannot see it yet */
-	rc = xa_alloc(&ctx->objects, &obj->id, NULL, xa_limit_31b,
+	rc = ioasid_should_fail(IOASID_FAULT_ID) ? -ENOMEM :
+	     xa_alloc(&ctx->objects, &obj->id, NULL, xa_limit_31b,
 		      GFP_KERNEL_ACCOUNT);
 	if (rc) {
 		kfree(obj);
@@ -194,7 +195,8 @@ static int ioasid_option(struct ioasid_ucmd *ucmd)
 	if (rc)
 		return rc;
 	/* Only the value is written back */
-	if (copy_to_user(&uopt->val64, &cmd->val64, sizeof(cmd->val64)))
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	    copy_to_user(&uopt->val64, &cmd->val64, sizeof(cmd->val64)))
 		return -EFAULT;
 	return 0;
 }
@@ -284,6 +286,8 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 		return -EINVAL;
 
 	ucmd.cmd = &buf;
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS))
+		return -EFAULT;
 	rc = copy_struct_from_user(ucmd.cmd, op->size, ucmd.ubuffer,
 				   ucmd.user_size);
 	if (rc)
@@ -295,7 +299,7 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 {
 	struct ioasid_ctx *ctx;
 
-	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	ctx = ioasid_kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
 		return -ENOMEM;
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
@@ -418,6 +422,8 @@ static int __init ioasid_init(void)
 	ioasid_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("stats", 0400, ioasid_debugfs, NULL,
 			    &ioasid_stats_fops);
+	if (ioasid_test_enabled)
+		ioasid_fault_debugfs_init(ioasid_debugfs);
 	if (ioasid_test_enabled)
 		pr_warn("test mode: IOMMU_TEST_CMD and the mock IOMMU are enabled; do not use this on a production system\n");
 	return 0;

@@ -78,11 +78,12 @@ static int pages_alloc_chunks(struct ioasid_pages *pages, unsigned long first,
 
 		if (xa_load(&pages->pfn_chunks, ci))
 			continue;
-		chunk = kcalloc(entries, sizeof(unsigned long),
-				GFP_KERNEL_ACCOUNT);
+		chunk = ioasid_kcalloc(entries, sizeof(unsigned long),
+				       GFP_KERNEL_ACCOUNT);
 		if (!chunk)
 			return -ENOMEM;
-		rc = xa_err(xa_store(&pages->pfn_chunks, ci, chunk,
+		rc = ioasid_should_fail(IOASID_FAULT_ID) ? -ENOMEM :
+		     xa_err(xa_store(&pages->pfn_chunks, ci, chunk,
 				     GFP_KERNEL_ACCOUNT));
 		if (rc) {
 			kfree(chunk);
@@ -128,6 +129,8 @@ static int pages_charge(struct ioasid_pages *pages, unsigned long npages)
 	struct mm_struct *mm = pages->source_mm;
 	int rc = 0;
 
+	if (ioasid_should_fail(IOASID_FAULT_CHARGE))
+		return -ENOMEM;
 	switch (pages->account_mode) {
 	case IOASID_ACCOUNT_NONE:
 		break;
@@ -189,6 +192,8 @@ static long pages_gup(struct ioasid_pages *pages, unsigned long uaddr,
 	struct mm_struct *mm = pages->source_mm;
 	long rc;
 
+	if (ioasid_should_fail(IOASID_FAULT_PIN))
+		return -EFAULT;
 	if (pages->writable)
 		gup_flags |= FOLL_WRITE;
 	if (current->mm == mm)
@@ -252,7 +257,8 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 
 	cap = READ_ONCE(ioasid_batch_mem_limit) / sizeof(*batch);
 	cap = clamp(cap, 1UL, last - first + 1);
-	if (cap > ARRAY_SIZE(stack_batch))
+	if (cap > ARRAY_SIZE(stack_batch) &&
+	    !ioasid_should_fail(IOASID_FAULT_ALLOC))
 		batch = kvmalloc_array(cap, sizeof(*batch),
 				       GFP_KERNEL | __GFP_NOWARN);
 	if (!batch) {
@@ -366,7 +372,7 @@ struct ioasid_pages *ioasid_pages_alloc(unsigned long uptr,
 	if (!access_ok((void __user *)uptr, length))
 		return ERR_PTR(-EFAULT);
 
-	pages = kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	pages = ioasid_kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages)
 		return ERR_PTR(-ENOMEM);
 	kref_init(&pages->kref);
@@ -477,7 +483,8 @@ static int area_map(struct ioasid_area *area, struct iommu_domain *domain)
 			       pfn_get(&cur, index + run) == pfn + run)
 				run++;
 		length = min(run * PAGE_SIZE - offset, last_iova - iova + 1);
-		rc = iommu_map(domain, iova, PFN_PHYS(pfn) + offset, length,
+		rc = ioasid_should_fail(IOASID_FAULT_MAP) ? -ENOMEM :
+		     iommu_map(domain, iova, PFN_PHYS(pfn) + offset, length,
 			       area->iommu_prot);
 		if (rc)
 			goto err_unmap;
@@ -646,7 +653,7 @@ int ioasid_area_pin_access(struct ioasid_area *area, unsigned long first,
 	if (pin) {
 		pin->users++;
 	} else {
-		pin = kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
+		pin = ioasid_kzalloc(sizeof(*pin), GFP_KERNEL_ACCOUNT);
 		if (!pin) {
 			rc = -ENOMEM;
 			goto out_unlock;
@@ -711,7 +718,7 @@ static int rw_remote(struct ioasid_pages *pages, unsigned long uaddr,
 	struct page *page;
 	long got;
 
-	if (!mmget_not_zero(mm))
+	if (ioasid_should_fail(IOASID_FAULT_PIN) || !mmget_not_zero(mm))
 		return -EFAULT;
 	mmap_read_lock(mm);
 	got = pin_user_pages_remote(mm, uaddr & PAGE_MASK, 1,
@@ -757,7 +764,9 @@ int ioasid_pages_rw(struct ioasid_pages *pages, unsigned long start_byte,
 			rw_pinned(pfn_get(&cur, index), offset, data, n, write);
 		} else if (!(flags & IOASID_ACCESS_RW_SLOW_PATH) &&
 			   current->mm == pages->source_mm) {
-			if (write)
+			if (ioasid_should_fail(IOASID_FAULT_UACCESS))
+				rc = -EFAULT;
+			else if (write)
 				rc = copy_to_user((void __user *)uaddr, data,
 						  n) ? -EFAULT : 0;
 			else

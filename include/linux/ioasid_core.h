@@ -70,4 +70,24 @@ void ioasid_access_unpin_pages(struct ioasid_access *access,
 int ioasid_access_rw(struct ioasid_access *access, unsigned long iova,
 		     void *data, size_t length, unsigned int flags);
 
+/*
+ * Fault injection for the selftests (drivers/ioasid/fault.c): a fallible
+ * step asks first and takes its error path when told to.  The errno a user
+ * then sees is EFAULT for pin and uaccess, ENOMEM for the others.
+ */
+enum ioasid_fault_site {
+	IOASID_FAULT_ALLOC,	/* a memory allocation */
+	IOASID_FAULT_ID,	/* an ID or an xarray slot */
+	IOASID_FAULT_PIN,	/* pinning user pages */
+	IOASID_FAULT_CHARGE,	/* the RLIMIT_MEMLOCK charge */
+	IOASID_FAULT_DOMAIN,	/* iommu_domain_alloc() */
+	IOASID_FAULT_MAP,	/* iommu_map() */
+	IOASID_FAULT_ATTACH,	/* group ownership and iommu_attach_group() */
+	IOASID_FAULT_ENABLE,	/* enabling a device for its user */
+	IOASID_FAULT_UACCESS,	/* a copy from or to user memory */
+	IOASID_FAULT_NR
+};
+
+bool ioasid_should_fail(enum ioasid_fault_site site);
+
 #endif

@@ -33,7 +33,8 @@ static int vioasid_open(struct inode *inode, struct file *filep)
 	if (!live)
 		return -ENODEV;
 
-	df = kzalloc(sizeof(*df), GFP_KERNEL_ACCOUNT);
+	df = ioasid_should_fail(IOASID_FAULT_ALLOC) ? NULL :
+	     kzalloc(sizeof(*df), GFP_KERNEL_ACCOUNT);
 	if (!df) {
 		if (refcount_dec_and_test(&vioasid_vfio(vdev)->refcount))
 			complete(&vioasid_vfio(vdev)->comp);
@@ -52,7 +53,8 @@ static int vioasid_enable(struct vioasid_device *vdev)
 
 	mutex_lock(&vfio->dev_set->lock);
 	if (!vfio->open_count) {
-		rc = vfio_pci_core_enable(&vdev->core);
+		rc = ioasid_should_fail(IOASID_FAULT_ENABLE) ? -ENOMEM :
+		     vfio_pci_core_enable(&vdev->core);
 		if (!rc)
 			vfio_pci_core_finish_enable(&vdev->core);
 	}
@@ -83,7 +85,8 @@ static long vioasid_bind(struct vioasid_file *df,
 	long rc;
 	u32 id;
 
-	if (copy_from_user(&bind, arg, sizeof(bind)))
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	    copy_from_user(&bind, arg, sizeof(bind)))
 		return -EFAULT;
 	if (bind.argsz < sizeof(bind) || bind.flags || bind.iommufd < 0)
 		return -EINVAL;
@@ -117,7 +120,8 @@ static long vioasid_bind(struct vioasid_file *df,
 	if (rc)
 		goto err_unbind;
 
-	if (put_user(id, &arg->out_devid)) {
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	    put_user(id, &arg->out_devid)) {
 		rc = -EFAULT;
 		goto err_disable;
 	}
@@ -144,7 +148,8 @@ static long vioasid_attach(struct ioasid_device *idev,
 	struct vfio_device_attach_iommufd_pt attach;
 	int rc;
 
-	if (copy_from_user(&attach, arg, sizeof(attach)))
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	    copy_from_user(&attach, arg, sizeof(attach)))
 		return -EFAULT;
 	if (attach.argsz < sizeof(attach) || attach.flags)
 		return -EINVAL;
@@ -153,7 +158,8 @@ static long vioasid_attach(struct ioasid_device *idev,
 	if (rc)
 		return rc;
 	/* A caller that cannot learn the HWPT does not get the attachment */
-	if (put_user(attach.pt_id, &arg->pt_id)) {
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	    put_user(attach.pt_id, &arg->pt_id)) {
 		ioasid_device_detach(idev);
 		return -EFAULT;
 	}
@@ -165,7 +171,8 @@ static long vioasid_detach(struct ioasid_device *idev,
 {
 	struct vfio_device_detach_iommufd_pt detach;
 
-	if (copy_from_user(&detach, arg, sizeof(detach)))
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	    copy_from_user(&detach, arg, sizeof(detach)))
 		return -EFAULT;
 	if (detach.argsz < sizeof(detach) || detach.flags)
 		return -EINVAL;
