@@ -532,3 +532,53 @@ void ioasid_device_detach(struct ioasid_device *idev)
 	hwpt_put_for_device(idev->ctx, hwpt, remove);
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_device_detach, IOASID);
+
+/*
+ * IOMMU_GET_HW_INFO.  Linux 6.1's IOMMU drivers give modules no vendor
+ * registers and no capability query beyond iommu_capable(), so a real
+ * device reports IOMMU_HW_INFO_TYPE_NONE and no capabilities; only mock
+ * devices have data, for the selftests.
+ */
+int ioasid_get_hw_info(struct ioasid_ucmd *ucmd)
+{
+	struct iommu_hw_info *cmd = ucmd->cmd;
+	void __user *udata = u64_to_user_ptr(cmd->data_uptr);
+	struct ioasid_device *idev;
+	u8 data[IOASID_HW_INFO_MAX];
+	u32 type = IOMMU_HW_INFO_TYPE_NONE;
+	size_t len = 0, copy;
+	int rc;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EOPNOTSUPP;
+	idev = container_of(ioasid_get_object(ucmd->ctx, cmd->dev_id,
+					      IOASID_OBJ_DEVICE),
+			    struct ioasid_device, obj);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+
+	rc = ioasid_selftest_hw_info(idev->dev, data, sizeof(data), &type);
+	if (rc < 0)
+		goto out_put;
+	len = rc;
+	copy = min_t(size_t, len, cmd->data_len);
+	rc = 0;
+	if (copy && (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+		     copy_to_user(udata, data, copy))) {
+		rc = -EFAULT;
+		goto out_put;
+	}
+	/* What the kernel has no data for reads as zero */
+	if (cmd->data_len > copy &&
+	    clear_user(udata + copy, cmd->data_len - copy)) {
+		rc = -EFAULT;
+		goto out_put;
+	}
+	cmd->data_len = len;
+	cmd->out_data_type = type;
+	cmd->out_capabilities = 0;
+	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+out_put:
+	ioasid_put_object(ucmd->ctx, &idev->obj);
+	return rc;
+}

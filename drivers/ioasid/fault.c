@@ -42,9 +42,8 @@ static const char *const ioasid_fault_names[IOASID_FAULT_NR] = {
 	[IOASID_FAULT_UACCESS] = "uaccess",
 };
 
-/* @lock guards the fields a firing fault writes and the readers */
 static struct {
-	spinlock_t lock;
+	spinlock_t lock;	/* @site and @ip, and arming against firing */
 	pid_t tid;		/* armed thread, 0 when disarmed */
 	atomic_t nth;		/* steps to go; the one that reaches 0 fails */
 	int site;		/* the site that fired, -1 for none */

@@ -73,3 +73,79 @@ void ioasid_hwpt_destroy(struct ioasid_object *obj)
 	}
 	ioasid_put_object(hwpt->ctx, &ioas->obj);
 }
+
+/*
+ * IOMMU_HWPT_ALLOC: a paging HWPT for one device's IOMMU that lives until
+ * IOMMU_DESTROY.  Linux 6.1 offers neither nesting, dirty tracking, fault
+ * queues nor PASIDs, so those requests are refused as unsupported.
+ */
+int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
+{
+	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+	struct ioasid_device *idev;
+	struct ioasid_object *pt;
+	struct ioasid_hwpt *hwpt;
+	struct ioasid_ioas *ioas;
+	int rc;
+
+	if (cmd->__reserved || cmd->__reserved2)
+		return -EOPNOTSUPP;
+	if (cmd->flags & ~(IOMMU_HWPT_ALLOC_NEST_PARENT |
+			   IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+			   IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID))
+		return -EOPNOTSUPP;
+	if (cmd->data_type > IOMMU_HWPT_DATA_ARM_SMMUV3)
+		return -EOPNOTSUPP;
+
+	idev = container_of(ioasid_get_object(ucmd->ctx, cmd->dev_id,
+					      IOASID_OBJ_DEVICE),
+			    struct ioasid_device, obj);
+	if (IS_ERR(idev))
+		return PTR_ERR(idev);
+	pt = ioasid_get_object(ucmd->ctx, cmd->pt_id, IOASID_OBJ_ANY);
+	if (IS_ERR(pt)) {
+		rc = PTR_ERR(pt);
+		goto out_put_idev;
+	}
+	/* A HWPT parent would make a nested HWPT; there are no parents */
+	if (pt->type != IOASID_OBJ_IOAS) {
+		rc = -EINVAL;
+		goto out_put_pt;
+	}
+	if (cmd->data_type != IOMMU_HWPT_DATA_NONE) {
+		rc = -EINVAL;
+		goto out_put_pt;
+	}
+	if (cmd->data_len || cmd->data_uptr) {
+		rc = -EINVAL;
+		goto out_put_pt;
+	}
+	/* Understood, but nothing in Linux 6.1 can do it */
+	if (cmd->flags) {
+		rc = -EOPNOTSUPP;
+		goto out_put_pt;
+	}
+	ioas = container_of(pt, struct ioasid_ioas, obj);
+
+	mutex_lock(&ioas->mutex);
+	hwpt = ioasid_hwpt_alloc(ucmd->ctx, ioas, idev->dev, false);
+	if (IS_ERR(hwpt)) {
+		rc = PTR_ERR(hwpt);
+		goto out_unlock;
+	}
+	cmd->out_hwpt_id = hwpt->obj.id;
+	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+	if (rc) {
+		ioasid_object_abort_and_destroy(ucmd->ctx, &hwpt->obj);
+		goto out_unlock;
+	}
+	list_add_tail(&hwpt->hwpt_item, &ioas->hwpt_list);
+	ioasid_object_finalize(ucmd->ctx, &hwpt->obj);
+out_unlock:
+	mutex_unlock(&ioas->mutex);
+out_put_pt:
+	ioasid_put_object(ucmd->ctx, pt);
+out_put_idev:
+	ioasid_put_object(ucmd->ctx, &idev->obj);
+	return rc;
+}

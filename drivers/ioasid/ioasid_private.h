@@ -325,6 +325,7 @@ struct ioasid_hwpt {
 	struct list_head hwpt_item;
 };
 
+int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd);
 struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_ctx *ctx,
 				      struct ioasid_ioas *ioas,
 				      struct device *dev, bool auto_domain);
@@ -348,6 +349,7 @@ struct ioasid_device {
 };
 
 void ioasid_device_destroy(struct ioasid_object *obj);
+int ioasid_get_hw_info(struct ioasid_ucmd *ucmd);
 struct ioasid_device *__ioasid_device_bind(struct ioasid_ctx *ctx,
 					   struct device *dev, bool hold_ctx);
 int ioasid_groups_init(void);
@@ -378,6 +380,10 @@ extern bool ioasid_test_enabled;
 int ioasid_test_cmd(struct ioasid_ucmd *ucmd);
 void ioasid_selftest_destroy(struct ioasid_object *obj);
 int ioasid_selftest_init(void);
+/* Largest vendor data IOMMU_GET_HW_INFO returns */
+#define IOASID_HW_INFO_MAX 16
+int ioasid_selftest_hw_info(struct device *dev, void *data, size_t size,
+			    u32 *type);
 void ioasid_selftest_exit(void);
 
 /* fault.c */

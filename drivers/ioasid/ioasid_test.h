@@ -52,6 +52,15 @@ enum {
 	MOCK_FLAGS_ACCESS_CREATE_REPIN_ON_UNMAP = 1 << 2,
 };
 
+/* IOMMU_GET_HW_INFO of a mock device, as upstream's selftest expects */
+#define IOMMU_HW_INFO_TYPE_SELFTEST 0xfeedbeef
+#define IOMMU_HW_INFO_SELFTEST_REGVAL 0xdeadbeef
+
+struct iommu_test_hw_info {
+	__u32 flags;
+	__u32 test_reg;
+};
+
 /* Smallest batch memory SET_TEMP_MEMORY_LIMIT accepts, in bytes */
 #define IOASID_TEST_MIN_MEMORY_LIMIT 12
 

@@ -210,6 +210,8 @@ union ioasid_ucmd_buffer {
 	struct iommu_ioas_map map;
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
+	struct iommu_hwpt_alloc hwpt_alloc;
+	struct iommu_hw_info hw_info;
 	struct iommu_test_cmd test;
 };
 
@@ -249,6 +251,10 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 	IOASID_IOCTL(IOMMU_IOAS_UNMAP, ioasid_ioas_unmap,
 		     struct iommu_ioas_unmap, length),
 	IOASID_IOCTL(IOMMU_OPTION, ioasid_option, struct iommu_option, val64),
+	IOASID_IOCTL(IOMMU_HWPT_ALLOC, ioasid_hwpt_alloc_ioctl,
+		     struct iommu_hwpt_alloc, __reserved),
+	IOASID_IOCTL(IOMMU_GET_HW_INFO, ioasid_get_hw_info,
+		     struct iommu_hw_info, __reserved),
 	/* Both the 56-byte (Linux <= 6.6) and 72-byte layouts are accepted */
 	[IOASID_TEST_CMD_NR - IOMMUFD_CMD_BASE] = {
 		.size = sizeof(struct iommu_test_cmd),

@@ -198,6 +198,31 @@ static struct bus_type mock_bus = {
 	.iommu_ops = &mock_ops,
 };
 
+/**
+ * ioasid_selftest_hw_info() - IOMMU_GET_HW_INFO data of a device
+ * @dev: the device
+ * @data: buffer for the vendor data
+ * @size: bytes at @data
+ * @type: output, enum iommu_hw_info_type or the selftest type
+ *
+ * Return: bytes of data; 0 and @type untouched for devices that are not
+ * mock devices.
+ */
+int ioasid_selftest_hw_info(struct device *dev, void *data, size_t size,
+			    u32 *type)
+{
+	struct iommu_test_hw_info info = {
+		.test_reg = IOMMU_HW_INFO_SELFTEST_REGVAL,
+	};
+
+	BUILD_BUG_ON(sizeof(info) > IOASID_HW_INFO_MAX);
+	if (dev->bus != &mock_bus || size < sizeof(info))
+		return 0;
+	memcpy(data, &info, sizeof(info));
+	*type = IOMMU_HW_INFO_TYPE_SELFTEST;
+	return sizeof(info);
+}
+
 static struct iommu_device mock_iommu = {
 	.ops = &mock_ops,
 };

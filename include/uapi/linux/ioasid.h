@@ -50,6 +50,9 @@ enum {
 	IOMMUFD_CMD_IOAS_MAP,
 	IOMMUFD_CMD_IOAS_UNMAP,
 	IOMMUFD_CMD_OPTION,
+	IOMMUFD_CMD_VFIO_IOAS,
+	IOMMUFD_CMD_HWPT_ALLOC,
+	IOMMUFD_CMD_GET_HW_INFO,
 };
 
 /**
@@ -288,5 +291,120 @@ struct iommu_option {
 };
 
 #define IOMMU_OPTION _IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION)
+
+/**
+ * enum iommufd_hwpt_alloc_flags - flags of IOMMU_HWPT_ALLOC
+ * @IOMMU_HWPT_ALLOC_NEST_PARENT: the HWPT may become the parent of nested
+ *	HWPTs.  Linux 6.1 has no nesting: EOPNOTSUPP.
+ * @IOMMU_HWPT_ALLOC_DIRTY_TRACKING: the domain tracks the pages DMA wrote.
+ *	EOPNOTSUPP unless the device's IOMMU can (no 6.1 driver can).
+ * @IOMMU_HWPT_FAULT_ID_VALID: @fault_id names a fault queue.  There are no
+ *	fault queues yet: EOPNOTSUPP.
+ * @IOMMU_HWPT_ALLOC_PASID: the HWPT may be attached to PASIDs.  EOPNOTSUPP.
+ */
+enum iommufd_hwpt_alloc_flags {
+	IOMMU_HWPT_ALLOC_NEST_PARENT = 1 << 0,
+	IOMMU_HWPT_ALLOC_DIRTY_TRACKING = 1 << 1,
+	IOMMU_HWPT_FAULT_ID_VALID = 1 << 2,
+	IOMMU_HWPT_ALLOC_PASID = 1 << 3,
+};
+
+/**
+ * enum iommu_hwpt_data_type - data_type of IOMMU_HWPT_ALLOC
+ * @IOMMU_HWPT_DATA_NONE: a paging HWPT the kernel fills from an IOAS
+ * @IOMMU_HWPT_DATA_VTD_S1: an Intel VT-d stage-1 table (nested); refused
+ * @IOMMU_HWPT_DATA_ARM_SMMUV3: an ARM SMMUv3 stage-1 table (nested); refused
+ */
+enum iommu_hwpt_data_type {
+	IOMMU_HWPT_DATA_NONE = 0,
+	IOMMU_HWPT_DATA_VTD_S1 = 1,
+	IOMMU_HWPT_DATA_ARM_SMMUV3 = 2,
+};
+
+/**
+ * struct iommu_hwpt_alloc - ioctl(IOMMU_HWPT_ALLOC)
+ * @size: sizeof(struct iommu_hwpt_alloc); 24, 40 and 48 are accepted
+ * @flags: enum iommufd_hwpt_alloc_flags
+ * @dev_id: a bound DEVICE the domain must be able to serve
+ * @pt_id: the IOAS the new HWPT mirrors
+ * @out_hwpt_id: the new HWPT
+ * @__reserved: must be 0
+ * @data_type: enum iommu_hwpt_data_type; only IOMMU_HWPT_DATA_NONE
+ * @data_len: must be 0 with IOMMU_HWPT_DATA_NONE
+ * @data_uptr: must be 0 with IOMMU_HWPT_DATA_NONE
+ * @fault_id: a fault queue, with IOMMU_HWPT_FAULT_ID_VALID
+ * @__reserved2: must be 0
+ *
+ * Allocates an IOMMU domain for @dev_id's IOMMU and a HWPT object that keeps
+ * it in sync with the IOAS @pt_id.  Unlike the HWPT an ATTACH to an IOAS
+ * creates, it stays until IOMMU_DESTROY (EBUSY while a device is attached)
+ * and devices attach to it by its ID.  Errors: ENOENT if @dev_id is not a
+ * DEVICE or @pt_id is unknown; EINVAL if @pt_id is not an IOAS (a HWPT would
+ * be a nesting parent, and none exists on 6.1) or data comes with
+ * IOMMU_HWPT_DATA_NONE; EOPNOTSUPP for a flag, data type or reserved field
+ * the kernel does not support.
+ */
+struct iommu_hwpt_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pt_id;
+	__u32 out_hwpt_id;
+	__u32 __reserved;
+	__u32 data_type;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	__u32 fault_id;
+	__u32 __reserved2;
+};
+
+#define IOMMU_HWPT_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_ALLOC)
+
+/**
+ * enum iommu_hw_info_type - out_data_type of IOMMU_GET_HW_INFO
+ * @IOMMU_HW_INFO_TYPE_NONE: the kernel has no vendor data to report
+ * @IOMMU_HW_INFO_TYPE_INTEL_VTD: struct iommu_hw_info_vtd (never reported
+ *	by Linux 6.1, whose VT-d driver does not give it out)
+ * @IOMMU_HW_INFO_TYPE_ARM_SMMUV3: struct iommu_hw_info_arm_smmuv3 (idem)
+ */
+enum iommu_hw_info_type {
+	IOMMU_HW_INFO_TYPE_NONE = 0,
+	IOMMU_HW_INFO_TYPE_INTEL_VTD = 1,
+	IOMMU_HW_INFO_TYPE_ARM_SMMUV3 = 2,
+};
+
+/**
+ * enum iommufd_hw_capabilities - out_capabilities of IOMMU_GET_HW_INFO
+ * @IOMMU_HW_CAP_DIRTY_TRACKING: the IOMMU can track the pages DMA wrote
+ */
+enum iommufd_hw_capabilities {
+	IOMMU_HW_CAP_DIRTY_TRACKING = 1 << 0,
+};
+
+/**
+ * struct iommu_hw_info - ioctl(IOMMU_GET_HW_INFO)
+ * @size: sizeof(struct iommu_hw_info); 32 and 40 are accepted
+ * @flags: must be 0
+ * @dev_id: a bound DEVICE
+ * @data_len: in: bytes at @data_uptr; out: bytes of vendor data the kernel
+ *	has (0 for IOMMU_HW_INFO_TYPE_NONE)
+ * @data_uptr: user buffer for the vendor data; what the kernel does not
+ *	fill of it, up to the input @data_len, is zeroed
+ * @out_data_type: enum iommu_hw_info_type
+ * @__reserved: must be 0
+ * @out_capabilities: enum iommufd_hw_capabilities
+ */
+struct iommu_hw_info {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_id;
+	__u32 data_len;
+	__aligned_u64 data_uptr;
+	__u32 out_data_type;
+	__u32 __reserved;
+	__aligned_u64 out_capabilities;
+};
+
+#define IOMMU_GET_HW_INFO _IO(IOMMUFD_TYPE, IOMMUFD_CMD_GET_HW_INFO)
 
 #endif

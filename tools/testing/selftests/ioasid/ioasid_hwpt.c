@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * IOMMU_HWPT_ALLOC and IOMMU_GET_HW_INFO: manual HWPTs on mock devices and
+ * on real edu devices behind VT-d or AMD-Vi, what Linux 6.1 refuses, and
+ * the vendor data a device reports.
+ */
+#include "vfio_utils.h"
+
+#define IOVA_A 0x1000000ULL	/* in the mock aperture, below edu's mask */
+#define BUF_LEN (4 * PSZ)
+#define XFER 1024
+
+/* The newest layout (48 bytes) with a size the caller chooses */
+static int hwpt_alloc_raw(int fd, struct iommu_hwpt_alloc *cmd, __u32 size)
+{
+	cmd->size = size;
+	return xioctl(fd, IOMMU_HWPT_ALLOC, cmd);
+}
+
+static int hwpt_alloc(int fd, __u32 dev_id, __u32 pt_id, __u32 *hwpt)
+{
+	struct iommu_hwpt_alloc cmd = { .dev_id = dev_id, .pt_id = pt_id };
+	int rc = hwpt_alloc_raw(fd, &cmd, sizeof(cmd));
+
+	if (!rc)
+		*hwpt = cmd.out_hwpt_id;
+	return rc;
+}
+
+static int hw_info(int fd, __u32 dev_id, void *data, __u32 *len,
+		   __u32 *type, __u64 *caps)
+{
+	struct iommu_hw_info cmd = {
+		.size = sizeof(cmd),
+		.dev_id = dev_id,
+		.data_len = *len,
+		.data_uptr = (uintptr_t)data,
+		.out_data_type = 0x5a5a5a5a,
+		.out_capabilities = ~0ULL,
+	};
+	int rc = xioctl(fd, IOMMU_GET_HW_INFO, &cmd);
+
+	*len = cmd.data_len;
+	*type = cmd.out_data_type;
+	*caps = cmd.out_capabilities;
+	return rc;
+}
+
+FIXTURE(mock_hwpt) {
+	int fd;
+	__u32 ioas, stdev, hwpt, idev;
+	char *buf;
+	struct ioasid_env env;
+};
+
+FIXTURE_SETUP(mock_hwpt)
+{
+	env_begin(&self->env);
+	self->fd = ioasid_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev,
+				 &self->hwpt, &self->idev));
+	self->buf = alloc_buffer(BUF_LEN, PSZ, 0);
+	ASSERT_NE(NULL, self->buf);
+}
+
+FIXTURE_TEARDOWN(mock_hwpt)
+{
+	close(self->fd);
+	env_end(&self->env);
+	munmap(self->buf, BUF_LEN);
+}
+
+/* A manual HWPT: devices attach by ID, it outlives them, DESTROY ends it */
+TEST_F(mock_hwpt, alloc_attach_destroy)
+{
+	struct ioasid_counters c0, c1;
+	__u32 hwpt, stdev2, got;
+
+	ASSERT_EQ(0, read_counters(&c0));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->idev, self->ioas, &hwpt));
+	EXPECT_NE(self->hwpt, hwpt);
+	ASSERT_EQ(0, read_counters(&c1));
+	EXPECT_EQ(c0.domains + 1, c1.domains);
+	/* Nothing attached: it goes */
+	EXPECT_EQ(0, destroy_obj(self->fd, hwpt));
+	ASSERT_EQ(0, read_counters(&c1));
+	EXPECT_EQ(c0.domains, c1.domains);
+
+	/* Mapped before the first device, filled at its attach */
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->idev, self->ioas, &hwpt));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	ASSERT_EQ(0, mock_domain(self->fd, hwpt, &stdev2, &got, NULL));
+	EXPECT_EQ(hwpt, got);
+	EXPECT_EQ(0, check_map(self->fd, hwpt, IOVA_A, self->buf, BUF_LEN));
+	/* Each page pinned once for two domains */
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, BUF_LEN, 1));
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, hwpt));
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->ioas));
+
+	/* Its last device gone, the HWPT stays and keeps mirroring */
+	ASSERT_EQ(0, destroy_obj(self->fd, stdev2));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, IOVA_A, BUF_LEN, NULL));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	ASSERT_EQ(0, mock_domain(self->fd, hwpt, &stdev2, &got, NULL));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, IOVA_A, self->buf, BUF_LEN));
+	ASSERT_EQ(0, destroy_obj(self->fd, stdev2));
+	EXPECT_EQ(0, destroy_obj(self->fd, hwpt));
+	EXPECT_EQ(ENOENT, destroy_obj(self->fd, hwpt));
+}
+
+/* Closing the context with a manual HWPT alive frees everything */
+TEST_F(mock_hwpt, close_with_hwpt)
+{
+	__u32 hwpt, stdev2;
+
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->idev, self->ioas, &hwpt));
+	ASSERT_EQ(0, mock_domain(self->fd, hwpt, &stdev2, NULL, NULL));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+}
+
+TEST_F(mock_hwpt, alloc_errors)
+{
+	struct iommu_hwpt_alloc cmd;
+	__u8 big[64] = {};
+	__u32 hwpt;
+
+#define CMD(...) (cmd = (struct iommu_hwpt_alloc){ .dev_id = self->idev, \
+			 .pt_id = self->ioas, __VA_ARGS__ })
+	CMD();
+	EXPECT_EQ(EINVAL, hwpt_alloc_raw(self->fd, &cmd, 23));
+	CMD();
+	EXPECT_EQ(0, hwpt_alloc_raw(self->fd, &cmd, 24));
+	EXPECT_EQ(0, destroy_obj(self->fd, cmd.out_hwpt_id));
+	CMD();
+	EXPECT_EQ(0, hwpt_alloc_raw(self->fd, &cmd, 40));
+	EXPECT_EQ(0, destroy_obj(self->fd, cmd.out_hwpt_id));
+
+	/* Larger than the kernel knows: only zeroes */
+	CMD();
+	memcpy(big, &cmd, sizeof(cmd));
+	((struct iommu_hwpt_alloc *)big)->size = sizeof(big);
+	EXPECT_EQ(0, xioctl(self->fd, IOMMU_HWPT_ALLOC, big));
+	EXPECT_EQ(0, destroy_obj(self->fd,
+				 ((struct iommu_hwpt_alloc *)big)->out_hwpt_id));
+	big[sizeof(cmd)] = 1;
+	EXPECT_EQ(E2BIG, xioctl(self->fd, IOMMU_HWPT_ALLOC, big));
+
+	EXPECT_EQ(ENOENT, hwpt_alloc(self->fd, self->ioas, self->ioas, &hwpt));
+	EXPECT_EQ(ENOENT, hwpt_alloc(self->fd, 9999, self->ioas, &hwpt));
+	EXPECT_EQ(ENOENT, hwpt_alloc(self->fd, self->idev, 9999, &hwpt));
+	/* A device or a HWPT is no IOAS (a HWPT parent would mean nesting) */
+	EXPECT_EQ(EINVAL, hwpt_alloc(self->fd, self->idev, self->idev, &hwpt));
+	EXPECT_EQ(EINVAL, hwpt_alloc(self->fd, self->idev, self->hwpt, &hwpt));
+
+	CMD(.flags = IOMMU_HWPT_ALLOC_NEST_PARENT);
+	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
+	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.flags = IOMMU_HWPT_FAULT_ID_VALID, .fault_id = 1);
+	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.flags = IOMMU_HWPT_ALLOC_PASID);
+	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.flags = 1 << 4);
+	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.__reserved = 1);
+	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.__reserved2 = 1);
+	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.data_type = 3);
+	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	/* Nested data on an IOAS; data with the NONE type */
+	CMD(.data_type = IOMMU_HWPT_DATA_VTD_S1, .data_len = 8,
+	    .data_uptr = (uintptr_t)big);
+	EXPECT_EQ(EINVAL, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.data_len = 8);
+	EXPECT_EQ(EINVAL, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.data_uptr = (uintptr_t)big);
+	EXPECT_EQ(EINVAL, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+#undef CMD
+}
+
+TEST_F(mock_hwpt, hw_info)
+{
+	struct iommu_test_hw_info info;
+	__u8 data[32];
+	__u32 len, type;
+	__u64 caps;
+	struct iommu_hw_info cmd;
+
+	memset(data, 0xff, sizeof(data));
+	len = sizeof(data);
+	ASSERT_EQ(0, hw_info(self->fd, self->idev, data, &len, &type, &caps));
+	EXPECT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, type);
+	EXPECT_EQ(sizeof(info), len);
+	EXPECT_EQ(0, caps);
+	memcpy(&info, data, sizeof(info));
+	EXPECT_EQ(0, info.flags);
+	EXPECT_EQ(IOMMU_HW_INFO_SELFTEST_REGVAL, info.test_reg);
+	/* The rest of the user's buffer reads as zero */
+	while (len != sizeof(data))
+		EXPECT_EQ(0, data[len++]);
+
+	/* A short buffer gets what fits; the length says what there is */
+	memset(data, 0xff, sizeof(data));
+	len = 4;
+	ASSERT_EQ(0, hw_info(self->fd, self->idev, data, &len, &type, &caps));
+	EXPECT_EQ(sizeof(info), len);
+	EXPECT_EQ(0, memcmp(data, &info, 4));
+	EXPECT_EQ(0xff, data[4]);
+	len = 0;
+	ASSERT_EQ(0, hw_info(self->fd, self->idev, NULL, &len, &type, &caps));
+	EXPECT_EQ(sizeof(info), len);
+	len = sizeof(data);
+	EXPECT_EQ(EFAULT, hw_info(self->fd, self->idev, (void *)8, &len,
+				  &type, &caps));
+
+	len = 0;
+	EXPECT_EQ(ENOENT, hw_info(self->fd, self->ioas, NULL, &len, &type,
+				  &caps));
+	EXPECT_EQ(ENOENT, hw_info(self->fd, 9999, NULL, &len, &type, &caps));
+	cmd = (struct iommu_hw_info){ .size = sizeof(cmd), .flags = 1,
+				      .dev_id = self->idev };
+	EXPECT_EQ(EOPNOTSUPP, xioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	cmd = (struct iommu_hw_info){ .size = sizeof(cmd), .__reserved = 1,
+				      .dev_id = self->idev };
+	EXPECT_EQ(EOPNOTSUPP, xioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	/* The Linux 6.6 layout: 32 bytes, no capabilities written */
+	cmd = (struct iommu_hw_info){ .size = 32, .dev_id = self->idev,
+				      .out_capabilities = 77 };
+	EXPECT_EQ(0, xioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+	EXPECT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, cmd.out_data_type);
+	EXPECT_EQ(77, cmd.out_capabilities);
+	cmd.size = 31;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
+}
+
+/* ------------------------------------------------ real devices */
+
+FIXTURE(edu_hwpt) {
+	int fd, dfd;
+	__u32 ioas, ioas2, devid;
+	struct edu edu;
+	char *buf, *buf2;
+	struct vdev_info info;
+	struct ioasid_env env;
+};
+
+FIXTURE_SETUP(edu_hwpt)
+{
+	self->dfd = -1;
+	env_begin(&self->env);
+	ASSERT_EQ(0, find_dev(DEV_EDU, 0, &self->info));
+	self->fd = ioasid_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas2));
+	self->dfd = open(self->info.cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dfd);
+	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, &self->devid));
+	self->buf = alloc_buffer(BUF_LEN, PSZ, 0);
+	self->buf2 = alloc_buffer(BUF_LEN, PSZ, 0);
+	ASSERT_NE(NULL, self->buf);
+	ASSERT_NE(NULL, self->buf2);
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas2, self->buf2, BUF_LEN,
+			      IOVA_A));
+}
+
+FIXTURE_TEARDOWN(edu_hwpt)
+{
+	edu_teardown(&self->edu);
+	if (self->dfd >= 0)
+		close(self->dfd);
+	close(self->fd);
+	env_end(&self->env);
+	munmap(self->buf, BUF_LEN);
+	munmap(self->buf2, BUF_LEN);
+}
+
+/* RAM -> device -> RAM at IOVA_A: lands in @mem */
+static int roundtrip(struct edu *e, char *mem, unsigned char seed)
+{
+	unsigned int i;
+	int rc;
+
+	for (i = 0; i != XFER; i++)
+		mem[i] = (char)(i * 5 + seed);
+	memset(mem + PSZ, 0, XFER);
+	rc = edu_dma(e, IOVA_A, 0, XFER, false);
+	if (!rc)
+		rc = edu_dma(e, IOVA_A + PSZ, 0, XFER, true);
+	if (rc)
+		return rc;
+	return memcmp(mem, mem + PSZ, XFER) ? EIO : 0;
+}
+
+/* A real IOMMU reports no vendor data on Linux 6.1, and says so */
+TEST_F(edu_hwpt, hw_info_none)
+{
+	__u8 data[16];
+	__u32 len = sizeof(data), type;
+	__u64 caps;
+	unsigned int i;
+
+	memset(data, 0xff, sizeof(data));
+	ASSERT_EQ(0, hw_info(self->fd, self->devid, data, &len, &type, &caps));
+	EXPECT_EQ(IOMMU_HW_INFO_TYPE_NONE, type);
+	EXPECT_EQ(0, len);
+	EXPECT_EQ(0, caps);
+	for (i = 0; i != sizeof(data); i++)
+		EXPECT_EQ(0, data[i]);
+}
+
+/* Manual HWPTs: DMA through them, replace between them, DESTROY rules */
+TEST_F(edu_hwpt, attach_replace_destroy)
+{
+	__u32 h1, h2, pt;
+
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->devid, self->ioas, &h1));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->devid, self->ioas2, &h2));
+	pt = h1;
+	ASSERT_EQ(0, dev_attach(self->dfd, &pt));
+	EXPECT_EQ(h1, pt);
+	ASSERT_EQ(0, edu_setup(&self->edu, self->dfd));
+	EXPECT_EQ(0, roundtrip(&self->edu, self->buf, 1));
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, h1));
+
+	/* Replace: the same IOVA now reaches the other IOAS's memory */
+	pt = h2;
+	ASSERT_EQ(0, dev_attach(self->dfd, &pt));
+	EXPECT_EQ(h2, pt);
+	memset(self->buf, 0, BUF_LEN);
+	EXPECT_EQ(0, roundtrip(&self->edu, self->buf2, 2));
+	EXPECT_EQ(0, self->buf[PSZ]);
+	/* The old one is free to go; the new one is not */
+	EXPECT_EQ(0, destroy_obj(self->fd, h1));
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, h2));
+
+	/* To the IOAS itself: an automatic HWPT, then h2 is unused */
+	pt = self->ioas;
+	ASSERT_EQ(0, dev_attach(self->dfd, &pt));
+	EXPECT_NE(h2, pt);
+	EXPECT_EQ(0, roundtrip(&self->edu, self->buf, 3));
+	EXPECT_EQ(0, destroy_obj(self->fd, h2));
+	ASSERT_EQ(0, dev_detach(self->dfd));
+}
+
+/* A HWPT of the mock IOMMU cannot serve an edu, and the reverse */
+TEST_F(edu_hwpt, foreign_iommu)
+{
+	__u32 stdev, mock_hwpt, midev, h, pt;
+
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &mock_hwpt,
+				 &midev));
+	pt = mock_hwpt;
+	EXPECT_EQ(EINVAL, dev_attach(self->dfd, &pt));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, midev, self->ioas, &h));
+	pt = h;
+	EXPECT_EQ(EINVAL, dev_attach(self->dfd, &pt));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->devid, self->ioas, &h));
+	EXPECT_NE(0, mock_domain(self->fd, h, NULL, NULL, NULL));
+}
+
+TEST_HARNESS_MAIN
