@@ -130,6 +130,66 @@ void ioasid_access_detach(struct ioasid_access *access)
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_access_detach, IOASID);
 
+/**
+ * ioasid_access_replace() - move an attached access to another IOAS
+ * @access: the access
+ * @ioas_id: the IOAS it uses from now on
+ *
+ * The access's unmap callback is asked to drop every pin first, for the
+ * whole IOVA space, since pins of the old IOAS mean nothing in the new one.
+ * If the new IOAS cannot take the access, it stays on the old one.
+ *
+ * Return: 0; -ENOENT if @ioas_id is no IOAS; -EINVAL if the access is not
+ * attached; -EBUSY if a pin or a detach raced with the replace; -EINVAL or
+ * -ENOMEM if the new IOAS refuses the access (alignment, memory).
+ */
+int ioasid_access_replace(struct ioasid_access *access, u32 ioas_id)
+{
+	struct ioasid_ioas *new, *old;
+	u32 old_list_id;
+	int rc;
+
+	new = ioasid_get_ioas(access->ctx, ioas_id);
+	if (IS_ERR(new))
+		return PTR_ERR(new);
+
+	mutex_lock(&access->ioas_lock);
+	old = access->ioas;
+	if (!old || old == new) {
+		rc = old ? 0 : -EINVAL;
+		goto err_unlock;
+	}
+	if (access->npins && access->ops->unmap) {
+		mutex_unlock(&access->ioas_lock);
+		access->ops->unmap(access->data, 0, ULONG_MAX);
+		mutex_lock(&access->ioas_lock);
+	}
+	if (access->ioas != old || access->npins) {
+		rc = -EBUSY;
+		goto err_unlock;
+	}
+	old_list_id = access->iopt_access_list_id;
+	rc = iopt_add_access(&new->iopt, access);
+	if (rc) {
+		access->iopt_access_list_id = old_list_id;
+		goto err_unlock;
+	}
+	swap(access->iopt_access_list_id, old_list_id);
+	iopt_remove_access(&old->iopt, access);
+	access->iopt_access_list_id = old_list_id;
+	/* The lookup reference becomes the dependency on the new IOAS */
+	access->ioas = new;
+	mutex_unlock(&access->ioas_lock);
+	ioasid_put_object(access->ctx, &old->obj);
+	return 0;
+
+err_unlock:
+	mutex_unlock(&access->ioas_lock);
+	ioasid_put_object(access->ctx, &new->obj);
+	return rc;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_access_replace, IOASID);
+
 /* Ask every access of the IOAS to unpin what intersects the range */
 void ioasid_access_notify_unmap(struct ioasid_iopt *iopt, unsigned long iova,
 				unsigned long length)
@@ -183,6 +243,8 @@ int ioasid_access_pin_pages(struct ioasid_access *access, unsigned long iova,
 				     out_pages, flags & IOASID_ACCESS_RW_WRITE);
 	else
 		rc = -ENOENT;
+	if (!rc)
+		access->npins++;
 	mutex_unlock(&access->ioas_lock);
 	return rc;
 }
@@ -192,8 +254,10 @@ void ioasid_access_unpin_pages(struct ioasid_access *access,
 			       unsigned long iova, unsigned long length)
 {
 	mutex_lock(&access->ioas_lock);
-	if (!WARN_ON(!access->ioas))
+	if (!WARN_ON(!access->ioas || !access->npins)) {
 		iopt_access_unpin(&access->ioas->iopt, iova, length);
+		access->npins--;
+	}
 	mutex_unlock(&access->ioas_lock);
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_access_unpin_pages, IOASID);

@@ -364,8 +364,9 @@ struct ioasid_access {
 	void *data;
 	unsigned long iova_alignment;
 	u32 iopt_access_list_id;
-	struct mutex ioas_lock;		/* protects @ioas */
+	struct mutex ioas_lock;		/* protects @ioas and @npins */
 	struct ioasid_ioas *ioas;
+	unsigned long npins;		/* pins not yet unpinned */
 };
 
 void ioasid_access_destroy_object(struct ioasid_object *obj);

@@ -25,6 +25,8 @@ enum {
 	IOMMU_TEST_OP_ACCESS_PAGES,
 	IOMMU_TEST_OP_ACCESS_RW,
 	IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
+	IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+	IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
 };
 
 /* Geometry of a mock domain: IO pages of half a CPU page */
@@ -121,6 +123,14 @@ struct iommu_test_cmd {
 		struct {
 			__u32 limit;
 		} memory_limit;
+		/* id = stdev: attach its device to pt_id, replacing; out: HWPT */
+		struct {
+			__u32 pt_id;
+		} mock_domain_replace;
+		/* id = access fd: move the access to another IOAS */
+		struct {
+			__u32 ioas_id;
+		} access_replace_ioas;
 		/* Room for the members Linux 6.7 added; not used yet */
 		__u8 __union_size[48];
 	};

@@ -358,6 +358,27 @@ err_destroy:
 	return rc;
 }
 
+static int test_mock_domain_replace(struct ioasid_ucmd *ucmd,
+				    struct iommu_test_cmd *cmd)
+{
+	struct ioasid_object *obj;
+	struct selftest_obj *sobj;
+	u32 pt_id = cmd->mock_domain_replace.pt_id;
+	int rc;
+
+	obj = ioasid_get_object(ucmd->ctx, cmd->id, IOASID_OBJ_SELFTEST);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	sobj = container_of(obj, struct selftest_obj, obj);
+	rc = ioasid_device_attach(sobj->idev, &pt_id);
+	if (!rc) {
+		cmd->mock_domain_replace.pt_id = pt_id;
+		rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+	}
+	ioasid_put_object(ucmd->ctx, obj);
+	return rc;
+}
+
 static int test_add_reserved(struct ioasid_ucmd *ucmd,
 			     struct iommu_test_cmd *cmd)
 {
@@ -809,6 +830,21 @@ out_put:
 	return rc;
 }
 
+static int test_access_replace_ioas(struct iommu_test_cmd *cmd)
+{
+	struct test_access *staccess;
+	struct fd f;
+	int rc;
+
+	staccess = test_access_get(cmd->id, &f);
+	if (IS_ERR(staccess))
+		return PTR_ERR(staccess);
+	rc = ioasid_access_replace(staccess->access,
+				   cmd->access_replace_ioas.ioas_id);
+	fdput(f);
+	return rc;
+}
+
 static int test_access_rw(struct iommu_test_cmd *cmd)
 {
 	void __user *uptr = u64_to_user_ptr(cmd->access_rw.uptr);
@@ -881,6 +917,10 @@ int ioasid_test_cmd(struct ioasid_ucmd *ucmd)
 		return test_access_pages(ucmd, cmd);
 	case IOMMU_TEST_OP_ACCESS_RW:
 		return test_access_rw(cmd);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE:
+		return test_mock_domain_replace(ucmd, cmd);
+	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
+		return test_access_replace_ioas(cmd);
 	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
 		if (cmd->memory_limit.limit < IOASID_TEST_MIN_MEMORY_LIMIT)
 			return -EINVAL;

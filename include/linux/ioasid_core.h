@@ -62,6 +62,7 @@ struct ioasid_access *ioasid_access_create(struct ioasid_ctx *ctx,
 void ioasid_access_destroy(struct ioasid_access *access);
 int ioasid_access_attach(struct ioasid_access *access, u32 ioas_id);
 void ioasid_access_detach(struct ioasid_access *access);
+int ioasid_access_replace(struct ioasid_access *access, u32 ioas_id);
 int ioasid_access_pin_pages(struct ioasid_access *access, unsigned long iova,
 			    unsigned long length, struct page **out_pages,
 			    unsigned int flags);

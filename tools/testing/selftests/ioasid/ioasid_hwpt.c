@@ -239,6 +239,117 @@ TEST_F(mock_hwpt, hw_info)
 	EXPECT_EQ(EINVAL, xioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
 }
 
+static int domain_replace(int fd, __u32 stdev, __u32 *pt_id)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = stdev,
+		.mock_domain_replace = { .pt_id = *pt_id },
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc)
+		*pt_id = cmd.mock_domain_replace.pt_id;
+	return rc;
+}
+
+static int access_replace(int fd, int access_fd, __u32 ioas)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
+		.id = access_fd,
+		.access_replace_ioas = { .ioas_id = ioas },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+/* MOCK_DOMAIN_REPLACE: between IOASes and HWPTs; a failure changes nothing */
+TEST_F(mock_hwpt, domain_replace)
+{
+	char *buf2 = alloc_buffer(BUF_LEN, PSZ, 0);
+	__u32 ioas2, pt, manual;
+
+	ASSERT_NE(NULL, buf2);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	ASSERT_EQ(0, ioas_map(self->fd, ioas2, buf2, BUF_LEN, IOVA_A));
+
+	pt = ioas2;
+	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, &pt));
+	EXPECT_NE(self->hwpt, pt);
+	EXPECT_EQ(0, check_map(self->fd, pt, IOVA_A, buf2, BUF_LEN));
+	/* The automatic HWPT left with its last device */
+	EXPECT_EQ(ENOENT, destroy_obj(self->fd, self->hwpt));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, BUF_LEN, 0));
+
+	/* Failures leave it where it was */
+	manual = 9999;
+	EXPECT_EQ(ENOENT, domain_replace(self->fd, self->stdev, &manual));
+	manual = self->idev;
+	EXPECT_EQ(EINVAL, domain_replace(self->fd, self->stdev, &manual));
+	EXPECT_EQ(0, check_map(self->fd, pt, IOVA_A, buf2, BUF_LEN));
+	EXPECT_EQ(ENOENT, domain_replace(self->fd, self->ioas, &pt));
+
+	/* To a manual HWPT of the first IOAS, and back to the IOAS */
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->idev, self->ioas, &manual));
+	pt = manual;
+	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, &pt));
+	EXPECT_EQ(manual, pt);
+	EXPECT_EQ(0, check_map(self->fd, manual, IOVA_A, self->buf, BUF_LEN));
+	EXPECT_EQ(0, check_refs(self->fd, buf2, BUF_LEN, 0));
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, manual));
+	pt = ioas2;
+	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, &pt));
+	EXPECT_EQ(0, destroy_obj(self->fd, manual));
+	munmap(buf2, BUF_LEN);
+}
+
+/* ACCESS_REPLACE_IOAS drops the pins of the old IOAS, then reads the new */
+TEST_F(mock_hwpt, access_replace)
+{
+	char *buf2 = alloc_buffer(BUF_LEN, PSZ, 0);
+	__u32 ioas2, pages_id;
+	char data[16];
+	int afd;
+
+	ASSERT_NE(NULL, buf2);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	ASSERT_EQ(0, ioas_map(self->fd, ioas2, buf2, BUF_LEN, IOVA_A));
+	memset(self->buf, 'a', BUF_LEN);
+	memset(buf2, 'b', BUF_LEN);
+	/* No domain: what is pinned is the access's doing */
+	ASSERT_EQ(0, destroy_obj(self->fd, self->stdev));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &afd));
+	ASSERT_EQ(0, access_pages(self->fd, afd, IOVA_A, PSZ, self->buf, 0,
+				  &pages_id));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 1));
+
+	EXPECT_EQ(ENOENT, access_replace(self->fd, afd, 9999));
+	EXPECT_EQ(ENOENT, access_replace(self->fd, afd, self->idev));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 1));
+	ASSERT_EQ(0, access_replace(self->fd, afd, ioas2));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 0));
+	EXPECT_EQ(ENOENT, destroy_access_pages(self->fd, afd, pages_id));
+	ASSERT_EQ(0, access_rw(self->fd, afd, IOVA_A, data, sizeof(data), 0));
+	EXPECT_EQ('b', data[0]);
+	/* The old IOAS is free of it; the new one is not */
+	EXPECT_EQ(0, destroy_obj(self->fd, self->ioas));
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, ioas2));
+	ASSERT_EQ(0, access_pages(self->fd, afd, IOVA_A, PSZ, buf2, 0,
+				  &pages_id));
+	EXPECT_EQ(0, check_refs(self->fd, buf2, PSZ, 1));
+	close(afd);
+	EXPECT_EQ(0, check_refs(self->fd, buf2, PSZ, 0));
+	EXPECT_EQ(0, destroy_obj(self->fd, ioas2));
+	munmap(buf2, BUF_LEN);
+}
+
 /* ------------------------------------------------ real devices */
 
 FIXTURE(edu_hwpt) {
