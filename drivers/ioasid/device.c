@@ -273,6 +273,10 @@ static int group_attach_hwpt(struct ioasid_device *idev,
 	/* Another IOMMU's domain: EINVAL, like a domain the driver refuses */
 	if (!hwpt_serves_device(hwpt, idev->dev))
 		return -EINVAL;
+	/* A dirty-tracking domain only for devices whose IOMMU tracks */
+	if (hwpt->dirty_ops &&
+	    ioasid_selftest_dirty_ops(idev->dev) != hwpt->dirty_ops)
+		return -EINVAL;
 	rc = iopt_reserve_group_regions(&ioas->iopt, igroup->group, igroup);
 	if (rc)
 		return rc;
@@ -576,7 +580,8 @@ int ioasid_get_hw_info(struct ioasid_ucmd *ucmd)
 	}
 	cmd->data_len = len;
 	cmd->out_data_type = type;
-	cmd->out_capabilities = 0;
+	cmd->out_capabilities = ioasid_selftest_dirty_ops(idev->dev) ?
+				IOMMU_HW_CAP_DIRTY_TRACKING : 0;
 	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 out_put:
 	ioasid_put_object(ucmd->ctx, &idev->obj);

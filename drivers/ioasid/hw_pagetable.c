@@ -81,6 +81,7 @@ void ioasid_hwpt_destroy(struct ioasid_object *obj)
  */
 int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 {
+	const struct ioasid_dirty_ops *dirty_ops;
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
 	struct ioasid_device *idev;
 	struct ioasid_object *pt;
@@ -121,7 +122,12 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 		goto out_put_pt;
 	}
 	/* Understood, but nothing in Linux 6.1 can do it */
-	if (cmd->flags) {
+	if (cmd->flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING) {
+		rc = -EOPNOTSUPP;
+		goto out_put_pt;
+	}
+	dirty_ops = ioasid_selftest_dirty_ops(idev->dev);
+	if ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) && !dirty_ops) {
 		rc = -EOPNOTSUPP;
 		goto out_put_pt;
 	}
@@ -133,6 +139,8 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 		rc = PTR_ERR(hwpt);
 		goto out_unlock;
 	}
+	if (cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+		hwpt->dirty_ops = dirty_ops;
 	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {
@@ -147,5 +155,125 @@ out_put_pt:
 	ioasid_put_object(ucmd->ctx, pt);
 out_put_idev:
 	ioasid_put_object(ucmd->ctx, &idev->obj);
+	return rc;
+}
+
+static struct ioasid_hwpt *ioasid_get_dirty_hwpt(struct ioasid_ctx *ctx,
+						 u32 id)
+{
+	struct ioasid_object *obj;
+	struct ioasid_hwpt *hwpt;
+
+	obj = ioasid_get_object(ctx, id, IOASID_OBJ_HWPT);
+	if (IS_ERR(obj))
+		return ERR_CAST(obj);
+	hwpt = container_of(obj, struct ioasid_hwpt, obj);
+	if (!hwpt->dirty_ops) {
+		ioasid_put_object(ctx, obj);
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	return hwpt;
+}
+
+int ioasid_hwpt_set_dirty_tracking(struct ioasid_ucmd *ucmd)
+{
+	struct iommu_hwpt_set_dirty_tracking *cmd = ucmd->cmd;
+	struct ioasid_hwpt *hwpt;
+	int rc;
+
+	if (cmd->flags & ~IOMMU_HWPT_DIRTY_TRACKING_ENABLE || cmd->__reserved)
+		return -EOPNOTSUPP;
+	hwpt = ioasid_get_dirty_hwpt(ucmd->ctx, cmd->hwpt_id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	rc = hwpt->dirty_ops->set_tracking(hwpt->domain,
+					   cmd->flags &
+					   IOMMU_HWPT_DIRTY_TRACKING_ENABLE);
+	ioasid_put_object(ucmd->ctx, &hwpt->obj);
+	return rc;
+}
+
+/* Set the bits of [iova, iova + length) that fall inside @d */
+void ioasid_dirty_record(struct ioasid_dirty *d, unsigned long iova,
+			 unsigned long length)
+{
+	unsigned long last = iova + length - 1;
+
+	if (!length || last < d->iova || iova > d->last)
+		return;
+	iova = max(iova, d->iova);
+	last = min(last, d->last);
+	bitmap_set(d->bits, (iova - d->iova) >> d->pgshift,
+		   ((last - d->iova) >> d->pgshift) -
+		   ((iova - d->iova) >> d->pgshift) + 1);
+}
+
+/* Bits read, updated and written back per round */
+#define DIRTY_CHUNK_WORDS 64
+
+int ioasid_hwpt_get_dirty_bitmap(struct ioasid_ucmd *ucmd)
+{
+	struct iommu_hwpt_get_dirty_bitmap *cmd = ucmd->cmd;
+	u64 __user *ubits = u64_to_user_ptr(cmd->data);
+	unsigned long align, last, nbits, nwords, word;
+	bool clear = !(cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR);
+	struct ioasid_dirty d = {};
+	struct ioasid_hwpt *hwpt;
+	int rc = 0;
+
+	if (cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR ||
+	    cmd->__reserved)
+		return -EOPNOTSUPP;
+	rc = ioasid_range_last(cmd->iova, cmd->length, &last);
+	if (rc)
+		return rc;
+	if (!cmd->page_size || !is_power_of_2(cmd->page_size) ||
+	    cmd->page_size > ULONG_MAX ||
+	    (cmd->iova | cmd->length) & (cmd->page_size - 1))
+		return -EINVAL;
+
+	hwpt = ioasid_get_dirty_hwpt(ucmd->ctx, cmd->hwpt_id);
+	if (IS_ERR(hwpt))
+		return PTR_ERR(hwpt);
+	align = READ_ONCE(hwpt->ioas->iopt.iova_alignment);
+	if ((cmd->iova | cmd->length) & (align - 1)) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+
+	d.pgshift = ilog2(cmd->page_size);
+	d.bits = kcalloc(DIRTY_CHUNK_WORDS, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	if (!d.bits) {
+		rc = -ENOMEM;
+		goto out_put;
+	}
+	nbits = cmd->length >> d.pgshift;
+	nwords = DIV_ROUND_UP(nbits, 64);
+	for (word = 0; word < nwords; word += DIRTY_CHUNK_WORDS) {
+		unsigned long n = min_t(unsigned long, DIRTY_CHUNK_WORDS,
+					nwords - word);
+		unsigned long first_bit = word * 64;
+		unsigned long span = min(n * 64, nbits - first_bit);
+
+		if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+		    copy_from_user(d.bits, ubits + word, n * sizeof(u64))) {
+			rc = -EFAULT;
+			break;
+		}
+		d.iova = cmd->iova + (first_bit << d.pgshift);
+		d.last = d.iova + (span << d.pgshift) - 1;
+		rc = hwpt->dirty_ops->read_and_clear(hwpt->domain, &d, clear);
+		if (rc)
+			break;
+		if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+		    copy_to_user(ubits + word, d.bits, n * sizeof(u64))) {
+			rc = -EFAULT;
+			break;
+		}
+		cond_resched();
+	}
+	kfree(d.bits);
+out_put:
+	ioasid_put_object(ucmd->ctx, &hwpt->obj);
 	return rc;
 }

@@ -319,6 +319,8 @@ struct ioasid_hwpt {
 	bool auto_domain;
 	/* The domain mirrors the IOAS */
 	bool in_iopt;
+	/* Allocated with dirty tracking; only devices with these ops attach */
+	const struct ioasid_dirty_ops *dirty_ops;
 	/* Below under ioas->mutex */
 	bool dying;
 	unsigned int ngroups;
@@ -326,6 +328,30 @@ struct ioasid_hwpt {
 };
 
 int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd);
+int ioasid_hwpt_set_dirty_tracking(struct ioasid_ucmd *ucmd);
+int ioasid_hwpt_get_dirty_bitmap(struct ioasid_ucmd *ucmd);
+
+/*
+ * Dirty tracking.  Linux 6.1's IOMMU drivers have none, so only the mock
+ * IOMMU provides these ops.
+ */
+struct ioasid_dirty {
+	unsigned long iova;	/* IOVA of bit 0 of @bits */
+	unsigned long last;	/* last IOVA @bits covers */
+	unsigned int pgshift;	/* log2 of the IOVA span of one bit */
+	unsigned long *bits;
+};
+
+void ioasid_dirty_record(struct ioasid_dirty *d, unsigned long iova,
+			 unsigned long length);
+
+struct ioasid_dirty_ops {
+	int (*set_tracking)(struct iommu_domain *domain, bool enable);
+	/* Record the dirty IO pages of [d->iova, d->last], clear if @clear */
+	int (*read_and_clear)(struct iommu_domain *domain,
+			      struct ioasid_dirty *d, bool clear);
+};
+
 struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_ctx *ctx,
 				      struct ioasid_ioas *ioas,
 				      struct device *dev, bool auto_domain);
@@ -385,6 +411,7 @@ int ioasid_selftest_init(void);
 #define IOASID_HW_INFO_MAX 16
 int ioasid_selftest_hw_info(struct device *dev, void *data, size_t size,
 			    u32 *type);
+const struct ioasid_dirty_ops *ioasid_selftest_dirty_ops(struct device *dev);
 void ioasid_selftest_exit(void);
 
 /* fault.c */

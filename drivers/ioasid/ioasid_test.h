@@ -27,6 +27,14 @@ enum {
 	IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT,
 	IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
 	IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
+	IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+	IOMMU_TEST_OP_DIRTY,
+};
+
+/* dev_flags of MOCK_DOMAIN_FLAGS */
+enum {
+	/* The device's IOMMU cannot track dirty pages */
+	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,
 };
 
 /* Geometry of a mock domain: IO pages of half a CPU page */
@@ -131,8 +139,26 @@ struct iommu_test_cmd {
 		struct {
 			__u32 ioas_id;
 		} access_replace_ioas;
-		/* Room for the members Linux 6.7 added; not used yet */
-		__u8 __union_size[48];
+		/* MOCK_DOMAIN with flags for the new mock device */
+		struct {
+			__u32 out_stdev_id;
+			__u32 out_hwpt_id;
+			__u32 out_idev_id;
+			__u32 dev_flags;
+		} mock_domain_flags;
+		/*
+		 * id = dirty-tracking mock HWPT: mark dirty the mapped IO pages
+		 * of every page_size page whose bit is set in the bitmap at
+		 * uptr (bit 0 is iova); out: how many bits marked something
+		 */
+		struct {
+			__u32 flags;
+			__aligned_u64 iova;
+			__aligned_u64 length;
+			__aligned_u64 page_size;
+			__aligned_u64 uptr;
+			__aligned_u64 out_nr_dirty;
+		} dirty;
 	};
 	__u32 last;
 };

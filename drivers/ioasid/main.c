@@ -212,6 +212,8 @@ union ioasid_ucmd_buffer {
 	struct iommu_option option;
 	struct iommu_hwpt_alloc hwpt_alloc;
 	struct iommu_hw_info hw_info;
+	struct iommu_hwpt_set_dirty_tracking set_dirty;
+	struct iommu_hwpt_get_dirty_bitmap get_dirty;
 	struct iommu_test_cmd test;
 };
 
@@ -255,6 +257,11 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 		     struct iommu_hwpt_alloc, __reserved),
 	IOASID_IOCTL(IOMMU_GET_HW_INFO, ioasid_get_hw_info,
 		     struct iommu_hw_info, __reserved),
+	IOASID_IOCTL(IOMMU_HWPT_SET_DIRTY_TRACKING,
+		     ioasid_hwpt_set_dirty_tracking,
+		     struct iommu_hwpt_set_dirty_tracking, __reserved),
+	IOASID_IOCTL(IOMMU_HWPT_GET_DIRTY_BITMAP, ioasid_hwpt_get_dirty_bitmap,
+		     struct iommu_hwpt_get_dirty_bitmap, data),
 	/* Both the 56-byte (Linux <= 6.6) and 72-byte layouts are accepted */
 	[IOASID_TEST_CMD_NR - IOMMUFD_CMD_BASE] = {
 		.size = sizeof(struct iommu_test_cmd),

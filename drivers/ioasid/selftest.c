@@ -38,12 +38,14 @@ MODULE_PARM_DESC(test_mode,
 enum {
 	MOCK_PFN_START = 1 << 0,	/* first IO page of a map call */
 	MOCK_PFN_LAST = 1 << 1,		/* last IO page of a map call */
-	MOCK_PFN_SHIFT = 2,
+	MOCK_PFN_DIRTY = 1 << 2,	/* written since the last read */
+	MOCK_PFN_SHIFT = 3,
 };
 
 struct mock_domain {
 	struct iommu_domain domain;
 	struct xarray pfns;		/* IOVA / MOCK_IO_PAGE_SIZE -> entry */
+	bool tracking;			/* dirty tracking is on */
 };
 
 static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
@@ -223,6 +225,41 @@ int ioasid_selftest_hw_info(struct device *dev, void *data, size_t size,
 	return sizeof(info);
 }
 
+static int mock_set_dirty_tracking(struct iommu_domain *domain, bool enable)
+{
+	WRITE_ONCE(to_mock_domain(domain)->tracking, enable);
+	return 0;
+}
+
+static int mock_read_and_clear_dirty(struct iommu_domain *domain,
+				     struct ioasid_dirty *d, bool clear)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+	XA_STATE(xas, &mock->pfns, d->iova / MOCK_IO_PAGE_SIZE);
+	void *ent;
+
+	if (!READ_ONCE(mock->tracking))
+		return -EINVAL;
+	xas_lock(&xas);
+	xas_for_each(&xas, ent, d->last / MOCK_IO_PAGE_SIZE) {
+		unsigned long entry = xa_to_value(ent);
+
+		if (!(entry & MOCK_PFN_DIRTY))
+			continue;
+		ioasid_dirty_record(d, xas.xa_index * MOCK_IO_PAGE_SIZE,
+				    MOCK_IO_PAGE_SIZE);
+		if (clear)
+			xas_store(&xas, xa_mk_value(entry & ~MOCK_PFN_DIRTY));
+	}
+	xas_unlock(&xas);
+	return 0;
+}
+
+static const struct ioasid_dirty_ops mock_dirty_ops = {
+	.set_tracking = mock_set_dirty_tracking,
+	.read_and_clear = mock_read_and_clear_dirty,
+};
+
 static struct iommu_device mock_iommu = {
 	.ops = &mock_ops,
 };
@@ -233,6 +270,7 @@ struct mock_dev {
 	struct device dev;
 	struct dev_iommu dev_iommu;
 	int id;
+	u32 flags;			/* MOCK_FLAGS_DEVICE_* */
 };
 
 static void mock_dev_release(struct device *dev)
@@ -244,7 +282,7 @@ static void mock_dev_release(struct device *dev)
 }
 
 /* A device in a group of its own, as a real IOMMU driver would make it */
-static struct mock_dev *mock_dev_create(void)
+static struct mock_dev *mock_dev_create(u32 flags)
 {
 	struct iommu_group *group;
 	struct mock_dev *mdev;
@@ -259,6 +297,7 @@ static struct mock_dev *mock_dev_create(void)
 		kfree(mdev);
 		return ERR_PTR(rc);
 	}
+	mdev->flags = flags;
 	device_initialize(&mdev->dev);
 	mdev->dev.release = mock_dev_release;
 	mdev->dev.bus = &mock_bus;
@@ -291,6 +330,16 @@ err_put:
 	return ERR_PTR(rc);
 }
 
+/* Dirty tracking ops of a device's IOMMU: mock devices without NO_DIRTY */
+const struct ioasid_dirty_ops *ioasid_selftest_dirty_ops(struct device *dev)
+{
+	if (dev->bus != &mock_bus ||
+	    container_of(dev, struct mock_dev, dev)->flags &
+	    MOCK_FLAGS_DEVICE_NO_DIRTY)
+		return NULL;
+	return &mock_dirty_ops;
+}
+
 static void mock_dev_destroy(struct mock_dev *mdev)
 {
 	iommu_group_remove_device(&mdev->dev);
@@ -316,18 +365,22 @@ void ioasid_selftest_destroy(struct ioasid_object *obj)
 		mock_dev_destroy(sobj->mdev);
 }
 
-static int test_mock_domain(struct ioasid_ucmd *ucmd, struct iommu_test_cmd *cmd)
+static int test_mock_domain(struct ioasid_ucmd *ucmd, struct iommu_test_cmd *cmd,
+			    u32 dev_flags)
 {
 	struct selftest_obj *sobj;
 	u32 pt_id = cmd->id;
 	int rc;
+
+	if (dev_flags & ~MOCK_FLAGS_DEVICE_NO_DIRTY)
+		return -EINVAL;
 
 	sobj = ioasid_object_alloc(ucmd->ctx, struct selftest_obj,
 				   IOASID_OBJ_SELFTEST);
 	if (IS_ERR(sobj))
 		return PTR_ERR(sobj);
 
-	sobj->mdev = mock_dev_create();
+	sobj->mdev = mock_dev_create(dev_flags);
 	if (IS_ERR(sobj->mdev)) {
 		rc = PTR_ERR(sobj->mdev);
 		sobj->mdev = NULL;
@@ -375,6 +428,73 @@ static int test_mock_domain_replace(struct ioasid_ucmd *ucmd,
 		cmd->mock_domain_replace.pt_id = pt_id;
 		rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 	}
+	ioasid_put_object(ucmd->ctx, obj);
+	return rc;
+}
+
+/* Play a device that wrote the pages whose bits are set at uptr */
+static int test_dirty(struct ioasid_ucmd *ucmd, struct iommu_test_cmd *cmd)
+{
+	unsigned long page_size = cmd->dirty.page_size;
+	unsigned long npages, i, nr = 0, *bits;
+	struct ioasid_object *obj;
+	struct mock_domain *mock;
+	struct ioasid_hwpt *hwpt;
+	int rc = 0;
+
+	if (cmd->dirty.flags || !page_size || !is_power_of_2(page_size) ||
+	    page_size < MOCK_IO_PAGE_SIZE || !cmd->dirty.length ||
+	    (cmd->dirty.iova | cmd->dirty.length) & (page_size - 1) ||
+	    cmd->dirty.iova + cmd->dirty.length < cmd->dirty.iova)
+		return -EINVAL;
+	npages = cmd->dirty.length / page_size;
+	if (npages > MOCK_ACCESS_MAX / MOCK_IO_PAGE_SIZE)
+		return -E2BIG;
+
+	obj = ioasid_get_object(ucmd->ctx, cmd->id, IOASID_OBJ_HWPT);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	hwpt = container_of(obj, struct ioasid_hwpt, obj);
+	if (hwpt->domain->ops != &mock_domain_ops || !hwpt->dirty_ops) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+	mock = to_mock_domain(hwpt->domain);
+	if (!READ_ONCE(mock->tracking)) {
+		rc = -EINVAL;
+		goto out_put;
+	}
+	bits = bitmap_zalloc(npages, GFP_KERNEL_ACCOUNT);
+	if (!bits) {
+		rc = -ENOMEM;
+		goto out_put;
+	}
+	if (copy_from_user(bits, u64_to_user_ptr(cmd->dirty.uptr),
+			   BITS_TO_LONGS(npages) * sizeof(long))) {
+		rc = -EFAULT;
+		goto out_free;
+	}
+	for_each_set_bit(i, bits, npages) {
+		unsigned long iova = cmd->dirty.iova + i * page_size;
+		XA_STATE(xas, &mock->pfns, iova / MOCK_IO_PAGE_SIZE);
+		bool marked = false;
+		void *ent;
+
+		xas_lock(&xas);
+		xas_for_each(&xas, ent,
+			     (iova + page_size - 1) / MOCK_IO_PAGE_SIZE) {
+			xas_store(&xas, xa_mk_value(xa_to_value(ent) |
+						    MOCK_PFN_DIRTY));
+			marked = true;
+		}
+		xas_unlock(&xas);
+		nr += marked;
+	}
+	cmd->dirty.out_nr_dirty = nr;
+	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+out_free:
+	bitmap_free(bits);
+out_put:
 	ioasid_put_object(ucmd->ctx, obj);
 	return rc;
 }
@@ -904,7 +1024,12 @@ int ioasid_test_cmd(struct ioasid_ucmd *ucmd)
 	case IOMMU_TEST_OP_ADD_RESERVED:
 		return test_add_reserved(ucmd, cmd);
 	case IOMMU_TEST_OP_MOCK_DOMAIN:
-		return test_mock_domain(ucmd, cmd);
+		return test_mock_domain(ucmd, cmd, 0);
+	case IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS:
+		return test_mock_domain(ucmd, cmd,
+					cmd->mock_domain_flags.dev_flags);
+	case IOMMU_TEST_OP_DIRTY:
+		return test_dirty(ucmd, cmd);
 	case IOMMU_TEST_OP_MD_CHECK_MAP:
 		return test_md_check_map(ucmd, cmd);
 	case IOMMU_TEST_OP_MD_CHECK_REFS:

@@ -53,6 +53,8 @@ enum {
 	IOMMUFD_CMD_VFIO_IOAS,
 	IOMMUFD_CMD_HWPT_ALLOC,
 	IOMMUFD_CMD_GET_HW_INFO,
+	IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING,
+	IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP,
 };
 
 /**
@@ -297,7 +299,8 @@ struct iommu_option {
  * @IOMMU_HWPT_ALLOC_NEST_PARENT: the HWPT may become the parent of nested
  *	HWPTs.  Linux 6.1 has no nesting: EOPNOTSUPP.
  * @IOMMU_HWPT_ALLOC_DIRTY_TRACKING: the domain tracks the pages DMA wrote.
- *	EOPNOTSUPP unless the device's IOMMU can (no 6.1 driver can).
+ *	EOPNOTSUPP unless the device's IOMMU can (no 6.1 driver can; the
+ *	mock IOMMU of test mode can).
  * @IOMMU_HWPT_FAULT_ID_VALID: @fault_id names a fault queue.  There are no
  *	fault queues yet: EOPNOTSUPP.
  * @IOMMU_HWPT_ALLOC_PASID: the HWPT may be attached to PASIDs.  EOPNOTSUPP.
@@ -406,5 +409,71 @@ struct iommu_hw_info {
 };
 
 #define IOMMU_GET_HW_INFO _IO(IOMMUFD_TYPE, IOMMUFD_CMD_GET_HW_INFO)
+
+/**
+ * enum iommufd_hwpt_set_dirty_tracking_flags - flags of
+ *	IOMMU_HWPT_SET_DIRTY_TRACKING
+ * @IOMMU_HWPT_DIRTY_TRACKING_ENABLE: start tracking; without it, stop
+ */
+enum iommufd_hwpt_set_dirty_tracking_flags {
+	IOMMU_HWPT_DIRTY_TRACKING_ENABLE = 1,
+};
+
+/**
+ * struct iommu_hwpt_set_dirty_tracking - ioctl(IOMMU_HWPT_SET_DIRTY_TRACKING)
+ * @size: sizeof(struct iommu_hwpt_set_dirty_tracking)
+ * @flags: enum iommufd_hwpt_set_dirty_tracking_flags
+ * @hwpt_id: a HWPT allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING
+ *	(EOPNOTSUPP for any other)
+ * @__reserved: must be 0
+ */
+struct iommu_hwpt_set_dirty_tracking {
+	__u32 size;
+	__u32 flags;
+	__u32 hwpt_id;
+	__u32 __reserved;
+};
+
+#define IOMMU_HWPT_SET_DIRTY_TRACKING _IO(IOMMUFD_TYPE,			\
+					  IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING)
+
+/**
+ * enum iommufd_hwpt_get_dirty_bitmap_flags - flags of
+ *	IOMMU_HWPT_GET_DIRTY_BITMAP
+ * @IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR: report the dirty state but keep it
+ */
+enum iommufd_hwpt_get_dirty_bitmap_flags {
+	IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR = 1,
+};
+
+/**
+ * struct iommu_hwpt_get_dirty_bitmap - ioctl(IOMMU_HWPT_GET_DIRTY_BITMAP)
+ * @size: sizeof(struct iommu_hwpt_get_dirty_bitmap)
+ * @hwpt_id: a HWPT with dirty tracking enabled
+ * @flags: enum iommufd_hwpt_get_dirty_bitmap_flags
+ * @__reserved: must be 0
+ * @iova: first IOVA, aligned to @page_size and to the IOAS alignment
+ * @length: bytes, a multiple of @page_size
+ * @page_size: a power of two: the IOVA span of one bit
+ * @data: user pointer to the bitmap: the bit for IOVA x is bit
+ *	((x - @iova) / @page_size) % 64 of __u64 word
+ *	((x - @iova) / @page_size) / 64
+ *
+ * Sets the bit of every page DMA wrote since the last read (bits already
+ * set stay set) and clears the dirty state unless NO_CLEAR.
+ */
+struct iommu_hwpt_get_dirty_bitmap {
+	__u32 size;
+	__u32 hwpt_id;
+	__u32 flags;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 page_size;
+	__aligned_u64 data;
+};
+
+#define IOMMU_HWPT_GET_DIRTY_BITMAP _IO(IOMMUFD_TYPE,			\
+					IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP)
 
 #endif

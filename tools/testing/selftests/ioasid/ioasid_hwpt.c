@@ -159,8 +159,10 @@ TEST_F(mock_hwpt, alloc_errors)
 
 	CMD(.flags = IOMMU_HWPT_ALLOC_NEST_PARENT);
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	/* The mock IOMMU tracks dirty pages (dirty_capability) */
 	CMD(.flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
-	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	EXPECT_EQ(0, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	EXPECT_EQ(0, destroy_obj(self->fd, cmd.out_hwpt_id));
 	CMD(.flags = IOMMU_HWPT_FAULT_ID_VALID, .fault_id = 1);
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 	CMD(.flags = IOMMU_HWPT_ALLOC_PASID);
@@ -197,7 +199,7 @@ TEST_F(mock_hwpt, hw_info)
 	ASSERT_EQ(0, hw_info(self->fd, self->idev, data, &len, &type, &caps));
 	EXPECT_EQ(IOMMU_HW_INFO_TYPE_SELFTEST, type);
 	EXPECT_EQ(sizeof(info), len);
-	EXPECT_EQ(0, caps);
+	EXPECT_EQ(IOMMU_HW_CAP_DIRTY_TRACKING, caps);
 	memcpy(&info, data, sizeof(info));
 	EXPECT_EQ(0, info.flags);
 	EXPECT_EQ(IOMMU_HW_INFO_SELFTEST_REGVAL, info.test_reg);
@@ -350,6 +352,211 @@ TEST_F(mock_hwpt, access_replace)
 	munmap(buf2, BUF_LEN);
 }
 
+static int mock_domain_flags(int fd, __u32 pt, __u32 flags, __u32 *stdev,
+			     __u32 *idev)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+		.id = pt,
+		.mock_domain_flags = { .dev_flags = flags },
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc) {
+		*stdev = cmd.mock_domain_flags.out_stdev_id;
+		*idev = cmd.mock_domain_flags.out_idev_id;
+	}
+	return rc;
+}
+
+static int set_dirty(int fd, __u32 hwpt, __u32 flags)
+{
+	struct iommu_hwpt_set_dirty_tracking cmd = {
+		.size = sizeof(cmd), .flags = flags, .hwpt_id = hwpt,
+	};
+
+	return xioctl(fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &cmd);
+}
+
+static int get_dirty(int fd, __u32 hwpt, __u64 iova, __u64 length,
+		     __u64 page_size, void *bits, __u32 flags)
+{
+	struct iommu_hwpt_get_dirty_bitmap cmd = {
+		.size = sizeof(cmd), .hwpt_id = hwpt, .flags = flags,
+		.iova = iova, .length = length, .page_size = page_size,
+		.data = (uintptr_t)bits,
+	};
+
+	return xioctl(fd, IOMMU_HWPT_GET_DIRTY_BITMAP, &cmd);
+}
+
+/* The mock device "writes" the pages whose bits are set */
+static int mock_dirty(int fd, __u32 hwpt, __u64 iova, __u64 length,
+		      __u64 page_size, void *bits, __u64 *nr)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_DIRTY,
+		.id = hwpt,
+		.dirty = { .iova = iova, .length = length,
+			   .page_size = page_size, .uptr = (uintptr_t)bits },
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc && nr)
+		*nr = cmd.dirty.out_nr_dirty;
+	return rc;
+}
+
+static unsigned int count_bits(const __u64 *bits, size_t nwords)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i != nwords; i++)
+		n += __builtin_popcountll(bits[i]);
+	return n;
+}
+
+#define TEST_BIT(b, i) (((b)[(i) / 64] >> ((i) % 64)) & 1)
+#define SET_BIT(b, i) ((b)[(i) / 64] |= 1ULL << ((i) % 64))
+
+/* Only IOMMUs that track dirty pages get dirty-tracking HWPTs */
+TEST_F(mock_hwpt, dirty_capability)
+{
+	__u32 stdev, idev_nd, h, len = 0, type, s2, i2;
+	__u64 caps;
+
+	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas,
+				       MOCK_FLAGS_DEVICE_NO_DIRTY, &stdev,
+				       &idev_nd));
+	ASSERT_EQ(0, hw_info(self->fd, idev_nd, NULL, &len, &type, &caps));
+	EXPECT_EQ(0, caps);
+	EXPECT_EQ(EINVAL, mock_domain_flags(self->fd, self->ioas, 1 << 1,
+					    &s2, &i2));
+
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		.dev_id = idev_nd, .pt_id = self->ioas,
+	};
+	EXPECT_EQ(EOPNOTSUPP, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
+	cmd.dev_id = self->idev;
+	ASSERT_EQ(0, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
+	h = cmd.out_hwpt_id;
+	/* A device that cannot track stays off it; one that can attaches */
+	EXPECT_EQ(EINVAL, mock_domain_flags(self->fd, h,
+					    MOCK_FLAGS_DEVICE_NO_DIRTY, &s2,
+					    &i2));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, h, 0, &s2, &i2));
+
+	/* HWPTs made without the flag do not track */
+	EXPECT_EQ(EOPNOTSUPP, set_dirty(self->fd, self->hwpt,
+					IOMMU_HWPT_DIRTY_TRACKING_ENABLE));
+	EXPECT_EQ(ENOENT, set_dirty(self->fd, 9999, 0));
+	EXPECT_EQ(ENOENT, set_dirty(self->fd, self->ioas, 0));
+	EXPECT_EQ(EOPNOTSUPP, set_dirty(self->fd, h, 2));
+	struct iommu_hwpt_set_dirty_tracking sd = {
+		.size = sizeof(sd), .hwpt_id = h, .__reserved = 1,
+	};
+	EXPECT_EQ(EOPNOTSUPP, xioctl(self->fd, IOMMU_HWPT_SET_DIRTY_TRACKING,
+				     &sd));
+	EXPECT_EQ(0, set_dirty(self->fd, h, IOMMU_HWPT_DIRTY_TRACKING_ENABLE));
+	EXPECT_EQ(0, set_dirty(self->fd, h, 0));
+}
+
+/* What the device wrote shows in the bitmap once, or until cleared */
+TEST_F(mock_hwpt, dirty_bitmap)
+{
+	size_t len = 16UL << 20, npages = len / PSZ;
+	char *big = alloc_buffer(len, PSZ, 0);
+	__u64 in[2] = {}, nr, *bits;
+	__u32 h, s2, i2;
+	size_t nwords;
+
+	ASSERT_NE(NULL, big);
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		.dev_id = self->idev, .pt_id = self->ioas,
+	};
+	ASSERT_EQ(0, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
+	h = cmd.out_hwpt_id;
+	ASSERT_EQ(0, mock_domain_flags(self->fd, h, 0, &s2, &i2));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, big, len, IOVA_A));
+	nwords = npages * 2 / 64;	/* enough for MOCK_PSZ bits */
+	bits = calloc(nwords, sizeof(*bits));
+	ASSERT_NE(NULL, bits);
+
+	/* Tracking off: nothing to read, nothing to mark */
+	SET_BIT(in, 1);
+	EXPECT_EQ(EINVAL, mock_dirty(self->fd, h, IOVA_A, 64 * PSZ, PSZ, in,
+				     NULL));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, h, IOVA_A, len, PSZ, bits, 0));
+	ASSERT_EQ(0, set_dirty(self->fd, h, IOMMU_HWPT_DIRTY_TRACKING_ENABLE));
+	EXPECT_EQ(0, get_dirty(self->fd, h, IOVA_A, len, PSZ, bits, 0));
+	EXPECT_EQ(0, count_bits(bits, nwords));
+
+	/* Pages 1, 5 and 100 written */
+	SET_BIT(in, 5);
+	SET_BIT(in, 100);
+	ASSERT_EQ(0, mock_dirty(self->fd, h, IOVA_A, 128 * PSZ, PSZ, in, &nr));
+	EXPECT_EQ(3, nr);
+	EXPECT_EQ(0, get_dirty(self->fd, h, IOVA_A, len, PSZ, bits,
+			       IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR));
+	EXPECT_EQ(3, count_bits(bits, nwords));
+	EXPECT_TRUE(TEST_BIT(bits, 1) && TEST_BIT(bits, 5) &&
+		    TEST_BIT(bits, 100));
+	/* NO_CLEAR kept them; a plain read reports and clears */
+	memset(bits, 0, nwords * 8);
+	EXPECT_EQ(0, get_dirty(self->fd, h, IOVA_A, len, PSZ, bits, 0));
+	EXPECT_EQ(3, count_bits(bits, nwords));
+	memset(bits, 0, nwords * 8);
+	EXPECT_EQ(0, get_dirty(self->fd, h, IOVA_A, len, PSZ, bits, 0));
+	EXPECT_EQ(0, count_bits(bits, nwords));
+
+	/* Half-page bits: one page written is two bits; set bits stay set */
+	memset(in, 0, sizeof(in));
+	SET_BIT(in, 0);
+	ASSERT_EQ(0, mock_dirty(self->fd, h, IOVA_A + 3 * PSZ, PSZ, PSZ, in,
+				&nr));
+	EXPECT_EQ(1, nr);
+	SET_BIT(bits, 0);
+	EXPECT_EQ(0, get_dirty(self->fd, h, IOVA_A, len, MOCK_PSZ, bits, 0));
+	EXPECT_EQ(3, count_bits(bits, nwords));
+	EXPECT_TRUE(TEST_BIT(bits, 0) && TEST_BIT(bits, 6) &&
+		    TEST_BIT(bits, 7));
+
+	/* A page past the first 4096 bits (the kernel's chunk) */
+	memset(bits, 0, nwords * 8);
+	ASSERT_EQ(0, mock_dirty(self->fd, h, IOVA_A + 3000 * PSZ, PSZ, PSZ, in,
+				&nr));
+	EXPECT_EQ(0, get_dirty(self->fd, h, IOVA_A, len, MOCK_PSZ, bits, 0));
+	EXPECT_EQ(2, count_bits(bits, nwords));
+	EXPECT_TRUE(TEST_BIT(bits, 6000) && TEST_BIT(bits, 6001));
+
+	/* Errors */
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, h, IOVA_A, len, 0, bits, 0));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, h, IOVA_A, len, 3 * PSZ, bits,
+				    0));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, h, IOVA_A + 1, PSZ, PSZ, bits,
+				    0));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, h, IOVA_A, PSZ + 1, PSZ, bits,
+				    0));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, h, IOVA_A, 0, PSZ, bits, 0));
+	EXPECT_EQ(EOVERFLOW, get_dirty(self->fd, h, -PSZ, 2 * PSZ, PSZ, bits,
+				       0));
+	EXPECT_EQ(EOPNOTSUPP, get_dirty(self->fd, h, IOVA_A, len, PSZ, bits,
+					2));
+	EXPECT_EQ(EFAULT, get_dirty(self->fd, h, IOVA_A, len, PSZ, NULL, 0));
+	EXPECT_EQ(EOPNOTSUPP, get_dirty(self->fd, self->hwpt, IOVA_A, len, PSZ,
+					bits, 0));
+	EXPECT_EQ(ENOENT, get_dirty(self->fd, 9999, IOVA_A, len, PSZ, bits, 0));
+
+	ASSERT_EQ(0, set_dirty(self->fd, h, 0));
+	EXPECT_EQ(EINVAL, mock_dirty(self->fd, h, IOVA_A, PSZ, PSZ, in, NULL));
+	free(bits);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, IOVA_A, len, NULL));
+	munmap(big, len);
+}
+
 /* ------------------------------------------------ real devices */
 
 FIXTURE(edu_hwpt) {
@@ -414,6 +621,10 @@ static int roundtrip(struct edu *e, char *mem, unsigned char seed)
 /* A real IOMMU reports no vendor data on Linux 6.1, and says so */
 TEST_F(edu_hwpt, hw_info_none)
 {
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		.dev_id = self->devid, .pt_id = self->ioas,
+	};
 	__u8 data[16];
 	__u32 len = sizeof(data), type;
 	__u64 caps;
@@ -426,6 +637,8 @@ TEST_F(edu_hwpt, hw_info_none)
 	EXPECT_EQ(0, caps);
 	for (i = 0; i != sizeof(data); i++)
 		EXPECT_EQ(0, data[i]);
+	/* No dirty tracking in Linux 6.1's VT-d or AMD-Vi driver */
+	EXPECT_EQ(EOPNOTSUPP, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
 }
 
 /* Manual HWPTs: DMA through them, replace between them, DESTROY rules */
