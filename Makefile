@@ -7,6 +7,8 @@
 #   make check        host unit tests, style checks and the VM test suites
 #   make vm-shell     boot the test VM with the modules and a shell
 #   make lint         checkpatch --strict, W=1 and sparse (C=1)
+#   make bench        ioasid against VFIO type1 in a VM per IOMMU (about
+#                     half an hour; Documentation/dev-tools/bench.rst)
 #   make install      install both modules, the udev rule and the uAPI headers
 #
 # KVER=<release> builds for another installed kernel than the one
@@ -20,7 +22,7 @@ KSFT := $(BUILD)/ksft
 MODULES := drivers/ioasid/ioasid.ko
 
 .PHONY: all modules clean setup selftests samples unit lint check demo \
-	vm-shell install
+	vm-shell install bench
 
 all: modules
 
@@ -66,6 +68,10 @@ demo: setup
 vm-shell: setup
 	$(MAKE) -s modules selftests samples
 	tools/testing/vm/shell.sh
+
+# Builds what it needs itself; results in build/bench and Documentation/bench
+bench: setup
+	scripts/bench.sh
 
 # modules_install installs every module of the tree: ioasid.ko and
 # vfio-ioasid-pci.ko
