@@ -1044,3 +1044,91 @@ int iopt_access_rw(struct ioasid_iopt *iopt, unsigned long iova, void *data,
 	up_read(&iopt->iova_rwsem);
 	return rc;
 }
+
+/**
+ * iopt_cut_iova() - make @iova the first IOVA of an area if one covers it
+ * @iopt: the IOVA map
+ * @iova: where to cut
+ *
+ * For the VFIO type1 v1 unmap rule, where unmapping part of a mapping is
+ * allowed.  Only an IOAS with large pages off can be cut: every page of it
+ * went into the domains with an iommu_map() call of its own, so the two
+ * halves can later be unmapped separately without touching the domains now.
+ *
+ * Return: 0, also when no area covers @iova or one starts there; -EINVAL if
+ * large pages are on or @iova is not page aligned; -EBUSY if the area is
+ * being set up or torn down or an in-kernel access pins it; -ENOMEM.
+ */
+int iopt_cut_iova(struct ioasid_iopt *iopt, unsigned long iova)
+{
+	struct ioasid_area *area, *tail;
+	struct ioasid_pages *pages;
+	bool filled;
+	int rc = 0;
+
+	tail = ioasid_kzalloc(sizeof(*tail), GFP_KERNEL_ACCOUNT);
+	if (!tail)
+		return -ENOMEM;
+
+	/* The domain set, and so whether areas are filled, cannot change */
+	down_read(&iopt->domains_rwsem);
+	down_write(&iopt->iova_rwsem);
+	area = iopt_area_first(iopt, iova, iova);
+	if (!area || ioasid_area_iova(area) == iova)
+		goto out_unlock;
+	if (!iopt->disable_large_pages || area->page_offset ||
+	    iova % PAGE_SIZE) {
+		rc = -EINVAL;
+		goto out_unlock;
+	}
+	if (!area->published || area->num_accesses || area->prevent_access) {
+		rc = -EBUSY;
+		goto out_unlock;
+	}
+
+	pages = area->pages;
+	filled = iopt->ndomains;
+	mutex_lock(&pages->mutex);
+	if (filled)
+		interval_tree_remove(&area->pages_node, &pages->domain_itree);
+	interval_tree_remove(&area->node, &iopt->area_itree);
+
+	tail->iopt = iopt;
+	tail->pages = pages;
+	ioasid_pages_get(pages);
+	tail->iommu_prot = area->iommu_prot;
+	tail->published = true;
+	tail->node.start = iova;
+	tail->node.last = area->node.last;
+	tail->pages_node.start = area->pages_node.start +
+				 (iova - ioasid_area_iova(area)) / PAGE_SIZE;
+	tail->pages_node.last = area->pages_node.last;
+	area->node.last = iova - 1;
+	area->pages_node.last = tail->pages_node.start - 1;
+
+	interval_tree_insert(&area->node, &iopt->area_itree);
+	interval_tree_insert(&tail->node, &iopt->area_itree);
+	if (filled) {
+		interval_tree_insert(&area->pages_node, &pages->domain_itree);
+		interval_tree_insert(&tail->pages_node, &pages->domain_itree);
+	}
+	mutex_unlock(&pages->mutex);
+	tail = NULL;
+out_unlock:
+	up_write(&iopt->iova_rwsem);
+	up_read(&iopt->domains_rwsem);
+	kfree(tail);
+	return rc;
+}
+
+/* Does any area intersect [start, last]? */
+bool iopt_has_area(struct ioasid_iopt *iopt, unsigned long start,
+		   unsigned long last)
+{
+	bool found;
+
+	down_read(&iopt->iova_rwsem);
+	found = iopt_area_first(iopt, start, last);
+	up_read(&iopt->iova_rwsem);
+	return found;
+}

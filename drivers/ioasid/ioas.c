@@ -14,13 +14,36 @@
 void ioasid_ioas_destroy(struct ioasid_object *obj)
 {
 	struct ioasid_ioas *ioas = container_of(obj, struct ioasid_ioas, obj);
+	struct ioasid_ctx *ctx = ioas->ctx;
 	int rc;
+
+	mutex_lock(&ctx->compat_lock);
+	if (ctx->vfio_ioas == ioas) {
+		ctx->vfio_ioas = NULL;
+		ctx->vfio_ioas_id = 0;
+	}
+	mutex_unlock(&ctx->compat_lock);
 
 	/* Nothing holds the IOAS, so no mapping can be busy */
 	rc = iopt_unmap_all(&ioas->iopt, NULL);
 	WARN_ON(rc);
 	iopt_destroy(&ioas->iopt);
 	mutex_destroy(&ioas->mutex);
+}
+
+/* An empty IOAS, not yet visible: finalize or abort it */
+struct ioasid_ioas *ioasid_ioas_create(struct ioasid_ctx *ctx)
+{
+	struct ioasid_ioas *ioas;
+
+	ioas = ioasid_object_alloc(ctx, struct ioasid_ioas, IOASID_OBJ_IOAS);
+	if (IS_ERR(ioas))
+		return ioas;
+	ioas->ctx = ctx;
+	iopt_init(&ioas->iopt);
+	mutex_init(&ioas->mutex);
+	INIT_LIST_HEAD(&ioas->hwpt_list);
+	return ioas;
 }
 
 int ioasid_ioas_alloc_ioctl(struct ioasid_ucmd *ucmd)
@@ -32,13 +55,9 @@ int ioasid_ioas_alloc_ioctl(struct ioasid_ucmd *ucmd)
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 
-	ioas = ioasid_object_alloc(ucmd->ctx, struct ioasid_ioas,
-				   IOASID_OBJ_IOAS);
+	ioas = ioasid_ioas_create(ucmd->ctx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	iopt_init(&ioas->iopt);
-	mutex_init(&ioas->mutex);
-	INIT_LIST_HEAD(&ioas->hwpt_list);
 
 	cmd->out_ioas_id = ioas->obj.id;
 	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));

@@ -96,6 +96,13 @@ struct ioasid_ctx {
 	wait_queue_head_t destroy_wait;
 	/* IOMMU_OPTION_RLIMIT_MODE; written under the objects xa_lock */
 	bool account_mm;
+	/*
+	 * The IOAS the VFIO type1 container ioctls act on, by ID and
+	 * address (an ID alone could be reused); under @compat_lock
+	 */
+	struct mutex compat_lock;
+	u32 vfio_ioas_id;
+	struct ioasid_ioas *vfio_ioas;
 };
 
 struct ioasid_ucmd {
@@ -223,6 +230,9 @@ int iopt_reserve_group_regions(struct ioasid_iopt *iopt,
 int iopt_add_domain(struct ioasid_iopt *iopt, struct iommu_domain *domain);
 void iopt_remove_domain(struct ioasid_iopt *iopt, struct iommu_domain *domain);
 int iopt_set_large_pages(struct ioasid_iopt *iopt, bool enable);
+int iopt_cut_iova(struct ioasid_iopt *iopt, unsigned long iova);
+bool iopt_has_area(struct ioasid_iopt *iopt, unsigned long start,
+		   unsigned long last);
 int iopt_add_access(struct ioasid_iopt *iopt, struct ioasid_access *access);
 void iopt_remove_access(struct ioasid_iopt *iopt,
 			struct ioasid_access *access);
@@ -285,6 +295,7 @@ int ioasid_pages_rw(struct ioasid_pages *pages, unsigned long start_byte,
 
 struct ioasid_ioas {
 	struct ioasid_object obj;
+	struct ioasid_ctx *ctx;
 	struct ioasid_iopt iopt;
 	struct mutex mutex;		/* protects @hwpt_list and HWPT states */
 	struct list_head hwpt_list;	/* struct ioasid_hwpt */
@@ -298,6 +309,13 @@ static inline struct ioasid_ioas *ioasid_get_ioas(struct ioasid_ctx *ctx,
 }
 
 void ioasid_ioas_destroy(struct ioasid_object *obj);
+struct ioasid_ioas *ioasid_ioas_create(struct ioasid_ctx *ctx);
+
+/* vfio_compat.c */
+
+int ioasid_vfio_ioas(struct ioasid_ucmd *ucmd);
+long ioasid_vfio_ioctl(struct ioasid_ctx *ctx, unsigned int cmd,
+		       unsigned long arg);
 int ioasid_ioas_alloc_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_ioas_iova_ranges(struct ioasid_ucmd *ucmd);
 int ioasid_ioas_allow_iovas(struct ioasid_ucmd *ucmd);

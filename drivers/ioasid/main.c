@@ -210,6 +210,7 @@ union ioasid_ucmd_buffer {
 	struct iommu_ioas_map map;
 	struct iommu_ioas_unmap unmap;
 	struct iommu_option option;
+	struct iommu_vfio_ioas vfio_ioas;
 	struct iommu_hwpt_alloc hwpt_alloc;
 	struct iommu_hw_info hw_info;
 	struct iommu_hwpt_set_dirty_tracking set_dirty;
@@ -253,6 +254,8 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 	IOASID_IOCTL(IOMMU_IOAS_UNMAP, ioasid_ioas_unmap,
 		     struct iommu_ioas_unmap, length),
 	IOASID_IOCTL(IOMMU_OPTION, ioasid_option, struct iommu_option, val64),
+	IOASID_IOCTL(IOMMU_VFIO_IOAS, ioasid_vfio_ioas, struct iommu_vfio_ioas,
+		     __reserved),
 	IOASID_IOCTL(IOMMU_HWPT_ALLOC, ioasid_hwpt_alloc_ioctl,
 		     struct iommu_hwpt_alloc, __reserved),
 	IOASID_IOCTL(IOMMU_GET_HW_INFO, ioasid_get_hw_info,
@@ -280,8 +283,10 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 	int rc;
 
 	BUILD_BUG_ON(_IO(IOMMUFD_TYPE, IOASID_TEST_CMD_NR) != IOMMU_TEST_CMD);
-	if (nr < IOMMUFD_CMD_BASE ||
-	    nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(ioasid_ioctl_ops))
+	/* Below the iommufd numbers: VFIO type1 container ioctls */
+	if (nr < IOMMUFD_CMD_BASE)
+		return ioasid_vfio_ioctl(filp->private_data, cmd, arg);
+	if (nr - IOMMUFD_CMD_BASE >= ARRAY_SIZE(ioasid_ioctl_ops))
 		return -ENOTTY;
 	op = &ioasid_ioctl_ops[nr - IOMMUFD_CMD_BASE];
 	/* A hole in the table, or size, direction or type bits set */
@@ -316,6 +321,7 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 	if (!ctx)
 		return -ENOMEM;
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
+	mutex_init(&ctx->compat_lock);
 	init_waitqueue_head(&ctx->destroy_wait);
 	ctx->file = filp;
 	filp->private_data = ctx;
@@ -350,6 +356,7 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 			break;
 	}
 	xa_destroy(&ctx->objects);
+	mutex_destroy(&ctx->compat_lock);
 	kfree(ctx);
 	atomic_long_dec(&ioasid_stats.contexts);
 	return 0;

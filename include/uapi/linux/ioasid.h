@@ -295,6 +295,40 @@ struct iommu_option {
 #define IOMMU_OPTION _IO(IOMMUFD_TYPE, IOMMUFD_CMD_OPTION)
 
 /**
+ * enum iommufd_vfio_ioas_op - op of IOMMU_VFIO_IOAS
+ * @IOMMU_VFIO_IOAS_GET: return the IOAS the VFIO container ioctls use
+ *	(ENODEV if none: VFIO_SET_IOMMU creates one if none was set)
+ * @IOMMU_VFIO_IOAS_SET: make @ioas_id that IOAS
+ * @IOMMU_VFIO_IOAS_CLEAR: forget it (the IOAS itself stays)
+ */
+enum iommufd_vfio_ioas_op {
+	IOMMU_VFIO_IOAS_GET = 0,
+	IOMMU_VFIO_IOAS_SET = 1,
+	IOMMU_VFIO_IOAS_CLEAR = 2,
+};
+
+/**
+ * struct iommu_vfio_ioas - ioctl(IOMMU_VFIO_IOAS)
+ * @size: sizeof(struct iommu_vfio_ioas)
+ * @ioas_id: in with SET, out with GET
+ * @op: enum iommufd_vfio_ioas_op
+ * @__reserved: must be 0
+ *
+ * The fd of /dev/ioasid also answers the VFIO type1 container ioctls
+ * (VFIO_GET_API_VERSION, VFIO_CHECK_EXTENSION, VFIO_SET_IOMMU,
+ * VFIO_IOMMU_GET_INFO, VFIO_IOMMU_MAP_DMA, VFIO_IOMMU_UNMAP_DMA of
+ * <linux/vfio.h>); they act on this IOAS.
+ */
+struct iommu_vfio_ioas {
+	__u32 size;
+	__u32 ioas_id;
+	__u16 op;
+	__u16 __reserved;
+};
+
+#define IOMMU_VFIO_IOAS _IO(IOMMUFD_TYPE, IOMMUFD_CMD_VFIO_IOAS)
+
+/**
  * enum iommufd_hwpt_alloc_flags - flags of IOMMU_HWPT_ALLOC
  * @IOMMU_HWPT_ALLOC_NEST_PARENT: the HWPT may become the parent of nested
  *	HWPTs.  Linux 6.1 has no nesting: EOPNOTSUPP.

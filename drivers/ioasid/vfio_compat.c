@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The VFIO type1 container ioctls on an ioasid fd, acting on one IOAS of the
+ * context (IOMMU_VFIO_IOAS), so code written for a VFIO container can drive
+ * an IOAS.  Groups are not involved: devices come through the device cdev.
+ *
+ * Semantics follow vfio_iommu_type1: MAP_DMA at a fixed IOVA; UNMAP_DMA of
+ * a range with no mapping succeeds with size 0; VFIO_TYPE1v2_IOMMU refuses
+ * to cut through a mapping (EINVAL) while VFIO_TYPE1_IOMMU (v1) turns large
+ * pages off for the IOAS and splits mappings at the edges of the range.
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+
+#include "ioasid_private.h"
+
+/* The compat IOAS with a reference, or ERR_PTR(-ENODEV) */
+static struct ioasid_ioas *compat_ioas_get(struct ioasid_ctx *ctx)
+{
+	struct ioasid_ioas *ioas = ERR_PTR(-ENODEV);
+
+	mutex_lock(&ctx->compat_lock);
+	if (ctx->vfio_ioas) {
+		ioas = ioasid_get_ioas(ctx, ctx->vfio_ioas_id);
+		if (IS_ERR(ioas) || ioas != ctx->vfio_ioas) {
+			if (!IS_ERR(ioas))
+				ioasid_put_object(ctx, &ioas->obj);
+			ioas = ERR_PTR(-ENODEV);
+		}
+	}
+	mutex_unlock(&ctx->compat_lock);
+	return ioas;
+}
+
+/* The compat IOAS, made if there is none, with a reference */
+static struct ioasid_ioas *compat_ioas_get_or_create(struct ioasid_ctx *ctx)
+{
+	struct ioasid_ioas *ioas;
+
+	ioas = compat_ioas_get(ctx);
+	if (!IS_ERR(ioas))
+		return ioas;
+
+	ioas = ioasid_ioas_create(ctx);
+	if (IS_ERR(ioas))
+		return ioas;
+	mutex_lock(&ctx->compat_lock);
+	if (ctx->vfio_ioas) {
+		/* Another thread made one first: use that */
+		mutex_unlock(&ctx->compat_lock);
+		ioasid_object_abort_and_destroy(ctx, &ioas->obj);
+		return compat_ioas_get(ctx);
+	}
+	/* The xarray's reference and one for the caller */
+	refcount_inc(&ioas->obj.users);
+	ioasid_object_finalize(ctx, &ioas->obj);
+	ctx->vfio_ioas = ioas;
+	ctx->vfio_ioas_id = ioas->obj.id;
+	mutex_unlock(&ctx->compat_lock);
+	return ioas;
+}
+
+int ioasid_vfio_ioas(struct ioasid_ucmd *ucmd)
+{
+	struct iommu_vfio_ioas *cmd = ucmd->cmd;
+	struct ioasid_ctx *ctx = ucmd->ctx;
+	struct ioasid_ioas *ioas;
+	int rc;
+
+	if (cmd->__reserved)
+		return -EOPNOTSUPP;
+	switch (cmd->op) {
+	case IOMMU_VFIO_IOAS_GET:
+		ioas = compat_ioas_get(ctx);
+		if (IS_ERR(ioas))
+			return PTR_ERR(ioas);
+		cmd->ioas_id = ioas->obj.id;
+		ioasid_put_object(ctx, &ioas->obj);
+		return ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+	case IOMMU_VFIO_IOAS_SET:
+		ioas = ioasid_get_ioas(ctx, cmd->ioas_id);
+		if (IS_ERR(ioas))
+			return PTR_ERR(ioas);
+		mutex_lock(&ctx->compat_lock);
+		ctx->vfio_ioas = ioas;
+		ctx->vfio_ioas_id = ioas->obj.id;
+		mutex_unlock(&ctx->compat_lock);
+		ioasid_put_object(ctx, &ioas->obj);
+		return 0;
+	case IOMMU_VFIO_IOAS_CLEAR:
+		mutex_lock(&ctx->compat_lock);
+		ctx->vfio_ioas = NULL;
+		ctx->vfio_ioas_id = 0;
+		mutex_unlock(&ctx->compat_lock);
+		return 0;
+	default:
+		rc = -EOPNOTSUPP;
+	}
+	return rc;
+}
+
+static long compat_check_extension(unsigned long type)
+{
+	switch (type) {
+	case VFIO_TYPE1_IOMMU:
+	case VFIO_TYPE1v2_IOMMU:
+	case VFIO_UNMAP_ALL:
+	/* Devices must be cache coherent to bind */
+	case VFIO_DMA_CC_IOMMU:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static long compat_set_iommu(struct ioasid_ctx *ctx, unsigned long type)
+{
+	struct ioasid_ioas *ioas;
+	int rc = 0;
+
+	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
+		return -EINVAL;
+	ioas = compat_ioas_get_or_create(ctx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	/* v1 lets users unmap part of a mapping: one IO page per map call */
+	if (type == VFIO_TYPE1_IOMMU)
+		rc = iopt_set_large_pages(&ioas->iopt, false);
+	ioasid_put_object(ctx, &ioas->obj);
+	return rc;
+}
+
+/* Page sizes every domain of the IOAS supports, at least the alignment */
+static u64 compat_pgsizes(struct ioasid_ioas *ioas)
+{
+	unsigned long align = READ_ONCE(ioas->iopt.iova_alignment);
+	unsigned long sizes = ULONG_MAX;
+	struct ioasid_hwpt *hwpt;
+
+	mutex_lock(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item)
+		if (hwpt->in_iopt)
+			sizes &= hwpt->domain->pgsize_bitmap;
+	mutex_unlock(&ioas->mutex);
+	if (READ_ONCE(ioas->iopt.disable_large_pages))
+		sizes &= PAGE_SIZE;
+	sizes &= ~(align - 1);
+	return sizes ? sizes : PAGE_SIZE;
+}
+
+static int compat_fill_ranges(struct ioasid_ioas *ioas,
+			      struct vfio_iova_range *ranges, u32 cap,
+			      u32 *count)
+{
+	struct rb_root_cached *reserved = &ioas->iopt.reserved_itree;
+	struct ioasid_span span;
+	u32 n = 0;
+
+	down_read(&ioas->iopt.iova_rwsem);
+	for (ioasid_span_first(&span, &reserved, 1, 0, ULONG_MAX); !span.done;
+	     ioasid_span_next(&span)) {
+		if (!span.is_hole)
+			continue;
+		if (n < cap) {
+			ranges[n].start = span.start;
+			ranges[n].end = span.last;
+		}
+		n++;
+	}
+	up_read(&ioas->iopt.iova_rwsem);
+	*count = n;
+	return 0;
+}
+
+/*
+ * The type1 info with its capability chain: the usable IOVA ranges, then
+ * how many more mappings may be made (no limit here: U32_MAX).
+ */
+static long compat_get_info(struct ioasid_ctx *ctx, void __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
+	struct vfio_iommu_type1_info_cap_iova_range *iovas;
+	struct vfio_iommu_type1_info_dma_avail *avail;
+	struct vfio_iommu_type1_info info;
+	size_t iovas_size, total;
+	struct ioasid_ioas *ioas;
+	u32 nr, nr2;
+	void *buf;
+	long rc;
+
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	    copy_from_user(&info, arg, minsz))
+		return -EFAULT;
+	if (info.argsz < minsz)
+		return -EINVAL;
+	ioas = compat_ioas_get(ctx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	compat_fill_ranges(ioas, NULL, 0, &nr);
+	iovas_size = struct_size(iovas, iova_ranges, nr);
+	total = sizeof(info) + ALIGN(iovas_size, 8) + sizeof(*avail);
+	buf = ioasid_kzalloc(total, GFP_KERNEL_ACCOUNT);
+	if (!buf) {
+		rc = -ENOMEM;
+		goto out_put;
+	}
+	iovas = buf + sizeof(info);
+	compat_fill_ranges(ioas, iovas->iova_ranges, nr, &nr2);
+	/* The ranges changed meanwhile: report what fits, consistently */
+	nr = min(nr, nr2);
+	iovas->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+	iovas->header.version = 1;
+	iovas->header.next = sizeof(info) + ALIGN(iovas_size, 8);
+	iovas->nr_iovas = nr;
+	avail = buf + iovas->header.next;
+	avail->header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
+	avail->header.version = 1;
+	avail->avail = U32_MAX;
+
+	info.flags = VFIO_IOMMU_INFO_PGSIZES;
+	info.iova_pgsizes = compat_pgsizes(ioas);
+	info.cap_offset = 0;
+	if (info.argsz >= sizeof(info))
+		info.flags |= VFIO_IOMMU_INFO_CAPS;
+	/* Too small for the chain: say how much is needed, as VFIO does */
+	if (info.argsz < total) {
+		info.argsz = total;
+	} else {
+		info.cap_offset = sizeof(info);
+		memcpy(buf, &info, sizeof(info));
+		if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+		    copy_to_user(arg, buf, total)) {
+			rc = -EFAULT;
+			goto out_free;
+		}
+	}
+	rc = 0;
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	    copy_to_user(arg, &info, min_t(size_t, info.argsz, sizeof(info))))
+		rc = -EFAULT;
+out_free:
+	kfree(buf);
+out_put:
+	ioasid_put_object(ctx, &ioas->obj);
+	return rc;
+}
+
+static long compat_map_dma(struct ioasid_ctx *ctx, void __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_map, size);
+	u32 supported = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE;
+	struct vfio_iommu_type1_dma_map map;
+	struct ioasid_ioas *ioas;
+	unsigned long iova;
+	int prot = IOMMU_CACHE;
+	long rc;
+
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	    copy_from_user(&map, arg, minsz))
+		return -EFAULT;
+	if (map.argsz < minsz || map.flags & ~supported)
+		return -EINVAL;
+	if (map.vaddr > ULONG_MAX || map.iova > ULONG_MAX ||
+	    map.size > ULONG_MAX)
+		return -EOVERFLOW;
+	if (map.flags & VFIO_DMA_MAP_FLAG_READ)
+		prot |= IOMMU_READ;
+	if (map.flags & VFIO_DMA_MAP_FLAG_WRITE)
+		prot |= IOMMU_WRITE;
+	ioas = compat_ioas_get(ctx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	iova = map.iova;
+	rc = iopt_map_user(ctx, &ioas->iopt, &iova, map.vaddr, map.size, prot,
+			   true);
+	ioasid_put_object(ctx, &ioas->obj);
+	return rc;
+}
+
+static long compat_unmap_dma(struct ioasid_ctx *ctx, void __user *arg)
+{
+	size_t minsz = offsetofend(struct vfio_iommu_type1_dma_unmap, size);
+	struct vfio_iommu_type1_dma_unmap __user *uunmap = arg;
+	struct vfio_iommu_type1_dma_unmap unmap;
+	unsigned long unmapped = 0, last;
+	struct ioasid_ioas *ioas;
+	long rc;
+
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	    copy_from_user(&unmap, arg, minsz))
+		return -EFAULT;
+	if (unmap.argsz < minsz || unmap.flags & ~VFIO_DMA_UNMAP_FLAG_ALL)
+		return -EINVAL;
+	ioas = compat_ioas_get(ctx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+
+	if (unmap.flags & VFIO_DMA_UNMAP_FLAG_ALL) {
+		rc = -EINVAL;
+		if (unmap.iova || unmap.size)
+			goto out_put;
+		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
+		goto out_done;
+	}
+	if (unmap.iova > ULONG_MAX || unmap.size > ULONG_MAX) {
+		rc = -EOVERFLOW;
+		goto out_put;
+	}
+	rc = ioasid_range_last(unmap.iova, unmap.size, &last);
+	if (rc)
+		goto out_put;
+	/* Nothing there: success, with nothing unmapped */
+	if (!iopt_has_area(&ioas->iopt, unmap.iova, last))
+		goto out_done;
+	if (READ_ONCE(ioas->iopt.disable_large_pages)) {
+		/* v1: the range may cut mappings; make it not cut them */
+		rc = iopt_cut_iova(&ioas->iopt, unmap.iova);
+		if (!rc && last != ULONG_MAX)
+			rc = iopt_cut_iova(&ioas->iopt, last + 1);
+		if (rc)
+			goto out_put;
+	}
+	rc = iopt_unmap(&ioas->iopt, unmap.iova, unmap.size, &unmapped);
+	/* v2: a mapping sticks out of the range */
+	if (rc == -ENOENT)
+		rc = -EINVAL;
+out_done:
+	if (!rc && (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+		    put_user((u64)unmapped, &uunmap->size)))
+		rc = -EFAULT;
+out_put:
+	ioasid_put_object(ctx, &ioas->obj);
+	return rc;
+}
+
+/**
+ * ioasid_vfio_ioctl() - the VFIO container ioctls of an ioasid fd
+ * @ctx: the context
+ * @cmd: an ioctl number below the iommufd range
+ * @arg: its argument
+ *
+ * VFIO_SET_IOMMU creates the compat IOAS if IOMMU_VFIO_IOAS set none.
+ *
+ * Return: as the VFIO container would; -ENOTTY for anything else, and
+ * -ENODEV for IOMMU ioctls before VFIO_SET_IOMMU or IOMMU_VFIO_IOAS.
+ */
+long ioasid_vfio_ioctl(struct ioasid_ctx *ctx, unsigned int cmd,
+		       unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case VFIO_GET_API_VERSION:
+		return VFIO_API_VERSION;
+	case VFIO_CHECK_EXTENSION:
+		return compat_check_extension(arg);
+	case VFIO_SET_IOMMU:
+		return compat_set_iommu(ctx, arg);
+	case VFIO_IOMMU_GET_INFO:
+		return compat_get_info(ctx, uarg);
+	case VFIO_IOMMU_MAP_DMA:
+		return compat_map_dma(ctx, uarg);
+	case VFIO_IOMMU_UNMAP_DMA:
+		return compat_unmap_dma(ctx, uarg);
+	default:
+		return -ENOTTY;
+	}
+}

@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The VFIO type1 container ioctls on an ioasid fd (IOMMU_VFIO_IOAS and
+ * VFIO_*), on mock domains and with a real edu device doing DMA through a
+ * mapping made with VFIO_IOMMU_MAP_DMA.
+ */
+#include "vfio_utils.h"
+
+#define IOVA_A 0x1000000ULL	/* in the mock aperture, below edu's mask */
+#define NPAGES 16
+#define XFER 1024
+
+static int vfio_ioas(int fd, __u16 op, __u32 *id)
+{
+	struct iommu_vfio_ioas cmd = { .size = sizeof(cmd), .op = op,
+				       .ioas_id = id ? *id : 0 };
+	int rc = xioctl(fd, IOMMU_VFIO_IOAS, &cmd);
+
+	if (!rc && id)
+		*id = cmd.ioas_id;
+	return rc;
+}
+
+static int map_dma(int fd, void *buf, __u64 iova, __u64 size, __u32 flags)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map), .flags = flags,
+		.vaddr = (uintptr_t)buf, .iova = iova, .size = size,
+	};
+
+	return xioctl(fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+#define RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
+
+static int unmap_dma(int fd, __u64 iova, __u64 size, __u32 flags,
+		     __u64 *done)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .flags = flags, .iova = iova,
+		.size = size,
+	};
+	int rc = xioctl(fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+
+	if (!rc && done)
+		*done = unmap.size;
+	return rc;
+}
+
+FIXTURE(compat) {
+	int fd;
+	char *buf;
+	struct ioasid_env env;
+};
+
+FIXTURE_SETUP(compat)
+{
+	env_begin(&self->env);
+	self->fd = ioasid_open();
+	ASSERT_LE(0, self->fd);
+	self->buf = alloc_buffer(NPAGES * PSZ, PSZ, 0);
+	ASSERT_NE(NULL, self->buf);
+}
+
+FIXTURE_TEARDOWN(compat)
+{
+	close(self->fd);
+	env_end(&self->env);
+	munmap(self->buf, NPAGES * PSZ);
+}
+
+TEST_F(compat, container_basics)
+{
+	EXPECT_EQ(VFIO_API_VERSION, ioctl(self->fd, VFIO_GET_API_VERSION));
+	EXPECT_EQ(1, ioctl(self->fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1_IOMMU));
+	EXPECT_EQ(1, ioctl(self->fd, VFIO_CHECK_EXTENSION,
+			   VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(1, ioctl(self->fd, VFIO_CHECK_EXTENSION, VFIO_UNMAP_ALL));
+	EXPECT_EQ(1, ioctl(self->fd, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU));
+	EXPECT_EQ(0, ioctl(self->fd, VFIO_CHECK_EXTENSION,
+			   VFIO_SPAPR_TCE_IOMMU));
+	EXPECT_EQ(0, ioctl(self->fd, VFIO_CHECK_EXTENSION,
+			   VFIO_TYPE1_NESTING_IOMMU));
+	EXPECT_EQ(0, ioctl(self->fd, VFIO_CHECK_EXTENSION, VFIO_NOIOMMU_IOMMU));
+	EXPECT_EQ(0, ioctl(self->fd, VFIO_CHECK_EXTENSION, VFIO_UPDATE_VADDR));
+	/* Group, device and dirty-page ioctls are not the container's here */
+	EXPECT_EQ(ENOTTY, xioctl(self->fd, VFIO_GROUP_GET_STATUS, NULL));
+	EXPECT_EQ(ENOTTY, xioctl(self->fd, VFIO_IOMMU_DIRTY_PAGES, NULL));
+	EXPECT_EQ(ENOTTY, xioctl(self->fd, _IO(VFIO_TYPE, 0x7f), NULL));
+
+	/* Nothing to act on before SET_IOMMU */
+	EXPECT_EQ(ENODEV, map_dma(self->fd, self->buf, IOVA_A, PSZ, RW));
+	EXPECT_EQ(ENODEV, unmap_dma(self->fd, IOVA_A, PSZ, 0, NULL));
+	EXPECT_EQ(EINVAL, xioctl(self->fd, VFIO_SET_IOMMU,
+				 (void *)VFIO_SPAPR_TCE_IOMMU));
+	EXPECT_EQ(EINVAL, xioctl(self->fd, VFIO_SET_IOMMU,
+				 (void *)VFIO_NOIOMMU_IOMMU));
+}
+
+TEST_F(compat, vfio_ioas_op)
+{
+	__u32 id, ioas, got;
+	struct iommu_vfio_ioas cmd = { .size = sizeof(cmd) };
+
+	EXPECT_EQ(ENODEV, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	ASSERT_EQ(0, xioctl(self->fd, VFIO_SET_IOMMU,
+			    (void *)VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	/* A real IOAS the iommufd ioctls see */
+	ASSERT_EQ(0, ioas_map(self->fd, id, self->buf, PSZ, IOVA_A));
+	EXPECT_EQ(0, unmap_dma(self->fd, IOVA_A, PSZ, 0, NULL));
+	/* SET_IOMMU again keeps it */
+	ASSERT_EQ(0, xioctl(self->fd, VFIO_SET_IOMMU,
+			    (void *)VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &got));
+	EXPECT_EQ(id, got);
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas));
+	EXPECT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_SET, &ioas));
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &got));
+	EXPECT_EQ(ioas, got);
+	got = 9999;
+	EXPECT_EQ(ENOENT, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_SET, &got));
+	EXPECT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_CLEAR, NULL));
+	EXPECT_EQ(ENODEV, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &got));
+	EXPECT_EQ(EOPNOTSUPP, vfio_ioas(self->fd, 3, &got));
+	cmd.__reserved = 1;
+	EXPECT_EQ(EOPNOTSUPP, xioctl(self->fd, IOMMU_VFIO_IOAS, &cmd));
+
+	/* Destroying the compat IOAS ends it as the compat IOAS */
+	EXPECT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_SET, &ioas));
+	EXPECT_EQ(0, destroy_obj(self->fd, ioas));
+	EXPECT_EQ(ENODEV, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &got));
+	EXPECT_EQ(ENODEV, map_dma(self->fd, self->buf, IOVA_A, PSZ, RW));
+}
+
+/* v2: whole mappings only; holes unmap as nothing */
+TEST_F(compat, map_unmap_v2)
+{
+	__u32 id, stdev, hwpt;
+	__u64 done;
+	struct vfio_iommu_type1_dma_map map = { .argsz = 16 };
+
+	ASSERT_EQ(0, xioctl(self->fd, VFIO_SET_IOMMU,
+			    (void *)VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	ASSERT_EQ(0, mock_domain(self->fd, id, &stdev, &hwpt, NULL));
+
+	ASSERT_EQ(0, map_dma(self->fd, self->buf, IOVA_A, NPAGES * PSZ, RW));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, IOVA_A, self->buf,
+			       NPAGES * PSZ));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, NPAGES * PSZ, 1));
+	EXPECT_EQ(EEXIST, map_dma(self->fd, self->buf, IOVA_A + PSZ, PSZ, RW));
+	EXPECT_EQ(EINVAL, map_dma(self->fd, self->buf, IOVA_A, PSZ,
+				  VFIO_DMA_MAP_FLAG_VADDR));
+	EXPECT_EQ(EINVAL, map_dma(self->fd, self->buf, IOVA_A + 64 * PSZ, 0,
+				  RW));
+	EXPECT_EQ(EINVAL, xioctl(self->fd, VFIO_IOMMU_MAP_DMA, &map));
+
+	/* Cutting through a mapping; an empty range; then exact */
+	EXPECT_EQ(EINVAL, unmap_dma(self->fd, IOVA_A + 4 * PSZ, 4 * PSZ, 0,
+				    NULL));
+	ASSERT_EQ(0, unmap_dma(self->fd, IOVA_A + 64 * PSZ, PSZ, 0, &done));
+	EXPECT_EQ(0, done);
+	EXPECT_EQ(EINVAL, unmap_dma(self->fd, IOVA_A, PSZ,
+				    VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP,
+				    NULL));
+	ASSERT_EQ(0, unmap_dma(self->fd, IOVA_A, NPAGES * PSZ, 0, &done));
+	EXPECT_EQ(NPAGES * PSZ, done);
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, NPAGES * PSZ, 0));
+
+	/* UNMAP_ALL takes everything, and only with iova and size 0 */
+	ASSERT_EQ(0, map_dma(self->fd, self->buf, IOVA_A, 4 * PSZ, RW));
+	ASSERT_EQ(0, map_dma(self->fd, self->buf + 8 * PSZ, IOVA_A + 64 * PSZ,
+			     4 * PSZ, VFIO_DMA_MAP_FLAG_READ));
+	EXPECT_EQ(EINVAL, unmap_dma(self->fd, IOVA_A, 0,
+				    VFIO_DMA_UNMAP_FLAG_ALL, NULL));
+	ASSERT_EQ(0, unmap_dma(self->fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &done));
+	EXPECT_EQ(8 * PSZ, done);
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, NPAGES * PSZ, 0));
+}
+
+/* v1: unmapping part of a mapping splits it, down to the page */
+TEST_F(compat, unmap_split_v1)
+{
+	__u32 id, stdev, hwpt;
+	__u64 done;
+
+	ASSERT_EQ(0, xioctl(self->fd, VFIO_SET_IOMMU,
+			    (void *)VFIO_TYPE1_IOMMU));
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	ASSERT_EQ(0, mock_domain(self->fd, id, &stdev, &hwpt, NULL));
+	ASSERT_EQ(0, map_dma(self->fd, self->buf, IOVA_A, NPAGES * PSZ, RW));
+
+	ASSERT_EQ(0, unmap_dma(self->fd, IOVA_A + 4 * PSZ, 4 * PSZ, 0, &done));
+	EXPECT_EQ(4 * PSZ, done);
+	EXPECT_EQ(0, check_map(self->fd, hwpt, IOVA_A, self->buf, 4 * PSZ));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, IOVA_A + 8 * PSZ,
+			       self->buf + 8 * PSZ, 8 * PSZ));
+	EXPECT_NE(0, check_map(self->fd, hwpt, IOVA_A + 4 * PSZ,
+			       self->buf + 4 * PSZ, PSZ));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf + 4 * PSZ, 4 * PSZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 4 * PSZ, 1));
+
+	/* The pieces are mappings of their own now */
+	ASSERT_EQ(0, ioas_unmap(self->fd, id, IOVA_A, 4 * PSZ, NULL));
+	/* A range that starts inside one and runs past its end */
+	ASSERT_EQ(0, unmap_dma(self->fd, IOVA_A + 15 * PSZ, 8 * PSZ, 0,
+			       &done));
+	EXPECT_EQ(PSZ, done);
+	ASSERT_EQ(0, unmap_dma(self->fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &done));
+	EXPECT_EQ(7 * PSZ, done);
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, NPAGES * PSZ, 0));
+}
+
+/* The info and its capability chain agree with IOMMU_IOAS_IOVA_RANGES */
+TEST_F(compat, get_info)
+{
+	struct vfio_iommu_type1_info *info;
+	struct vfio_iommu_type1_info_cap_iova_range *cap;
+	struct vfio_iommu_type1_info_dma_avail *avail;
+	struct iommu_iova_range ranges[8];
+	__u32 id, stdev, num = 8;
+	char big[4096] = {};
+	__u32 i;
+
+	ASSERT_EQ(0, xioctl(self->fd, VFIO_SET_IOMMU,
+			    (void *)VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	ASSERT_EQ(0, mock_domain(self->fd, id, &stdev, NULL, NULL));
+	ASSERT_EQ(0, ioas_ranges(self->fd, id, ranges, &num, NULL));
+
+	info = (void *)big;
+	info->argsz = 15;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, VFIO_IOMMU_GET_INFO, info));
+	/* The old 16-byte struct: page sizes, and the size needed */
+	info->argsz = 16;
+	ASSERT_EQ(0, xioctl(self->fd, VFIO_IOMMU_GET_INFO, info));
+	EXPECT_EQ(VFIO_IOMMU_INFO_PGSIZES, info->flags);
+	EXPECT_EQ(MOCK_PSZ, info->iova_pgsizes);
+	EXPECT_LT(sizeof(*info), info->argsz);
+	info->argsz = sizeof(*info);
+	ASSERT_EQ(0, xioctl(self->fd, VFIO_IOMMU_GET_INFO, info));
+	EXPECT_EQ(VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS, info->flags);
+	EXPECT_EQ(0, info->cap_offset);
+
+	info->argsz = sizeof(big);
+	ASSERT_EQ(0, xioctl(self->fd, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_EQ(sizeof(*info), info->cap_offset);
+	cap = (void *)(big + info->cap_offset);
+	EXPECT_EQ(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, cap->header.id);
+	EXPECT_EQ(1, cap->header.version);
+	ASSERT_EQ(num, cap->nr_iovas);
+	for (i = 0; i != num; i++) {
+		EXPECT_EQ(ranges[i].start, cap->iova_ranges[i].start);
+		EXPECT_EQ(ranges[i].last, cap->iova_ranges[i].end);
+	}
+	ASSERT_NE(0, cap->header.next);
+	avail = (void *)(big + cap->header.next);
+	EXPECT_EQ(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, avail->header.id);
+	EXPECT_EQ(UINT32_MAX, avail->avail);
+	EXPECT_EQ(0, avail->header.next);
+}
+
+/* A type1-style map through the compat IOAS reaches a real device */
+TEST(edu_through_compat)
+{
+	struct vfio_iommu_type1_info info = { .argsz = sizeof(info) };
+	struct ioasid_env env;
+	struct vdev_info vi;
+	struct edu e = {};
+	__u32 id, devid, pt;
+	int fd, dfd;
+	char *buf;
+	__u64 done;
+	unsigned int i;
+
+	env_begin(&env);
+	ASSERT_EQ(0, find_dev(DEV_EDU, 0, &vi));
+	fd = ioasid_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, xioctl(fd, VFIO_SET_IOMMU, (void *)VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_ioas(fd, IOMMU_VFIO_IOAS_GET, &id));
+	dfd = open(vi.cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, dev_bind(dfd, fd, &devid));
+	pt = id;
+	ASSERT_EQ(0, dev_attach(dfd, &pt));
+	ASSERT_EQ(0, xioctl(fd, VFIO_IOMMU_GET_INFO, &info));
+	EXPECT_TRUE(info.iova_pgsizes & PSZ);
+	EXPECT_EQ(0, info.iova_pgsizes & (PSZ - 1));
+
+	buf = alloc_buffer(2 * PSZ, PSZ, 0);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, map_dma(fd, buf, IOVA_A, 2 * PSZ, RW));
+	ASSERT_EQ(0, edu_setup(&e, dfd));
+	for (i = 0; i != XFER; i++)
+		buf[i] = (char)(i * 3 + 1);
+	ASSERT_EQ(0, edu_dma(&e, IOVA_A, 0, XFER, false));
+	ASSERT_EQ(0, edu_dma(&e, IOVA_A + PSZ, 0, XFER, true));
+	EXPECT_EQ(0, memcmp(buf, buf + PSZ, XFER));
+	ASSERT_EQ(0, unmap_dma(fd, IOVA_A, 2 * PSZ, 0, &done));
+	EXPECT_EQ(2 * PSZ, done);
+
+	edu_teardown(&e);
+	close(dfd);
+	close(fd);
+	munmap(buf, 2 * PSZ);
+	env_end(&env);
+}
+
+TEST_HARNESS_MAIN
