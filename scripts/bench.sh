@@ -15,7 +15,8 @@
 # Documentation/dev-tools/bench.rst describes the method.
 #
 # Environment: BENCH_IOMMUS="intel-ir amd" (the VMs to boot),
-# BENCH_PUBLISH=0 (leave Documentation/bench/ alone), BENCH_MEM (guest
+# BENCH_PUBLISH=0 (leave Documentation/bench/ alone), BENCH_REPORT_ONLY=1
+# (boot nothing, redo the report from build/bench), BENCH_MEM (guest
 # memory, default 6G), and the BENCH_* knobs of ioasid-bench (BENCH_REPS,
 # BENCH_SIZE, BENCH_CHURN, BENCH_SCALE, BENCH_PAR, BENCH_ONLY,
 # BENCH_NOCOUNT), which reach the guest on the kernel command line.
@@ -41,8 +42,10 @@ if ! command -v gnuplot >/dev/null; then
 		echo "bench: gnuplot is missing (apt-get install gnuplot-nox); no chart" >&2
 	fi
 fi
-make -s modules
-make -s -C tools/testing/bench OUTPUT="$out"
+if [ "${BENCH_REPORT_ONLY:-0}" != 1 ]; then
+	make -s modules
+	make -s -C tools/testing/bench OUTPUT="$out"
+fi
 mkdir -p "$out"
 
 # The benchmark's knobs travel on the kernel command line
@@ -65,7 +68,10 @@ extract() {
 
 start=$(date +%s)
 rc=0
-for iommu in $iommus; do
+# BENCH_REPORT_ONLY=1: only redo the tables, chart and results.md from
+# what build/bench holds
+[ "${BENCH_REPORT_ONLY:-0}" = 1 ] && vm_iommus="" || vm_iommus=$iommus
+for iommu in $vm_iommus; do
 	vmout=$top/build/vm/bench-$iommu
 	rm -f "$out"/*-"$iommu".* 2>/dev/null || true
 	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -169,6 +175,17 @@ fi
 		echo
 		cat "$out/table-$iommu.md"
 		echo
+	done
+	echo "## Targets"
+	echo
+	echo "Ratio = ioasid median / type1 median, same boot."
+	echo
+	for iommu in $iommus; do
+		[ -s "$out/results-$iommu.csv" ] || continue
+		awk -F, -v tag="$iommu" 'NR > 1 && $15 != "-" && $15 != "" {
+			v = ($15 ~ /^ratio/) ? "ratio " $14 : sprintf("ioasid %.10g", $10)
+			printf "- %s %s %s %s: %s (target %s): %s\n", tag, $2, $3, $4, v, $15, ($16 == "yes") ? "met" : "**missed**" }' \
+			"$out/results-$iommu.csv"
 	done
 } >"$out/results.md"
 

@@ -1500,8 +1500,8 @@ static void w5(void)
 
 		snprintf(cs, sizeof(cs), "%ld", n);
 		rn = row_new("W5", cs, "mappings made", "n", TGT_IOASID_EQ, n);
-		rm = row_new("W5", cs, "map, per mapping", "us", TGT_NONE, 0);
-		ru = row_new("W5", cs, "unmap all, per mapping", "us", TGT_NONE,
+		rm = row_new("W5", cs, "map per mapping", "us", TGT_NONE, 0);
+		ru = row_new("W5", cs, "unmap all per mapping", "us", TGT_NONE,
 			     0);
 		rs = row_new("W5", cs, "slab per mapping", "B", TGT_NONE, 0);
 		for (int rep = 0; rep < reps; rep++) {
