@@ -306,6 +306,121 @@ static int st_access_rw(struct fstate *s)
 	return 0;
 }
 
+/* VFIO type1 v1 on the compat IOAS, with a mock domain */
+static int st_set_iommu_v1(struct fstate *s)
+{
+	return ioctl(s->fd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) ? errno : 0;
+}
+
+static int st_compat_ioas(struct fstate *s)
+{
+	struct iommu_vfio_ioas cmd = { .size = sizeof(cmd),
+				       .op = IOMMU_VFIO_IOAS_GET };
+	int rc = xioctl(s->fd, IOMMU_VFIO_IOAS, &cmd);
+
+	s->ioas = cmd.ioas_id;
+	return rc;
+}
+
+static int st_map_dma(struct fstate *s)
+{
+	struct vfio_iommu_type1_dma_map map = {
+		.argsz = sizeof(map),
+		.flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
+		.vaddr = (uintptr_t)s->buf, .iova = IOVA_A, .size = BUF_LEN,
+	};
+
+	return xioctl(s->fd, VFIO_IOMMU_MAP_DMA, &map);
+}
+
+static int compat_unmap(struct fstate *s, __u64 iova, __u64 size,
+			__u32 flags, __u64 want)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = {
+		.argsz = sizeof(unmap), .flags = flags, .iova = iova,
+		.size = size,
+	};
+	int rc = xioctl(s->fd, VFIO_IOMMU_UNMAP_DMA, &unmap);
+
+	/* Done, only its answer lost: the retry finds nothing */
+	if (!rc && s->retry_site_uaccess)
+		return 0;
+	return rc ? rc : unmap.size == want ? 0 : EPROTO;
+}
+
+static int st_unmap_dma_split(struct fstate *s)
+{
+	return compat_unmap(s, IOVA_A + 4 * PSZ, 4 * PSZ, 0, 4 * PSZ);
+}
+
+static int st_unmap_dma_all(struct fstate *s)
+{
+	return compat_unmap(s, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, BUF_LEN - 4 * PSZ);
+}
+
+static int st_compat_info(struct fstate *s)
+{
+	char big[512] = {};
+	struct vfio_iommu_type1_info *info = (void *)big;
+
+	info->argsz = sizeof(big);
+	return xioctl(s->fd, VFIO_IOMMU_GET_INFO, info);
+}
+
+/* A manual dirty-tracking HWPT for the device of a mock domain */
+static int st_hwpt_dirty(struct fstate *s)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		.pt_id = s->ioas,
+	};
+	int rc;
+
+	rc = mock_domain(s->fd, s->ioas, &s->stdev, &s->hwpt, &cmd.dev_id);
+	if (!rc)
+		rc = xioctl(s->fd, IOMMU_HWPT_ALLOC, &cmd);
+	if (!rc)
+		s->hwpt2 = cmd.out_hwpt_id;
+	return rc;
+}
+
+static int st_attach_dirty(struct fstate *s)
+{
+	return mock_domain(s->fd, s->hwpt2, &s->stdev2, NULL, NULL);
+}
+
+static int st_dirty_on(struct fstate *s)
+{
+	struct iommu_hwpt_set_dirty_tracking cmd = {
+		.size = sizeof(cmd), .hwpt_id = s->hwpt2,
+		.flags = IOMMU_HWPT_DIRTY_TRACKING_ENABLE,
+	};
+
+	return xioctl(s->fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &cmd);
+}
+
+static int st_dirty_read(struct fstate *s)
+{
+	__u64 in = 0x5, bits[4] = {};	/* BUF_LEN is 64 pages */
+	struct iommu_test_cmd mark = {
+		.op = IOMMU_TEST_OP_DIRTY, .id = s->hwpt2,
+		.dirty = { .iova = IOVA_A, .length = 64 * PSZ,
+			   .page_size = PSZ, .uptr = (uintptr_t)&in },
+	};
+	struct iommu_hwpt_get_dirty_bitmap cmd = {
+		.size = sizeof(cmd), .hwpt_id = s->hwpt2, .iova = IOVA_A,
+		.length = BUF_LEN, .page_size = PSZ, .data = (uintptr_t)bits,
+	};
+	int rc = test_cmd(s->fd, &mark);
+
+	if (!rc)
+		rc = xioctl(s->fd, IOMMU_HWPT_GET_DIRTY_BITMAP, &cmd);
+	/* A failed read may have cleared the bits: the retry sees none */
+	if (!rc && bits[0] != 0x5 && !s->retry_site_uaccess)
+		return EPROTO;
+	return rc;
+}
+
 /* ---------------------------------------------------- device steps */
 
 static int st_dev_open(struct fstate *s)
@@ -501,6 +616,17 @@ static const struct fstep sc_device[] = {
 	STEP(attach2), STEP(dma2), END
 };
 
+static const struct fstep sc_compat_v1[] = {
+	STEP(open), STEP(set_iommu_v1), STEP(compat_ioas), STEP(domain),
+	STEP(map_dma), STEP(compat_info), STEP(unmap_dma_split),
+	STEP(unmap_dma_all), END
+};
+
+static const struct fstep sc_hwpt_dirty[] = {
+	STEP(open), STEP(ioas), STEP(hwpt_dirty), STEP(attach_dirty),
+	STEP(map), STEP(dirty_on), STEP(dirty_read), END
+};
+
 /* Device state left live for the close orders */
 static const struct fstep sc_device_live[] = {
 	STEP(open), STEP(ioas), STEP(dev_open), STEP(bind), STEP(attach),
@@ -534,6 +660,8 @@ SWEEP(two_contexts, sc_two_contexts, CLOSE_MEMORY_FIRST, false);
 SWEEP(access_close_ioasid_first, sc_access, CLOSE_IOASID_FIRST, false);
 SWEEP(access_close_access_first, sc_access, CLOSE_OTHERS_FIRST, false);
 SWEEP(ranges, sc_ranges, CLOSE_OTHERS_FIRST, false);
+SWEEP(compat_v1, sc_compat_v1, CLOSE_IOASID_FIRST, false);
+SWEEP(hwpt_dirty, sc_hwpt_dirty, CLOSE_MEMORY_FIRST, false);
 SWEEP(device_replace, sc_device, CLOSE_OTHERS_FIRST, true);
 SWEEP(device_close_ioasid_first, sc_device_live, CLOSE_IOASID_FIRST, true);
 SWEEP(device_close_device_first, sc_device_live, CLOSE_OTHERS_FIRST, true);
