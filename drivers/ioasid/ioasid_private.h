@@ -33,6 +33,8 @@
  * The xa_lock of ioasid_ctx::objects and of ioasid_iopt::access_list are
  * innermost spinlocks and are never held across a sleep.  The global
  * ioasid_groups_lock nests outside ioasid_group::lock.
+ * ioasid_ctx::compat_lock (which IOAS the VFIO container ioctls use) is
+ * taken with no other lock held, and only the objects xa_lock nests in it.
  */
 #ifndef __IOASID_PRIVATE_H
 #define __IOASID_PRIVATE_H
