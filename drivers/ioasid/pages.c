@@ -24,6 +24,8 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
+#include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -455,10 +457,40 @@ static void domain_unmap(struct iommu_domain *domain, unsigned long iova,
 	WARN_ON(unmapped != length);
 }
 
+/* Runs handed to one iommu_map_sg() call, so one IOTLB sync for them all */
+#define AREA_MAP_SG_RUNS 128
+/* A scatterlist entry holds at most 4 GiB - 1; longer runs are split */
+#define AREA_MAP_MAX_RUN (SZ_1G >> PAGE_SHIFT)
+
+/* Map @nsg runs at @iova: 0 or an errno, with nothing left mapped */
+static int area_map_sg(struct iommu_domain *domain, unsigned long iova,
+		       struct scatterlist *sgl, unsigned int nsg,
+		       unsigned long length, int prot)
+{
+	ssize_t mapped;
+
+	if (ioasid_should_fail(IOASID_FAULT_MAP))
+		return -ENOMEM;
+	mapped = iommu_map_sg(domain, iova, sgl, nsg, prot);
+	if (mapped < 0)
+		return mapped;
+	if (WARN_ON(mapped != length)) {
+		if (mapped)
+			domain_unmap(domain, iova, mapped);
+		return -EINVAL;
+	}
+	atomic_long_add(nsg, &ioasid_stats.map_calls);
+	return 0;
+}
+
 /*
- * Map the pinned pages of @area into @domain.  Physically contiguous runs go
- * in one iommu_map() call, which picks the largest IOPTEs that fit, unless
- * large pages are disabled for the IOAS.
+ * Map the pinned pages of @area into @domain.  Each physically contiguous
+ * run is one map operation, which picks the largest IOPTEs that fit, and up
+ * to AREA_MAP_SG_RUNS runs go in one iommu_map_sg() call, which syncs the
+ * IOTLB once for all of them (a VT-d in caching mode or an AMD-Vi with
+ * NpCache flushes on every sync).  With large pages disabled for the IOAS
+ * every page is an iommu_map() call of its own, so that mappings can later
+ * be cut anywhere (VFIO type1 v1) and iommu_map_sg() would merge them.
  */
 static int area_map(struct ioasid_area *area, struct iommu_domain *domain)
 {
@@ -469,35 +501,69 @@ static int area_map(struct ioasid_area *area, struct iommu_domain *domain)
 	unsigned long index = area->pages_node.start;
 	unsigned long offset = area->page_offset;
 	bool large = !area->iopt->disable_large_pages;
-	int rc;
+	unsigned long sg_iova = iova, sg_len = 0;
+	struct scatterlist *sgl = NULL;
+	unsigned int nsg = 0;
+	int rc = 0;
 
 	lockdep_assert_held(&pages->mutex);
+
+	/* Without the list, one iommu_map() per run still works */
+	if (large && !ioasid_should_fail(IOASID_FAULT_ALLOC))
+		sgl = kmalloc_array(AREA_MAP_SG_RUNS, sizeof(*sgl),
+				    GFP_KERNEL | __GFP_NOWARN);
+	if (sgl)
+		sg_init_table(sgl, AREA_MAP_SG_RUNS);
 
 	for (;;) {
 		unsigned long pfn = pfn_get(&cur, index);
 		unsigned long run = 1;
 		unsigned long length;
+		bool done;
 
 		if (large)
-			while (index + run <= area->pages_node.last &&
+			while (run < AREA_MAP_MAX_RUN &&
+			       index + run <= area->pages_node.last &&
 			       pfn_get(&cur, index + run) == pfn + run)
 				run++;
 		length = min(run * PAGE_SIZE - offset, last_iova - iova + 1);
-		rc = ioasid_should_fail(IOASID_FAULT_MAP) ? -ENOMEM :
-		     iommu_map(domain, iova, PFN_PHYS(pfn) + offset, length,
-			       area->iommu_prot);
-		if (rc)
-			goto err_unmap;
-		atomic_long_inc(&ioasid_stats.map_calls);
-		if (length > last_iova - iova)
-			return 0;
+		done = length > last_iova - iova;
+
+		if (sgl) {
+			sg_set_page(&sgl[nsg++], pfn_to_page(pfn), length,
+				    offset);
+			sg_len += length;
+			if (nsg == AREA_MAP_SG_RUNS || done) {
+				rc = area_map_sg(domain, sg_iova, sgl, nsg,
+						 sg_len, area->iommu_prot);
+				if (rc) {
+					iova = sg_iova;
+					goto err_unmap;
+				}
+				sg_iova += sg_len;
+				sg_len = 0;
+				nsg = 0;
+			}
+		} else {
+			rc = ioasid_should_fail(IOASID_FAULT_MAP) ? -ENOMEM :
+			     iommu_map(domain, iova, PFN_PHYS(pfn) + offset,
+				       length, area->iommu_prot);
+			if (rc)
+				goto err_unmap;
+			atomic_long_inc(&ioasid_stats.map_calls);
+		}
+		if (done)
+			break;
 		iova += length;
 		index += run;
 		offset = 0;
 		cond_resched();
 	}
+	kfree(sgl);
+	return 0;
 
 err_unmap:
+	kfree(sgl);
 	if (iova != ioasid_area_iova(area))
 		domain_unmap(domain, ioasid_area_iova(area),
 			     iova - ioasid_area_iova(area));
