@@ -12,6 +12,8 @@
 #   build/bench/results.md            both tables, the date and the VM setup
 #   build/bench/ratios.svg            ioasid/type1 per metric (gnuplot)
 # and copies the CSVs, results.md and the chart to Documentation/bench/.
+# results.md compares with the results published before the run (kept in
+# build/bench/prev/) and says when the host was busy.
 # Documentation/dev-tools/bench.rst describes the method.
 #
 # Environment: BENCH_IOMMUS="intel-ir amd" (the VMs to boot),
@@ -66,6 +68,17 @@ extract() {
 		file != "" { print >>file }'
 }
 
+# The published results before this run, for the comparison in results.md
+if [ "${BENCH_REPORT_ONLY:-0}" != 1 ] && ls "$doc"/results-*.csv >/dev/null 2>&1; then
+	rm -rf "$out/prev"
+	mkdir -p "$out/prev"
+	cp "$doc"/results-*.csv "$out/prev/"
+	sed -n 's/^Measured \([^`]*\) by .*/\1/p' "$doc/results.md" 2>/dev/null |
+		head -n 1 >"$out/prev/date"
+	git -C "$top" log -1 --format=%h -- Documentation/bench/results.md \
+		>"$out/prev/commit" 2>/dev/null || true
+fi
+
 start=$(date +%s)
 rc=0
 # BENCH_REPORT_ONLY=1: only redo the tables, chart and results.md from
@@ -75,12 +88,14 @@ for iommu in $vm_iommus; do
 	vmout=$top/build/vm/bench-$iommu
 	rm -f "$out"/*-"$iommu".* 2>/dev/null || true
 	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+	# Other VMs on the host (ours is not running yet)
+	others=$(pgrep -c qemu-system-x86 2>/dev/null || true)
 	echo "bench: $iommu: booting the VM (host load average $load_before)"
 	t0=$(date +%s)
 	vm_rc=0
 	tools/testing/vm/vm.sh --iommu "$iommu" --mem "$mem" --smp 2 \
 		--timeout 3000 --out "$vmout" \
-		--append "hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=520 default_hugepagesz=2M$knobs" \
+		--append "no_timer_check hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=520 default_hugepagesz=2M$knobs" \
 		--kmod vfio-pci --kmod vfio_iommu_type1 --kmod vfio-pci-core \
 		--add "$top/drivers/ioasid/ioasid.ko:/lib/modules/ioasid.ko" \
 		--add "$top/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko" \
@@ -94,6 +109,7 @@ for iommu in $vm_iommus; do
 		echo "host-load-before $load_before"
 		echo "host-load-after $(cut -d' ' -f1-3 /proc/loadavg)"
 		echo "vm-seconds $secs"
+		echo "host-other-vms ${others:-0}"
 	} >>"$out/setup-$iommu.txt"
 	if [ $vm_rc -ne 0 ] || [ ! -s "$out/results-$iommu.csv" ]; then
 		echo "bench: $iommu: the run failed (status $vm_rc); see $vmout/console.log" >&2
@@ -160,6 +176,21 @@ fi
 	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`make bench\`" \
 		"(scripts/bench.sh, method in Documentation/dev-tools/bench.rst)."
 	echo "Host: $(nproc) CPUs, QEMU $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p') TCG (no KVM)."
+	# Was the host busy?  The 1-minute load average against its CPUs
+	busy=$(for iommu in $iommus; do
+		s=$out/setup-$iommu.txt
+		[ -s "$s" ] || continue
+		sed -n 's/^host-load-\(before\|after\) \([^ ]*\).*/\2/p' "$s"
+	done | awk -v n="$(nproc)" '$1 + 0 >= n / 2 { b = 1 } END { print b + 0 }')
+	others=$(for iommu in $iommus; do
+		sed -n 's/^host-other-vms //p' "$out/setup-$iommu.txt" 2>/dev/null
+	done | sort -n | tail -n 1)
+	if [ "$busy" = 1 ] || [ "${others:-0}" -gt 0 ]; then
+		echo "The host was shared with other work during this run" \
+			"(other QEMU processes when a VM booted: up to ${others:-0};" \
+			"load averages per IOMMU below), so absolute times are noisy:" \
+			"compare the ratios and read the min-max spread."
+	fi
 	echo
 	for iommu in $iommus; do
 		[ -s "$out/table-$iommu.md" ] || continue
@@ -170,12 +201,43 @@ fi
 			"$(sed -n 's/^memory //p' "$s") RAM, hugetlb pools 2M x $(sed -n 's/^hugepages-2M //p' "$s")" \
 			"and 1G x $(sed -n 's/^hugepages-1G //p' "$s") (pdpe1gb $(sed -n 's/^pdpe1gb //p' "$s")), THP $(sed -n 's/^thp //p' "$s")," \
 			"four edu devices ($(sed -n 's/^type1 //p' "$s"))." \
-			"Host load average before/after: $(sed -n 's/^host-load-before //p' "$s") / $(sed -n 's/^host-load-after //p' "$s");" \
+			"Host load average before/after: $(sed -n 's/^host-load-before //p' "$s") / $(sed -n 's/^host-load-after //p' "$s")," \
+			"other QEMU processes at boot: $(sed -n 's/^host-other-vms //p' "$s");" \
 			"VM run $(sed -n 's/^vm-seconds //p' "$s") s."
 		echo
 		cat "$out/table-$iommu.md"
 		echo
 	done
+	# Against the results published before this run (same rows only)
+	if [ -d "$out/prev" ]; then
+		echo "## Against the previous run"
+		echo
+		echo "Previous: the results published in Documentation/bench/ before this run" \
+			"($(cat "$out/prev/date" 2>/dev/null)$( [ -s "$out/prev/commit" ] && echo ", commit $(cat "$out/prev/commit")"))." \
+			"Rows with a target, every IOTLB sync count and W4; rows whose name" \
+			"changed (W6 own-domain) are not matched."
+		echo
+		echo "| iommu | workload | case | metric | unit | type1 before | type1 now | ioasid before | ioasid now | ratio before | ratio now |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|"
+		for iommu in $iommus; do
+			[ -s "$out/results-$iommu.csv" ] && [ -s "$out/prev/results-$iommu.csv" ] || continue
+			awk -F, 'function f(v,  x) { if (v == "") return "-"
+					if (v !~ /^[-+0-9.e]+$/) return v
+					x = v + 0
+					return x == int(x) ? sprintf("%d", x) : sprintf("%.4g", x) }
+				NR == FNR { if (FNR > 1) { k = $2 SUBSEP $3 SUBSEP $4
+					t[k] = $7; i[k] = $10; r[k] = $14; have[k] = 1 }
+					next }
+				FNR == 1 { next }
+				{ k = $2 SUBSEP $3 SUBSEP $4 }
+				have[k] && ($15 != "-" || $4 ~ /^IOTLB syncs/ || $2 == "W4") {
+					printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+						$1, $2, $3, $4, $5, f(t[k]), f($7), f(i[k]), f($10),
+						f(r[k]), f($14) }' \
+				"$out/prev/results-$iommu.csv" "$out/results-$iommu.csv"
+		done
+		echo
+	fi
 	echo "## Targets"
 	echo
 	echo "Ratio = ioasid median / type1 median, same boot."

@@ -313,8 +313,8 @@ static int t1_open_group(const char *bdf)
 	return fd;
 }
 
-/* A container with the group of @bdf, type1v2, so a domain is attached */
-static void t1_open(struct type1 *t, const char *bdf)
+/* A container with the group of @bdf, no IOMMU set yet */
+static void t1_open_container(struct type1 *t, const char *bdf)
 {
 	int rc;
 
@@ -329,8 +329,20 @@ static void t1_open(struct type1 *t, const char *bdf)
 	rc = xioctl(t->group, VFIO_GROUP_SET_CONTAINER, &t->container);
 	if (rc)
 		die("VFIO_GROUP_SET_CONTAINER: %s", strerror(rc));
+}
+
+/* type1v2: allocates a domain and attaches the container's group */
+static void t1_set_iommu(struct type1 *t)
+{
 	if (ioctl(t->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
 		die("VFIO_SET_IOMMU: %s", strerror(errno));
+}
+
+/* A container with the group of @bdf, type1v2, so a domain is attached */
+static void t1_open(struct type1 *t, const char *bdf)
+{
+	t1_open_container(t, bdf);
+	t1_set_iommu(t);
 }
 
 static void t1_close(struct type1 *t)
@@ -439,16 +451,12 @@ static __u32 io_ioas_alloc(int fd)
 	return a.out_ioas_id;
 }
 
-/* Open the cdev of @bdf, bind it to @fd and attach it to @pt (IOAS) */
-static int io_dev_attach(int fd, const char *bdf, __u32 pt, __u32 *hwpt)
+/* Open the cdev of @bdf and bind it to @fd; the DEVICE ID in *@devid */
+static int io_dev_bind(int fd, const char *bdf, __u32 *devid)
 {
 	struct vfio_device_bind_iommufd bind = {
 		.argsz = sizeof(bind),
 		.iommufd = fd,
-	};
-	struct vfio_device_attach_iommufd_pt at = {
-		.argsz = sizeof(at),
-		.pt_id = pt,
 	};
 	char cdev[300];
 	int dfd, rc;
@@ -460,12 +468,61 @@ static int io_dev_attach(int fd, const char *bdf, __u32 pt, __u32 *hwpt)
 	rc = xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind);
 	if (rc)
 		die("VFIO_DEVICE_BIND_IOMMUFD %s: %s", bdf, strerror(rc));
-	rc = xioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
+	if (devid)
+		*devid = bind.out_devid;
+	return dfd;
+}
+
+/* Attach a bound device to @pt (IOAS or HWPT); the HWPT used in *@hwpt */
+static void io_dev_attach_pt(int dfd, const char *bdf, __u32 pt, __u32 *hwpt)
+{
+	struct vfio_device_attach_iommufd_pt at = {
+		.argsz = sizeof(at),
+		.pt_id = pt,
+	};
+	int rc = xioctl(dfd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at);
+
 	if (rc)
-		die("VFIO_DEVICE_ATTACH_IOMMUFD_PT %s: %s", bdf, strerror(rc));
+		die("VFIO_DEVICE_ATTACH_IOMMUFD_PT %s to %u: %s", bdf, pt,
+		    strerror(rc));
 	if (hwpt)
 		*hwpt = at.pt_id;
+}
+
+/* Open the cdev of @bdf, bind it to @fd and attach it to @pt (IOAS) */
+static int io_dev_attach(int fd, const char *bdf, __u32 pt, __u32 *hwpt)
+{
+	int dfd = io_dev_bind(fd, bdf, NULL);
+
+	io_dev_attach_pt(dfd, bdf, pt, hwpt);
 	return dfd;
+}
+
+/*
+ * IOMMU_HWPT_ALLOC: a second domain for the IOMMU of DEVICE @devid, kept in
+ * sync with IOAS @ioas; filled at its first attach
+ */
+static __u32 io_hwpt_alloc(int fd, __u32 devid, __u32 ioas)
+{
+	struct iommu_hwpt_alloc a = {
+		.size = sizeof(a),
+		.dev_id = devid,
+		.pt_id = ioas,
+	};
+	int rc = xioctl(fd, IOMMU_HWPT_ALLOC, &a);
+
+	if (rc)
+		die("IOMMU_HWPT_ALLOC: %s", strerror(rc));
+	return a.out_hwpt_id;
+}
+
+static void io_destroy(int fd, __u32 id, const char *what)
+{
+	struct iommu_destroy d = { .size = sizeof(d), .id = id };
+	int rc = xioctl(fd, IOMMU_DESTROY, &d);
+
+	if (rc)
+		die("IOMMU_DESTROY %s %u: %s", what, id, strerror(rc));
 }
 
 static void io_open(struct iodev *d, const char *bdf)
@@ -1170,26 +1227,37 @@ static void counts_say(const char *what, const struct counts *c)
 	    c->hits[P_IOVA_TO_PHYS]);
 }
 
-/* Rows that show a counting run's figures for both sides */
-static void count_rows(const char *wl, const char *cs, const struct counts *c,
-		       bool iopte_sizes, bool flushes)
+/* Rows that show a counting run's figures for sides @first..ioasid */
+static void count_rows_from(const char *wl, const char *cs,
+			    const struct counts *c, bool iopte_sizes,
+			    bool flushes, int first)
 {
 	struct row *r;
 
 	r = row_new(wl, cs, "iommu_map calls", "n", TGT_NONE, 0);
-	for (int s = T1; s <= IO; s++)
+	for (int s = first; s <= IO; s++)
 		row_add(r, s, c[s].hits[P_IOMMU_MAP]);
 	if (iopte_sizes) {
 		r = row_new(wl, cs, "IOPTEs per size", "n", TGT_NONE, 0);
-		for (int s = T1; s <= IO; s++)
+		for (int s = first; s <= IO; s++)
 			sizes_str(&c[s].map, r->text[s], sizeof(r->text[s]));
 	}
 	if (flushes) {
 		r = row_new(wl, cs, "IOTLB syncs", "n", TGT_NONE, 0);
-		for (int s = T1; s <= IO; s++)
+		for (int s = first; s <= IO; s++)
 			row_add(r, s, c[s].hits[P_SYNC] + c[s].hits[P_SYNC_MAP] +
 				      c[s].hits[P_FLUSH_ALL]);
+		r = row_new(wl, cs, "IOTLB syncs after map", "n", TGT_NONE, 0);
+		for (int s = first; s <= IO; s++)
+			row_add(r, s, c[s].hits[P_SYNC_MAP]);
 	}
+}
+
+/* Rows that show a counting run's figures for both sides */
+static void count_rows(const char *wl, const char *cs, const struct counts *c,
+		       bool iopte_sizes, bool flushes)
+{
+	count_rows_from(wl, cs, c, iopte_sizes, flushes, T1);
 }
 
 /* ------------------------------------------------------------ W1, W2 */
@@ -1462,7 +1530,21 @@ static void w4(void)
 	r1 = row_new("W4", "4k", "1 thread", "ms", TGT_NONE, 0);
 	r2 = row_new("W4", "4k", "2 threads", "ms", TGT_RATIO_LE, 1.0);
 	rx = row_new("W4", "4k", "speedup 2 vs 1 thread", "x", TGT_IOASID_GE, 1.6);
-	/* Warm-up */
+	/*
+	 * Counting run (one thread; two make the same calls), then the
+	 * warm-up.  The syncs after map are the serial part under emulation.
+	 */
+	if (opt.count && tracing_ok) {
+		struct counts c[2];
+
+		for (int s = T1; s <= IO; s++) {
+			count_begin();
+			par_run(s, buf, 1);
+			count_end(&c[s], "W4", "4k", s);
+			counts_say(side_name[s], &c[s]);
+		}
+		count_rows("W4", "4k", c, false, true);
+	}
 	par_run(T1, buf, 1);
 	par_run(IO, buf, 1);
 	for (int rep = 0; rep < opt.reps; rep++) {
@@ -1572,7 +1654,7 @@ static int pins_per_page(void *buf, uint64_t len)
 }
 
 struct snap {
-	long vmlck, vmpin, pinned;
+	long vmlck, vmpin, pinned, domains;
 };
 
 static void snap_take(struct snap *sn)
@@ -1580,29 +1662,51 @@ static void snap_take(struct snap *sn)
 	sn->vmlck = proc_kb("/proc/self/status", "VmLck");
 	sn->vmpin = proc_kb("/proc/self/status", "VmPin");
 	sn->pinned = ioasid_stat("pinned");
+	sn->domains = ioasid_stat("domains");
 }
 
 /*
- * One W6 attach on side @s: the IOAS/container already maps @buf.
- * @own: the second device gets its own domain (type1: a second container
- * mapping the same memory; ioasid: a second IOAS filled by IOAS_COPY);
- * otherwise it joins the first one's container/IOAS.  Returns ms; the
- * second device is gone again afterwards.
+ * The W6 cases.  W6_OWN: the second device gets a domain of its own holding
+ * the same 1 GiB; type1 needs a second container with its own MAP_DMA,
+ * ioasid allocates a second HWPT of the same IOAS (IOMMU_HWPT_ALLOC) and
+ * attaches the device to it, which fills the new domain from the IOAS.
+ * W6_COPY (ioasid only): the way W6_OWN was measured before ioasid had
+ * IOMMU_HWPT_ALLOC, a second IOAS filled by IOMMU_IOAS_COPY.
  */
-static double w6_attach(enum side s, char *buf, bool own, int *pins,
-			struct snap *after)
+enum w6_case { W6_SAME, W6_OWN, W6_COPY, W6_NCASES };
+static const char *const w6_name[W6_NCASES] = { "same-ioas", "own-domain",
+						"own-ioas-copy" };
+
+struct w6_time {
+	double total;	/* from opening the device to DMA-ready */
+	double domain;	/* the domain: allocation, attach and fill */
+};
+
+/*
+ * One W6 attach on side @s: the IOAS/container already maps @buf.  The
+ * second device is gone again afterwards.  *@after is taken while it is
+ * attached.
+ */
+static struct w6_time w6_attach(enum side s, char *buf, enum w6_case cs,
+				int *pins, struct snap *after)
 {
-	uint64_t t0, t1_;
+	struct w6_time t = { 0 };
+	uint64_t t0, ta, tb, tc, td;
 	int rc;
 
 	if (s == T1) {
 		struct type1 t2 = { .container = -1 };
+		bool own = cs != W6_SAME;
 		int g2, dev2;
 
 		t0 = now_ns();
+		ta = tb = t0;
 		if (own) {
-			t1_open(&t2, opt.t1_bdf[1]);
+			t1_open_container(&t2, opt.t1_bdf[1]);
 			g2 = t2.group;
+			ta = now_ns();
+			t1_set_iommu(&t2);
+			tb = now_ns();
 		} else {
 			g2 = t1_open_group(opt.t1_bdf[1]);
 			rc = xioctl(g2, VFIO_GROUP_SET_CONTAINER, &t1.container);
@@ -1613,11 +1717,14 @@ static double w6_attach(enum side s, char *buf, bool own, int *pins,
 		if (dev2 < 0)
 			die("VFIO_GROUP_GET_DEVICE_FD %s: %s", opt.t1_bdf[1],
 			    strerror(errno));
+		tc = now_ns();
 		if (own) {
 			rc = t1_map(t2.container, buf, opt.size, IOVA_BULK);
 			check(rc, "map into a second container", s);
 		}
-		t1_ = now_ns();
+		td = now_ns();
+		t.total = ms_since(t0, td);
+		t.domain = ms_since(ta, tb) + ms_since(tc, td);
 		*pins = pins_per_page(buf, opt.size);
 		snap_take(after);
 		close(dev2);
@@ -1629,37 +1736,44 @@ static double w6_attach(enum side s, char *buf, bool own, int *pins,
 			close(g2);
 		}
 	} else {
-		__u32 ioas2 = io.ioas, hwpt2;
+		__u32 devid, pt = io.ioas, hwpt2, ioas2 = 0;
 		int dfd2;
 
 		t0 = now_ns();
-		if (own)
+		dfd2 = io_dev_bind(io.fd, opt.io_bdf[1], &devid);
+		ta = now_ns();
+		if (cs == W6_OWN) {
+			pt = io_hwpt_alloc(io.fd, devid, io.ioas);
+		} else if (cs == W6_COPY) {
 			ioas2 = io_ioas_alloc(io.fd);
-		dfd2 = io_dev_attach(io.fd, opt.io_bdf[1], ioas2, &hwpt2);
-		if (own) {
+			pt = ioas2;
+		}
+		io_dev_attach_pt(dfd2, opt.io_bdf[1], pt, &hwpt2);
+		if (cs == W6_COPY) {
 			rc = io_copy(io.fd, ioas2, io.ioas, IOVA_BULK, opt.size);
 			check(rc, "IOMMU_IOAS_COPY", s);
 		}
-		t1_ = now_ns();
+		tb = now_ns();
+		t.total = ms_since(t0, tb);
+		t.domain = ms_since(ta, tb);
 		*pins = pins_per_page(buf, opt.size);
 		snap_take(after);
-		if (!own && hwpt2 != io.hwpt)
+		if (cs == W6_SAME && hwpt2 != io.hwpt)
 			say("# W6: the second device got its own HWPT %u\n", hwpt2);
+		if (cs == W6_OWN && hwpt2 != pt)
+			die("W6: attached to HWPT %u, not the allocated %u", hwpt2,
+			    pt);
 		close(dfd2);
-		if (own) {
-			struct iommu_destroy d = { .size = sizeof(d), .id = ioas2 };
-
-			check(xioctl(io.fd, IOMMU_DESTROY, &d), "destroy IOAS", s);
-		}
+		if (cs == W6_OWN)
+			io_destroy(io.fd, pt, "HWPT");
+		else if (cs == W6_COPY)
+			io_destroy(io.fd, ioas2, "IOAS");
 	}
-	return ms_since(t0, t1_);
+	return t;
 }
 
 static void w6(void)
 {
-	static const char *const cases[2] = { "same-ioas", "own-domain" };
-	static const char *const time_name[2] = { "open+attach",
-						   "open+attach+map/copy" };
 	char *buf;
 
 	if (!opt.t1_bdf[1][0] || !opt.io_bdf[1][0]) {
@@ -1671,47 +1785,78 @@ static void w6(void)
 	buf = buf_alloc(B_4K, opt.size, true);
 	if (!buf)
 		die("W6: mmap: %s", strerror(errno));
-	for (int own = 0; own < 2; own++) {
-		struct row *rt, *rp, *rl;
+	for (int cs = 0; cs < W6_NCASES; cs++) {
+		const char *name = w6_name[cs];
+		struct row *rt, *rd = NULL, *rp, *rl, *rv, *rk, *rn;
+		/* The COPY variant is ioasid's alone; type1 is own-domain's */
+		int first = cs == W6_COPY ? IO : T1;
 		struct counts c[2];
 
-		rt = row_new("W6", cases[own], time_name[own], "ms", TGT_NONE,
-			     0);
-		rp = row_new("W6", cases[own], "pins per page", "n",
-			     TGT_IOASID_EQ, 1);
-		rl = row_new("W6", cases[own], "VmLck added", "MiB",
+		rt = row_new("W6", name, cs == W6_SAME ? "open+attach" :
+			     "open+domain+fill", "ms", TGT_NONE, 0);
+		if (cs != W6_SAME)
+			rd = row_new("W6", name, "domain+fill", "ms", TGT_NONE, 0);
+		if (cs == W6_OWN) {
+			snprintf(rt->note, sizeof(rt->note),
+				 "ioasid: IOMMU_HWPT_ALLOC in the same IOAS");
+			snprintf(rd->note, sizeof(rd->note),
+				 "type1 SET_IOMMU + MAP_DMA; ioasid HWPT_ALLOC + ATTACH");
+		} else if (cs == W6_COPY) {
+			snprintf(rt->note, sizeof(rt->note),
+				 "ioasid only: second IOAS + IOMMU_IOAS_COPY");
+			snprintf(rd->note, sizeof(rd->note),
+				 "ioasid IOAS_ALLOC + ATTACH + IOAS_COPY");
+		}
+		rp = row_new("W6", name, "pins per page", "n", TGT_IOASID_EQ, 1);
+		rl = row_new("W6", name, "VmLck added", "MiB", TGT_IOASID_EQ, 0);
+		rv = row_new("W6", name, "VmPin added", "MiB", TGT_IOASID_EQ, 0);
+		rk = row_new("W6", name, "ioasid pinned pages added", "n",
 			     TGT_IOASID_EQ, 0);
-		for (int s = T1; s <= IO && opt.count && tracing_ok; s++) {
+		rn = row_new("W6", name, "ioasid domains added", "n",
+			     TGT_IOASID_EQ, cs == W6_SAME ? 0 : 1);
+		for (int s = first; s <= IO && opt.count && tracing_ok; s++) {
 			struct snap after;
 			int pins;
 
 			check(side_map(s, buf, opt.size, IOVA_BULK), "map", s);
 			count_begin();
-			w6_attach(s, buf, own, &pins, &after);
-			count_end(&c[s], "W6", cases[own], s);
+			w6_attach(s, buf, cs, &pins, &after);
+			count_end(&c[s], "W6", name, s);
 			counts_say(side_name[s], &c[s]);
 			check(side_unmap(s, IOVA_BULK, opt.size), "unmap", s);
 		}
-		if (opt.count && tracing_ok)
-			count_rows("W6", cases[own], c, true, false);
+		if (opt.count && tracing_ok) {
+			if (first == IO)
+				memset(&c[T1], 0, sizeof(c[T1]));
+			count_rows_from("W6", name, c, true, true, first);
+		}
 		for (int rep = 0; rep < opt.reps; rep++) {
-			for (int s = T1; s <= IO; s++) {
+			for (int s = first; s <= IO; s++) {
 				struct snap before, after;
+				struct w6_time t;
 				int pins;
-				double ms;
 
 				check(side_map(s, buf, opt.size, IOVA_BULK), "map", s);
 				snap_take(&before);
-				ms = w6_attach(s, buf, own, &pins, &after);
+				t = w6_attach(s, buf, cs, &pins, &after);
 				check(side_unmap(s, IOVA_BULK, opt.size), "unmap", s);
-				row_add(rt, s, ms);
+				row_add(rt, s, t.total);
+				if (rd)
+					row_add(rd, s, t.domain);
 				row_add(rp, s, pins);
 				row_add(rl, s, (after.vmlck - before.vmlck) / 1024.0);
-				say("# W6 %s rep %d %s: %.1f ms, %d pins per page, VmLck +%ld kB, VmPin +%ld kB, ioasid pinned +%ld pages\n",
-				    cases[own], rep + 1, side_name[s], ms, pins,
-				    after.vmlck - before.vmlck,
+				row_add(rv, s, (after.vmpin - before.vmpin) / 1024.0);
+				if (s == IO && before.pinned >= 0 &&
+				    after.pinned >= 0) {
+					row_add(rk, s, after.pinned - before.pinned);
+					row_add(rn, s, after.domains - before.domains);
+				}
+				say("# W6 %s rep %d %s: %.1f ms (domain %.1f ms), %d pins per page, VmLck +%ld kB, VmPin +%ld kB, ioasid pinned +%ld pages, domains +%ld\n",
+				    name, rep + 1, side_name[s], t.total, t.domain,
+				    pins, after.vmlck - before.vmlck,
 				    after.vmpin - before.vmpin,
-				    after.pinned - before.pinned);
+				    after.pinned - before.pinned,
+				    after.domains - before.domains);
 			}
 		}
 	}
