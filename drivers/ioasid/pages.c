@@ -486,9 +486,9 @@ static int area_map_sg(struct iommu_domain *domain, unsigned long iova,
 /*
  * Map the pinned pages of @area into @domain.  Each physically contiguous
  * run is one map operation, which picks the largest IOPTEs that fit, and up
- * to AREA_MAP_SG_RUNS runs go in one iommu_map_sg() call, which syncs the
- * IOTLB once for all of them (a VT-d in caching mode or an AMD-Vi with
- * NpCache flushes on every sync).  With large pages disabled for the IOAS
+ * to AREA_MAP_SG_RUNS runs of an area with several go in one iommu_map_sg()
+ * call, which syncs the IOTLB once for all of them (a VT-d in caching mode
+ * or an AMD-Vi with NpCache flushes on every sync).  With large pages disabled for the IOAS
  * every page is an iommu_map() call of its own, so that mappings can later
  * be cut anywhere (VFIO type1 v1) and iommu_map_sg() would merge them.
  */
@@ -503,17 +503,11 @@ static int area_map(struct ioasid_area *area, struct iommu_domain *domain)
 	bool large = !area->iopt->disable_large_pages;
 	unsigned long sg_iova = iova, sg_len = 0;
 	struct scatterlist *sgl = NULL;
-	unsigned int nsg = 0;
+	unsigned int nsg = 0, cap = 0;
+	bool tried = !large;
 	int rc = 0;
 
 	lockdep_assert_held(&pages->mutex);
-
-	/* Without the list, one iommu_map() per run still works */
-	if (large && !ioasid_should_fail(IOASID_FAULT_ALLOC))
-		sgl = kmalloc_array(AREA_MAP_SG_RUNS, sizeof(*sgl),
-				    GFP_KERNEL | __GFP_NOWARN);
-	if (sgl)
-		sg_init_table(sgl, AREA_MAP_SG_RUNS);
 
 	for (;;) {
 		unsigned long pfn = pfn_get(&cur, index);
@@ -529,11 +523,27 @@ static int area_map(struct ioasid_area *area, struct iommu_domain *domain)
 		length = min(run * PAGE_SIZE - offset, last_iova - iova + 1);
 		done = length > last_iova - iova;
 
+		/*
+		 * A list only when there is more than one run, sized by the
+		 * pages left: small maps stay as cheap as one iommu_map().
+		 * Without it, one iommu_map() per run still works.
+		 */
+		if (!tried && !done) {
+			tried = true;
+			cap = min_t(unsigned long, AREA_MAP_SG_RUNS,
+				    area->pages_node.last - index + 1);
+			if (!ioasid_should_fail(IOASID_FAULT_ALLOC))
+				sgl = kmalloc_array(cap, sizeof(*sgl),
+						    GFP_KERNEL | __GFP_NOWARN);
+			if (sgl)
+				sg_init_table(sgl, cap);
+		}
+
 		if (sgl) {
 			sg_set_page(&sgl[nsg++], pfn_to_page(pfn), length,
 				    offset);
 			sg_len += length;
-			if (nsg == AREA_MAP_SG_RUNS || done) {
+			if (nsg == cap || done) {
 				rc = area_map_sg(domain, sg_iova, sgl, nsg,
 						 sg_len, area->iommu_prot);
 				if (rc) {
