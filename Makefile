@@ -73,6 +73,28 @@ vm-shell: setup
 bench: setup
 	scripts/bench.sh
 
+# A long fuzz and stress run on demand, in the VM on VT-d and AMD-Vi (make
+# check runs the same two suites for seconds only).  FUZZ_SECS and
+# STRESS_SECS are the budgets in seconds, FUZZ_SEED and STRESS_SEED replay a
+# run, FUZZ_IOMMUS picks the IOMMUs, FUZZ_ARGS adds name=value words for the
+# guest (IOASID_FUZZ_TEST=sequential ...).  Logs in build/vm/<iommu>-fuzz;
+# see Documentation/dev-tools/fuzzing.rst.
+FUZZ_SECS ?= 600
+STRESS_SECS ?= $(FUZZ_SECS)
+FUZZ_IOMMUS ?= intel-ir amd
+.PHONY: fuzz
+fuzz: setup
+	$(MAKE) -s modules selftests
+	@rc=0; for iommu in $(FUZZ_IOMMUS); do \
+		SUITES="ioasid_fuzz ioasid_stress" RUN_TAG=-fuzz \
+		tools/testing/vm/run-tests.sh $$iommu \
+			--timeout $$(( $(FUZZ_SECS) + $(STRESS_SECS) + 900 )) \
+			--append "IOASID_FUZZ_SECS=$(FUZZ_SECS) IOASID_STRESS_SECS=$(STRESS_SECS)$(if $(FUZZ_SEED), IOASID_FUZZ_SEED=$(FUZZ_SEED))$(if $(STRESS_SEED), IOASID_STRESS_SEED=$(STRESS_SEED))$(if $(FUZZ_ARGS), $(FUZZ_ARGS))" \
+			|| rc=1; \
+		grep -h '^# \(fuzz: seeds\|stress: secs\)' \
+			build/vm/$$iommu-fuzz/results.log; \
+	done; exit $$rc
+
 # modules_install installs every module of the tree: ioasid.ko and
 # vfio-ioasid-pci.ko
 install: modules
