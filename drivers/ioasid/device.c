@@ -306,7 +306,7 @@ static void group_detach_hwpt(struct ioasid_group *igroup)
 	lockdep_assert_held(&igroup->lock);
 	lockdep_assert_held(&hwpt->ioas->mutex);
 
-	iommu_detach_group(hwpt->domain, igroup->group);
+	iopt_detach_group(&hwpt->ioas->iopt, hwpt->domain, igroup->group);
 	iopt_unreserve(&hwpt->ioas->iopt, igroup);
 	igroup->hwpt = NULL;
 	hwpt->ngroups--;

@@ -1132,3 +1132,22 @@ bool iopt_has_area(struct ioasid_iopt *iopt, unsigned long start,
 	up_read(&iopt->iova_rwsem);
 	return found;
 }
+
+/**
+ * iopt_detach_group() - detach a group from a domain of the IOVA map
+ * @iopt: the IOVA map @domain mirrors
+ * @domain: the domain
+ * @group: an attached group
+ *
+ * With no map or unmap of the IOAS in flight: Linux 6.1's VT-d driver
+ * frees a domain's per-IOMMU state when the last device behind that IOMMU
+ * detaches, while its map and IOTLB flush paths walk that state unlocked,
+ * and every map and unmap of a domain runs under domains_rwsem for reading.
+ */
+void iopt_detach_group(struct ioasid_iopt *iopt, struct iommu_domain *domain,
+		       struct iommu_group *group)
+{
+	down_write(&iopt->domains_rwsem);
+	iommu_detach_group(domain, group);
+	up_write(&iopt->domains_rwsem);
+}

@@ -233,6 +233,8 @@ int iopt_add_domain(struct ioasid_iopt *iopt, struct iommu_domain *domain);
 void iopt_remove_domain(struct ioasid_iopt *iopt, struct iommu_domain *domain);
 int iopt_set_large_pages(struct ioasid_iopt *iopt, bool enable);
 int iopt_cut_iova(struct ioasid_iopt *iopt, unsigned long iova);
+void iopt_detach_group(struct ioasid_iopt *iopt, struct iommu_domain *domain,
+		       struct iommu_group *group);
 bool iopt_has_area(struct ioasid_iopt *iopt, unsigned long start,
 		   unsigned long last);
 int iopt_add_access(struct ioasid_iopt *iopt, struct ioasid_access *access);

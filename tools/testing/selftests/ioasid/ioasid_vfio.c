@@ -985,4 +985,80 @@ TEST(msi_isolation)
 	env_end(&env);
 }
 
+struct race_map {
+	int fd;
+	__u32 ioas;
+	volatile int stop;
+	long pairs;
+	int rc;
+};
+
+static void *race_mapper(void *arg)
+{
+	struct race_map *r = arg;
+	char *buf = alloc_buffer(16 * PSZ, PSZ, 0);
+
+	if (!buf) {
+		r->rc = ENOMEM;
+		return NULL;
+	}
+	while (!r->stop) {
+		r->rc = ioas_map(r->fd, r->ioas, buf, 16 * PSZ, IOVA_A);
+		if (!r->rc)
+			r->rc = ioas_unmap(r->fd, r->ioas, IOVA_A, 16 * PSZ,
+					   NULL);
+		if (r->rc)
+			break;
+		r->pairs++;
+	}
+	munmap(buf, 16 * PSZ);
+	return NULL;
+}
+
+/*
+ * Map and unmap while the IOAS's only device attaches and detaches: VT-d
+ * on 6.1 frees a domain's per-IOMMU state at detach, which its map and
+ * flush paths read unlocked, so the detach must wait for them (an oops
+ * once before the core excluded maps around iommu_detach_group()).
+ */
+TEST(detach_races_map)
+{
+	struct race_map r = {};
+	struct ioasid_env env;
+	struct vdev_info info;
+	struct timespec t0, now;
+	long cycles = 0;
+	pthread_t t;
+	int dfd;
+	__u32 pt;
+
+	env_begin(&env);
+	ASSERT_EQ(0, find_dev(DEV_EDU, 0, &info));
+	r.fd = ioasid_open();
+	ASSERT_LE(0, r.fd);
+	ASSERT_EQ(0, ioas_alloc(r.fd, &r.ioas));
+	dfd = open(info.cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dfd);
+	ASSERT_EQ(0, dev_bind(dfd, r.fd, NULL));
+	ASSERT_EQ(0, pthread_create(&t, NULL, race_mapper, &r));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		pt = r.ioas;
+		if (dev_attach(dfd, &pt) || dev_detach(dfd))
+			break;
+		cycles++;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (now.tv_sec - t0.tv_sec < 4);
+	r.stop = 1;
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, r.rc);
+	EXPECT_LT(100, cycles);
+	EXPECT_LT(100, r.pairs);
+	TH_LOG("%ld attach/detach cycles, %ld map/unmap pairs", cycles,
+	       r.pairs);
+	close(dfd);
+	close(r.fd);
+	env_end(&env);
+}
+
 TEST_HARNESS_MAIN
