@@ -5,7 +5,12 @@
 #   make              build the modules against Debian's linux-headers-amd64
 #   make demo         install what is missing, boot a VM and run the sample
 #   make check        host unit tests, style checks and the VM test suites
+#   make check-debug  the VM test suites on a KASAN/lockdep/kmemleak kernel
+#                     built from linux-source-6.1 (cached in build/)
+#   make reliability-summary  fault points, fuzz and stress figures and
+#                     findings of the last make check / check-debug
 #   make vm-shell     boot the test VM with the modules and a shell
+#                     (DEBUG=1: on the debug kernel of make check-debug)
 #   make lint         checkpatch --strict, W=1 and sparse (C=1)
 #   make bench        ioasid against VFIO type1 in a VM per IOMMU (about
 #                     half an hour; Documentation/dev-tools/bench.rst)
@@ -22,7 +27,7 @@ KSFT := $(BUILD)/ksft
 MODULES := drivers/ioasid/ioasid.ko
 
 .PHONY: all modules clean setup selftests samples unit lint check demo \
-	vm-shell install bench
+	vm-shell install check-debug reliability-summary bench
 
 all: modules
 
@@ -60,14 +65,27 @@ lint: $(KSFT)/.extracted
 check: setup
 	scripts/check.sh
 
+# Builds the debug kernel on first use (see
+# Documentation/dev-tools/debug-kernel.rst)
+check-debug: setup
+	scripts/check-debug.sh
+
+# Fault points, fuzz seeds, stress time and findings of the last VM runs
+reliability-summary:
+	@scripts/reliability-summary.sh
+
 # The kernel release is known only after setup, hence the sub-makes
 demo: setup
 	$(MAKE) -s modules samples
 	tools/testing/vm/demo.sh
 
 vm-shell: setup
+ifeq ($(DEBUG),1)
+	scripts/check-debug.sh --shell
+else
 	$(MAKE) -s modules selftests samples
 	tools/testing/vm/shell.sh
+endif
 
 # Builds what it needs itself; results in build/bench and Documentation/bench
 bench: setup

@@ -7,14 +7,23 @@
 # ioasid's allow_unsafe_interrupts=1 there.
 # Environment: SUITES="ioasid_map ioasid_mock" runs only those binaries;
 # RUN_TAG=x keeps logs in build/vm/<iommu>x so parallel runs do not collide;
-# SELFTESTS_DIR=dir takes the test binaries from dir (default build/selftests).
+# SELFTESTS_DIR=dir takes the test binaries from dir (default build/selftests);
+# IOASID_KO_DIR=dir takes ioasid.ko and vfio-ioasid-pci.ko from dir (default
+# the tree's drivers/).  vm.sh's VM_KERNEL, VM_MODULES and VM_TIMEOUT pass
+# through: scripts/check-debug.sh sets all four for the debug kernel.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 iommu=$1; shift
 out=$top/build/vm/$iommu${RUN_TAG:-}
 
-adds=(--add "$top/drivers/ioasid/ioasid.ko:/lib/modules/ioasid.ko"
-	--add "$top/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko"
+ioasid_ko=$top/drivers/ioasid/ioasid.ko
+companion_ko=$top/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko
+if [ -n "${IOASID_KO_DIR:-}" ]; then
+	ioasid_ko=$IOASID_KO_DIR/ioasid.ko
+	companion_ko=$IOASID_KO_DIR/vfio-ioasid-pci.ko
+fi
+adds=(--add "$ioasid_ko:/lib/modules/ioasid.ko"
+	--add "$companion_ko:/lib/modules/vfio-ioasid-pci.ko"
 	--kmod vfio-pci-core)
 # Two edu devices on the root bus (one iommu_group each), two behind a
 # conventional PCI bridge (one shared group), and an NVMe controller for

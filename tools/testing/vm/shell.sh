@@ -5,7 +5,8 @@
 # IOMMU=amd|intel|intel-ir|none picks the emulated IOMMU (default intel-ir).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
-adds=(--add "$top/drivers/ioasid/ioasid.ko:/lib/modules/ioasid.ko")
+# IOASID_KO_DIR: ioasid.ko from there (the debug build, make vm-shell DEBUG=1)
+adds=(--add "${IOASID_KO_DIR:-$top/drivers/ioasid}/ioasid.ko:/lib/modules/ioasid.ko")
 for f in "$top"/build/selftests/ioasid_* "$top"/build/samples/*; do
 	[ -f "$f" ] || continue
 	case "$f" in

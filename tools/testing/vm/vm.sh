@@ -17,13 +17,24 @@
 #                         depends on, in /lib/modules/NAME.ko; repeatable
 #     --script FILE       guest script, run as /test.sh
 #     --shell             interactive: console on this terminal, then a shell
-#     --timeout SEC       kill QEMU after this long (default 1200)
+#     --timeout SEC       kill QEMU after this long (default 1200, or
+#                         VM_TIMEOUT)
 #     --out DIR           console.log and results.log go here (default
 #                         build/vm)
 #
 # The guest's console (kernel messages, script output) is ttyS0 ->
 # DIR/console.log.  Test results go to ttyS1 -> DIR/results.log, so kernel
 # messages can never garble them.
+#
+# Environment, to boot another kernel than Debian's (the debug kernel of
+# scripts/debug-kernel.sh); unset, nothing changes:
+#   VM_KERNEL=bzImage   the kernel to boot (default /boot/vmlinuz-<KVER>)
+#   VM_MODULES=dir      --kmod looks in dir/lib/modules/<release> (a
+#                       modules_install INSTALL_MOD_PATH) instead of
+#                       /lib/modules/<KVER>
+#   VM_KVER=release     the release under VM_MODULES; by default the only
+#                       directory in dir/lib/modules
+#   VM_TIMEOUT=sec      the default of --timeout
 #
 # Exit status: the guest script's, 124 if QEMU timed out, 125 if the guest
 # died before the script finished (panic, triple fault).
@@ -39,7 +50,7 @@ adds=()
 kmods=()
 script=""
 shell=0
-timeout=1200
+timeout=${VM_TIMEOUT:-1200}
 out="$top/build/vm"
 
 while [ $# -gt 0 ]; do
@@ -59,8 +70,22 @@ while [ $# -gt 0 ]; do
 	esac
 done
 
-kver=$("$top/scripts/kver.sh")
-kernel=/boot/vmlinuz-$kver
+# modinfo finds the modules of another kernel by base directory and release
+modinfo_base=()
+if [ -n "${VM_MODULES:-}" ]; then
+	modinfo_base=(-b "$VM_MODULES")
+	kver=${VM_KVER:-}
+	if [ -z "$kver" ]; then
+		kver=$(ls "$VM_MODULES/lib/modules" 2>/dev/null || true)
+		[ "$(echo "$kver" | wc -w)" = 1 ] || {
+			echo "vm.sh: set VM_KVER: $VM_MODULES/lib/modules holds '$kver'" >&2
+			exit 2
+		}
+	fi
+else
+	kver=$("$top/scripts/kver.sh")
+fi
+kernel=${VM_KERNEL:-/boot/vmlinuz-$kver}
 [ -r "$kernel" ] || { echo "vm.sh: cannot read $kernel (run scripts/setup.sh)" >&2; exit 2; }
 mkdir -p "$out"
 
@@ -85,12 +110,13 @@ done
 add_kmod() {
 	local name=$1 path dep
 	[ -e "$root/lib/modules/$name.ko" ] && return 0
-	path=$(modinfo -k "$kver" -n "$name")
+	path=$(modinfo ${modinfo_base[@]+"${modinfo_base[@]}"} -k "$kver" -n "$name")
 	case "$path" in
 	*.ko.xz) xz -dc "$path" >"$root/lib/modules/$name.ko" ;;
 	*) cp "$path" "$root/lib/modules/$name.ko" ;;
 	esac
-	for dep in $(modinfo -k "$kver" -F depends "$name" | tr ',' ' '); do
+	for dep in $(modinfo ${modinfo_base[@]+"${modinfo_base[@]}"} -k "$kver" \
+			-F depends "$name" | tr ',' ' '); do
 		add_kmod "$dep"
 	done
 }

@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make check-debug: the VM suites on the debug kernel of
+# scripts/debug-kernel.sh (KASAN, lockdep, kmemleak, UBSAN, debug objects),
+# on VT-d with interrupt remapping and on AMD-Vi.  Builds (or reuses) the
+# kernel, builds our modules against it in build/debug-modules (the normal
+# build in drivers/ is not touched) and the selftests.  One PASS/FAIL/SKIP
+# line per check; the last line is "N passed, N failed" (a skipped check
+# counts as failed).  Exit status 0 only if nothing failed.
+#
+#   check-debug.sh            the checks
+#   check-debug.sh --shell    build the same, then the test VM with a shell
+#                             (make vm-shell DEBUG=1)
+#
+# Environment: DEBUG_KERNEL_DIR (see debug-kernel.sh); RUN_TAG (default
+# -dbg) keeps the VM logs in build/vm/<iommu>-dbg, apart from make check's;
+# VM_TIMEOUT (default 3600) bounds one VM run, which is several times slower
+# than on the stock kernel; IOMMUS="intel-ir amd" picks the IOMMUs.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+logs=$top/build/logs
+results=$top/build/check-debug-results.txt
+# debug-kernel.sh's defaults: symlinks into ~/.cache (see there why)
+kernel_dir=${DEBUG_KERNEL_DIR:-$top/build/debug-kernel}
+modules_dir=${DEBUG_MODULES_DIR:-$top/build/debug-modules}
+mkdir -p "$logs"
+
+record() { tee -a "$results"; }
+
+# One PASS/FAIL line for a command, its output in build/logs/<name>.log
+step() {
+	local name=$1 log
+	shift
+	log=$logs/${name//\//-}.log
+	if "$@" >"$log" 2>&1; then
+		echo "PASS $name" | record
+	else
+		echo "FAIL $name (see ${log#"$top"/})" | record
+	fi
+}
+
+# The harness' overrides, from the env file debug-kernel.sh leaves in the
+# cache: boot the debug bzImage, take vfio-pci-core and friends from its
+# modules_install tree, and our modules from build/debug-modules.
+use_debug_kernel() {
+	local env=$kernel_dir/env
+
+	[ -r "$env" ] || return 1
+	# shellcheck source=/dev/null
+	. "$env"
+	export VM_KERNEL=$DEBUG_KERNEL_IMAGE
+	export VM_MODULES=$DEBUG_KERNEL_MODULES
+	export VM_KVER=$DEBUG_KERNEL_RELEASE
+	export IOASID_KO_DIR=$modules_dir
+	export VM_TIMEOUT=${VM_TIMEOUT:-3600}
+}
+
+if [ "${1:-}" = --shell ]; then
+	set -e
+	scripts/debug-kernel.sh --modules
+	make -s selftests samples
+	use_debug_kernel
+	exec tools/testing/vm/shell.sh
+fi
+
+: >"$results"
+start=$(date +%s)
+# The kernel first: minutes to an hour when the cache is cold, nothing when
+# it is warm.  Its own line, so a broken kernel build is not mistaken for a
+# broken module.
+step build/debug-kernel scripts/debug-kernel.sh
+echo "# $(sed 's/^/debug kernel: /' "$kernel_dir/build-time.txt" 2>/dev/null)"
+if grep -q '^PASS build/debug-kernel' "$results"; then
+	step build/debug-modules scripts/debug-kernel.sh --modules
+fi
+step build/selftests make -s selftests
+
+if grep -q '^FAIL build/' "$results"; then
+	echo "FAIL vm/not-run the build failed" | record
+else
+	use_debug_kernel
+	for iommu in ${IOMMUS:-intel-ir amd}; do
+		RUN_TAG=${RUN_TAG:--dbg} tools/testing/vm/run-tests.sh "$iommu" |
+			grep -E '^(PASS|FAIL|SKIP) |^# ' | record
+	done
+fi
+
+passed=$(grep -c '^PASS ' "$results")
+failed=$(grep -Evc '^(PASS |# )' "$results")
+echo
+if [ "$failed" -ne 0 ]; then
+	echo "Failed or skipped:"
+	grep -Ev '^(PASS |# )' "$results"
+fi
+echo "check-debug took $(( $(date +%s) - start ))s"
+echo "$passed passed, $failed failed" | tee "$top/build/check-debug-summary.txt"
+[ "$failed" -eq 0 ]
