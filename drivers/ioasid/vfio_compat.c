@@ -260,7 +260,8 @@ static long compat_map_dma(struct ioasid_ctx *ctx, void __user *arg)
 	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
 	    copy_from_user(&map, arg, minsz))
 		return -EFAULT;
-	if (map.argsz < minsz || map.flags & ~supported)
+	/* As type1: a mapping the device can neither read nor write is EINVAL */
+	if (map.argsz < minsz || map.flags & ~supported || !map.flags)
 		return -EINVAL;
 	if (map.vaddr > ULONG_MAX || map.iova > ULONG_MAX ||
 	    map.size > ULONG_MAX)

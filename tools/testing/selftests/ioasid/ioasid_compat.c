@@ -153,6 +153,8 @@ TEST_F(compat, map_unmap_v2)
 	EXPECT_EQ(EEXIST, map_dma(self->fd, self->buf, IOVA_A + PSZ, PSZ, RW));
 	EXPECT_EQ(EINVAL, map_dma(self->fd, self->buf, IOVA_A, PSZ,
 				  VFIO_DMA_MAP_FLAG_VADDR));
+	EXPECT_EQ(EINVAL, map_dma(self->fd, self->buf, IOVA_A + 64 * PSZ, PSZ,
+				  0));
 	EXPECT_EQ(EINVAL, map_dma(self->fd, self->buf, IOVA_A + 64 * PSZ, 0,
 				  RW));
 	EXPECT_EQ(EINVAL, xioctl(self->fd, VFIO_IOMMU_MAP_DMA, &map));
