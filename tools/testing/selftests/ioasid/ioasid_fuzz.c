@@ -3093,8 +3093,11 @@ static emask acc_pages_predict(struct fz *f, int a, struct iommu_test_cmd *cmd,
 			      MOCK_FLAGS_ACCESS_WRITE);
 	if (exp != E_OK || !cmd->access_pages.uptr)
 		return exp;
-	/* Pinned pages that are not the user's pages now differ */
-	for (p = iova & ~(uint64_t)(PSZ - 1); p <= last; p += PSZ) {
+	/*
+	 * Pinned pages that are not the user's pages now differ.  The range
+	 * may end at the top of the IOVA space: stop before p wraps to 0.
+	 */
+	for (p = iova & ~(uint64_t)(PSZ - 1);; p += PSZ) {
 		uint64_t uva = first->uva + (p < first->iova ? 0 :
 					     p - first->iova);
 		enum pin_view v = pin_view(f, first->pobj, uva);
@@ -3103,6 +3106,8 @@ static emask acc_pages_predict(struct fz *f, int a, struct iommu_test_cmd *cmd,
 			exp |= E(EINVAL);
 		else if (v == PV_STALE)
 			return E(EINVAL) | E(EFAULT);
+		if (last - p < PSZ)
+			break;
 	}
 	return exp;
 }
