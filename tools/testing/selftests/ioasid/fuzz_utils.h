@@ -14,8 +14,10 @@
 #ifndef __FUZZ_UTILS_H
 #define __FUZZ_UTILS_H
 
+#include <execinfo.h>
 #include <linux/capability.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -388,6 +390,23 @@ struct watchdog {
 	long seconds;			/* grace period after the deadline */
 };
 
+/*
+ * A thread's user stack, printed by the thread itself on SIGUSR2: return
+ * addresses only (static binary); addr2line -f -e <binary> names them.
+ */
+static void user_stack_handler(int sig)
+{
+	void *pc[32];
+	char line[64];
+	int n = backtrace(pc, 32), len;
+
+	len = snprintf(line, sizeof(line), "# thread %ld user stack:\n",
+		       (long)syscall(SYS_gettid));
+	if (write(2, line, len) != len)
+		return;
+	backtrace_symbols_fd(pc, n, 2);
+}
+
 static inline void dump_task_stacks(void)
 {
 	char path[300], buf[4096];
@@ -397,12 +416,18 @@ static inline void dump_task_stacks(void)
 	DIR *d;
 	int fd;
 
+	signal(SIGUSR2, user_stack_handler);
 	d = opendir("/proc/self/task");
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
+		if (atoi(de->d_name) != syscall(SYS_gettid)) {
+			syscall(SYS_tgkill, getpid(), atoi(de->d_name),
+				SIGUSR2);
+			usleep(200000);
+		}
 		snprintf(path, sizeof(path), "/proc/self/task/%s/stack",
 			 de->d_name);
 		fd = open(path, O_RDONLY);
@@ -430,7 +455,8 @@ static void *watchdog_fn(void *arg)
 			w->what, w->seconds);
 		dump_task_stacks();
 		sysfs_write("/proc/sysrq-trigger", "w");
-		fprintf(stderr, "# blocked tasks are in the kernel log (sysrq w)\n");
+		sysfs_write("/proc/sysrq-trigger", "l");
+		fprintf(stderr, "# blocked tasks and the CPUs' stacks are in the kernel log (sysrq w, l)\n");
 		fflush(stderr);
 		fflush(stdout);
 		_exit(1);
