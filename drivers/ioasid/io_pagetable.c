@@ -357,6 +357,13 @@ static int iopt_insert_area(struct ioasid_iopt *iopt, struct ioasid_area *area,
 	area->page_offset = start_byte % PAGE_SIZE;
 	if (area->page_offset & (iopt->iova_alignment - 1))
 		return -EINVAL;
+	/*
+	 * A COPY whose source has areas of sub-page size (an IOAS without
+	 * domains allows any alignment) puts pieces back to back: each one
+	 * must start aligned here too, or no domain could map it.
+	 */
+	if (iova & (iopt->iova_alignment - 1))
+		return -EINVAL;
 	if (ioasid_range_last(iova, length, &area->node.last) ||
 	    ioasid_range_last(start_byte, length, &last_byte))
 		return -EOVERFLOW;

@@ -2057,6 +2057,7 @@ static emask copy_predict(struct fz *f, int c, struct iommu_ioas_copy *cmd,
 		if (rc)
 			return E(rc);
 	}
+	cur = *want;
 	for (k = 0; k != w.n; k++) {
 		struct pobj *p = &f->m.pobj[w.pieces[k].pobj];
 
@@ -2064,6 +2065,10 @@ static emask copy_predict(struct fz *f, int c, struct iommu_ioas_copy *cmd,
 			return E(EPERM);
 		if ((w.pieces[k].uva % PSZ) & (align - 1))
 			return E(EINVAL);
+		/* Pieces of sub-page sources land back to back */
+		if (cur & (align - 1))
+			return E(EINVAL);
+		cur += w.pieces[k].len;
 	}
 	if (dst->nareas + w.n > MAX_AREAS)
 		return 0;

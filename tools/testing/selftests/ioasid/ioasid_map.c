@@ -1709,6 +1709,51 @@ TEST_F(map, copy_hole)
 	EXPECT_EQ(8 * PSZ, unmap_all(self->fd, self->ioas));
 }
 
+/*
+ * A COPY whose source areas meet inside a page (an IOAS without domains, or
+ * with the mock's half pages, allows that) puts its pieces back to back.
+ * Where the destination needs whole pages, that is EINVAL and nothing is
+ * mapped, not a mapping no domain could hold.
+ */
+TEST_F(map, copy_subpage_pieces)
+{
+	__u64 half = PSZ / 2, dst = 0, fixed = BASE + 64 * PSZ;
+	int pin_fd;
+
+	/* [BASE, +1.5 pages) and [+1.5 pages, +2 pages) */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, BUF(0), 3 * half, BASE));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, BUF(8 * PSZ), half,
+			      BASE + 3 * half));
+
+	/* Where half pages are fine, so is the copy */
+	make_ioas2(_metadata, self, variant->mock);
+	ASSERT_EQ(0, ioas_copy(self->fd, self->ioas2, self->ioas, BASE,
+			       2 * PSZ, &dst, MAP_RW));
+	/* and then a pinning access, which needs whole pages, cannot come */
+	EXPECT_EQ(EADDRINUSE,
+		  create_access(self->fd, self->ioas2,
+				MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				&pin_fd));
+	EXPECT_EQ(2 * PSZ, unmap_all(self->fd, self->ioas2));
+
+	/* With the access first, the copy is refused, placed or fixed */
+	ASSERT_EQ(0, create_access(self->fd, self->ioas2,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &pin_fd));
+	dst = 0;
+	EXPECT_EQ(EINVAL, ioas_copy(self->fd, self->ioas2, self->ioas, BASE,
+				    2 * PSZ, &dst, MAP_RW));
+	EXPECT_EQ(EINVAL, ioas_copy(self->fd, self->ioas2, self->ioas, BASE,
+				    2 * PSZ, &fixed, MAP_FIXED_RW));
+	EXPECT_EQ(0, unmap_all(self->fd, self->ioas2));
+	/* A whole page of the first area alone still copies */
+	EXPECT_EQ(0, ioas_copy(self->fd, self->ioas2, self->ioas, BASE, PSZ,
+			       &fixed, MAP_FIXED_RW));
+	EXPECT_EQ(PSZ, unmap_all(self->fd, self->ioas2));
+	close(pin_fd);
+	EXPECT_EQ(2 * PSZ, unmap_all(self->fd, self->ioas));
+}
+
 TEST_F(map, copy_readonly)
 {
 	__u32 ro = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE;
