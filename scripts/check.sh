@@ -61,6 +61,19 @@ echo
 if [ "$failed" -ne 0 ]; then
 	echo "Failed or skipped:"
 	grep -v '^PASS ' "$results"
+	# What the guest said about the first failed VM tests, so that a CI
+	# log alone is enough to start on them
+	grep -E '^(FAIL|SKIP) (intel|intel-ir|amd)/ioasid_' "$results" |
+	head -n 5 |
+	while read -r _ name _; do
+		iommu=${name%%/*}; rest=${name#*/}; suite=${rest%%/*}
+		tst=${rest#*/}
+		echo
+		echo "--- $name: end of its output in build/vm/$iommu/results.log"
+		awk -v suite="$suite" -v t="$tst" \
+			-f tools/testing/vm/failure-detail.awk \
+			"build/vm/$iommu/results.log" 2>/dev/null
+	done
 fi
 echo "check took $(( $(date +%s) - start ))s"
 echo "$passed passed, $failed failed" | tee "$top/build/check-summary.txt"
