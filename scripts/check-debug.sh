@@ -16,7 +16,10 @@
 # Environment: DEBUG_KERNEL_DIR (see debug-kernel.sh); RUN_TAG (default
 # -dbg) keeps the VM logs in build/vm/<iommu>-dbg, apart from make check's;
 # VM_TIMEOUT (default 3600) bounds one VM run, which is several times slower
-# than on the stock kernel; IOMMUS="intel-ir amd" picks the IOMMUs.
+# than on the stock kernel; IOMMUS="intel-ir amd" picks the IOMMUs;
+# TIME_SCALE (default 4) stretches the tests' own time bounds (harness
+# timeouts, fuzz and stress budgets and watchdogs) by that factor, through
+# IOASID_TIME_SCALE on the guest's command line.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -67,6 +70,7 @@ fi
 
 : >"$results"
 start=$(date +%s)
+time_scale=${TIME_SCALE:-4}
 # The kernel first: minutes to an hour when the cache is cold, nothing when
 # it is warm.  Its own line, so a broken kernel build is not mistaken for a
 # broken module.
@@ -82,7 +86,8 @@ if grep -q '^FAIL build/' "$results"; then
 else
 	use_debug_kernel
 	for iommu in ${IOMMUS:-intel-ir amd}; do
-		RUN_TAG=${RUN_TAG:--dbg} tools/testing/vm/run-tests.sh "$iommu" |
+		RUN_TAG=${RUN_TAG:--dbg} tools/testing/vm/run-tests.sh "$iommu" \
+			--append "IOASID_TIME_SCALE=$time_scale" |
 			grep -E '^(PASS|FAIL|SKIP) |^# ' | record
 	done
 fi

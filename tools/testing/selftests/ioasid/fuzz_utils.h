@@ -89,12 +89,14 @@ static inline uint64_t env_u64(const char *name, uint64_t def, bool *given)
 	return v;
 }
 
+/* A budget in seconds: as given, else @def stretched by time_scale() */
 static inline double env_secs(const char *name, double def)
 {
 	const char *s = getenv(name);
 	char *end;
 	double v;
 
+	def *= time_scale();
 	if (!s || !*s)
 		return def;
 	v = strtod(s, &end);
@@ -467,7 +469,7 @@ static void *watchdog_fn(void *arg)
 static inline int watchdog_start(struct watchdog *w, long seconds)
 {
 	memset((void *)w, 0, sizeof(*w));
-	w->seconds = seconds;
+	w->seconds = seconds * time_scale();
 	return pthread_create(&w->thread, NULL, watchdog_fn, w);
 }
 

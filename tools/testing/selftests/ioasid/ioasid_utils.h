@@ -45,6 +45,53 @@ static void __attribute__((constructor)) utils_init(void)
 	PAGE_SIZE_ = sysconf(_SC_PAGESIZE);
 }
 
+/*
+ * IOASID_TIME_SCALE=N in the environment (a word of the test VM's kernel
+ * command line; scripts/check-debug.sh sets it for the debug kernel, which
+ * runs the tests several times slower) stretches every wall-clock bound of
+ * the tests N times: the harness' per-test timeouts here, and the default
+ * fuzz and stress budgets and their watchdogs in fuzz_utils.h.  What a test
+ * checks does not change, only how long it may take.
+ */
+static inline unsigned int time_scale(void)
+{
+	const char *s = getenv("IOASID_TIME_SCALE");
+	unsigned long v;
+	char *end;
+
+	if (!s || !*s)
+		return 1;
+	v = strtoul(s, &end, 10);
+	return *end || !v || v > 100 ? 1 : v;
+}
+
+/*
+ * The harness arms alarm(timeout) around each test; stretch those before
+ * it runs (tests register from constructors, so main is the first place
+ * where all of them are known).
+ */
+static inline int ioasid_harness_run(int argc, char **argv)
+{
+	unsigned int scale = time_scale();
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+
+	for (f = __fixture_list; scale > 1 && f; f = f->next)
+		for (t = f->tests; t; t = t->next)
+			t->timeout *= scale;
+	if (scale > 1)
+		printf("# IOASID_TIME_SCALE=%u: test timeouts stretched\n",
+		       scale);
+	return test_harness_run(argc, argv);
+}
+
+#undef TEST_HARNESS_MAIN
+#define TEST_HARNESS_MAIN \
+	int main(int argc, char **argv) \
+	{ \
+		return ioasid_harness_run(argc, argv); \
+	}
+
 static inline int xioctl(int fd, unsigned long cmd, void *arg)
 {
 	return ioctl(fd, cmd, arg) ? errno : 0;
