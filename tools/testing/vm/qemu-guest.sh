@@ -1,0 +1,334 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# The nested test, run inside the test VM (busybox sh) by vm.sh: a QEMU in
+# this VM boots the payload (tools/testing/qemu/payload) as its guest, with
+# an edu of this VM assigned through /dev/ioasid (QEMU's iommufd backend).
+# Results go to /dev/ttyS1 as "@@RESULT PASS|FAIL <name> [detail]", then
+# "@@DONE"; parse-results.awk turns them into PASS/FAIL lines.
+#
+# Settings, as name=value on the kernel command line (vm.sh --append):
+#   IOASID_QEMU=path       the QEMU (default /opt/qemu/bin/qemu-system-x86_64,
+#                          where qemu-bundle.sh puts it)
+#   IOASID_QEMU_MODE=assign|emulated
+#       assign (default): the edu is this VM's, bound to vfio-ioasid-pci and
+#           given to the inner QEMU with -object iommufd -device vfio-pci.
+#       emulated: the inner QEMU emulates its own edu; nothing is assigned.
+#           Checks the bundle, nested TCG, the payload and this script's
+#           unplug and kill plumbing with a stock QEMU, and times an inner
+#           run.  Its results are named qemu-emulated/*: none of them is
+#           about ioasid.
+# Files: /root/payload.elf.  The VM needs one edu (-device edu) and
+# memmap=4K$0x0C000000 on its command line (see outside_page below).
+R=/dev/ttyS1
+res() { echo "@@RESULT $*" >$R; }
+pass_fail() { if [ "$1" = 0 ]; then res PASS "$2" "$3"; else res FAIL "$2" "$3"; fi; }
+
+QEMU=${IOASID_QEMU:-/opt/qemu/bin/qemu-system-x86_64}
+MODE=${IOASID_QEMU_MODE:-assign}
+PAYLOAD=/root/payload.elf
+QDIR=$(dirname "$QEMU")/..
+export QEMU_MODULE_DIR=$QDIR/modules
+STATS=/sys/kernel/debug/ioasid/stats
+# The payload's outside-RAM address; the inner guest has 64 MiB
+OUTSIDE=0x0c000000
+OUTSIDE_PFN=$((0x0c000000 / 4096))
+T=/tmp/qemu-test
+mkdir -p $T
+
+uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+
+# ---- the inner QEMU ----
+
+# Start QEMU in the background: $qpid, serial output in $T/$1.serial, its
+# own messages in $T/$1.err, an HMP monitor on the pipe $T/$1.mon.{in,out}.
+# $2... are the arguments that differ between runs.
+start_qemu() {
+	local tag=$1
+	shift
+	rm -f $T/$tag.* && mkfifo $T/$tag.mon.in $T/$tag.mon.out
+	"$QEMU" -L "$QDIR/share" -accel tcg -M q35 -m 64M -nodefaults \
+		-vga none -display none -no-reboot \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-kernel $PAYLOAD -serial file:$T/$tag.serial \
+		-monitor pipe:$T/$tag.mon "$@" </dev/null >$T/$tag.err 2>&1 &
+	qpid=$!
+	cat $T/$tag.mon.out >$T/$tag.mon.log &
+	qstart=$(uptime_ms)
+}
+
+mon() { echo "$2" >$T/$1.mon.in; }
+
+# Wait up to $2 s for the serial output of run $1 to have a line matching
+# $3; fails early if QEMU exits
+wait_serial() {
+	local n=0
+	while [ $n -lt $(($2 * 5)) ]; do
+		grep -q "$3" $T/$1.serial 2>/dev/null && return 0
+		kill -0 $qpid 2>/dev/null || { grep -q "$3" $T/$1.serial 2>/dev/null; return; }
+		sleep 0.2
+		n=$((n + 1))
+	done
+	return 1
+}
+
+# Wait up to $1 s for QEMU to exit; $qrc its status (124: had to be killed)
+wait_exit() {
+	local n=0
+	while kill -0 $qpid 2>/dev/null && [ $n -lt $(($1 * 5)) ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	if kill -0 $qpid 2>/dev/null; then
+		kill -9 $qpid
+		wait $qpid
+		qrc=124
+	else
+		wait $qpid
+		qrc=$?
+	fi
+	qsecs=$(since_start)
+	# The monitor reader ends with QEMU
+	wait
+}
+
+# Seconds since start_qemu, one decimal
+since_start() {
+	local t=$(( ($(uptime_ms) - qstart) / 100 ))
+	echo "$((t / 10)).$((t % 10))"
+}
+
+# A one-line summary of a run for a result's detail
+why() {
+	echo "rc=$qrc $(grep -E 'PAYLOAD (FAIL|RESULT|HALTED)' $T/$1.serial 2>/dev/null |
+		head -n 3 | tr -d '\r' | tr '\n' ' ') $(head -c 300 $T/$1.err | tr '\n' ' ')"
+}
+
+# ---- what the outer VM can check ----
+
+# The counters of the stats file that must come back (map_calls only grows)
+counters() { grep -v '^map_calls ' $STATS 2>/dev/null | tr '\n' ' '; }
+counter() { awk -v n="$1" '$1 == n { print $2 }' $STATS; }
+# The value after word $1 in the string $2
+field() { echo "$2" | tr ' ' '\n' | awk -v n="$1" 'p == n { print; exit } { p = $0 }'; }
+
+# Counters back to $1 within a few seconds (the last fput of a killed
+# process may still be on its way)
+counters_back() {
+	local n=0
+	while [ "$(counters)" != "$1" ] && [ $n -lt 25 ]; do
+		sleep 0.2
+		n=$((n + 1))
+	done
+	[ "$(counters)" = "$1" ]
+}
+
+# The page of THIS VM at the payload's outside address: reserved with
+# memmap= so that no one else uses it and /dev/mem may reach it.  An inner
+# DMA that escaped the IOMMU domain (an identity or passthrough domain, a
+# device still in its default DMA domain) would land here, as IOVA ==
+# physical address then; a read would fetch it.
+outside_page_ok=1
+if ! grep -qi '0c000000-0c000fff : reserved' /proc/iomem; then
+	outside_page_ok=0
+	res FAIL qemu/outer-page "physical page $OUTSIDE is not reserved: boot with memmap=4K\$$OUTSIDE"
+fi
+# Distinctive content, not zeros: a blocked read gives the device zeros
+yes IOASID-OUTER-SENTINEL | head -c 4096 >$T/sentinel
+fill_outside_page() {
+	[ $outside_page_ok = 1 ] || return 1
+	dd if=$T/sentinel of=/dev/mem bs=4096 seek=$OUTSIDE_PFN count=1 \
+		conv=notrunc 2>/dev/null &&
+	outside_page_unchanged
+}
+outside_page_unchanged() {
+	[ $outside_page_ok = 1 ] || return 1
+	dd if=/dev/mem of=$T/outside bs=4096 skip=$OUTSIDE_PFN count=1 2>/dev/null &&
+	cmp -s $T/sentinel $T/outside
+}
+# Fill the page, and show that the check sees a one-word change
+outer_page_setup() {
+	fill_outside_page || return 1
+	devmem $((OUTSIDE + 2048)) 32 0x12345678 || return 1
+	! outside_page_unchanged || return 1
+	fill_outside_page
+}
+
+# ---- the payload's own verdicts ----
+
+# The lines the payload prints for its DMA checks, as results $1/...
+payload_results() {
+	local p=$1 tag=$2 s=$T/$2.serial
+	grep -q '^PAYLOAD DMA OK' $s
+	pass_fail $? $p/dma-roundtrip "$(grep -m1 -E '^PAYLOAD (DMA OK|FAIL)' $s | tr -d '\r')"
+	grep -q '^PAYLOAD OUTSIDE READ .* zeros' $s
+	pass_fail $? $p/outside-read-zeros "$(grep -m1 '^PAYLOAD OUTSIDE READ' $s | tr -d '\r')"
+	grep -q '^PAYLOAD OUTSIDE CLEAN' $s && grep -q '^PAYLOAD AFTER OUTSIDE OK' $s
+	pass_fail $? $p/outside-write-not-in-guest \
+		"$(grep -m1 -E '^PAYLOAD (OUTSIDE CLEAN|FAIL outside)' $s | tr -d '\r')"
+	outside_page_unchanged
+	pass_fail $? $p/outside-not-in-host-page "this VM's page $OUTSIDE starts: $(head -n 1 $T/outside 2>/dev/null | head -c 32)"
+}
+
+# ---- the runs ----
+
+if ! "$QEMU" -version >$T/version 2>&1; then
+	res FAIL qemu/binary "$QEMU does not run: $(head -c 300 $T/version | tr '\n' ' ')"
+	echo "@@DONE" >$R
+	exit 1
+fi
+echo "inner QEMU: $(head -n 1 $T/version)"
+
+if [ "$MODE" = emulated ]; then
+	P=qemu-emulated
+	outer_page_setup
+	pass_fail $? $P/outer-page-check "sentinel in, a changed word seen"
+	start_qemu emu -device edu
+	wait_serial emu 600 'PAYLOAD START' && boot=$(since_start)
+	wait_exit 600
+	[ $qrc = 33 ]; pass_fail $? $P/payload "inner run took ${qsecs}s, ${boot:-?}s to the payload's first line: $(why emu)"
+	echo "inner run (emulated edu): ${qsecs}s, payload started after ${boot:-?}s"
+	payload_results $P emu
+
+	# device_del, the payload powers the slot off, QEMU removes the edu
+	start_qemu emu-unplug -global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off \
+		-device pcie-root-port,id=rp0,chassis=1,slot=1 \
+		-device edu,bus=rp0,id=edu0 -append mode=unplug
+	if wait_serial emu-unplug 600 'PAYLOAD WAIT UNPLUG'; then
+		mon emu-unplug "device_del edu0"
+		wait_serial emu-unplug 60 'PAYLOAD UNPLUGGED'
+		gone=$?
+		mon emu-unplug "info pci"
+		sleep 1
+		mon emu-unplug quit
+	else
+		gone=1
+	fi
+	wait_exit 60
+	[ $gone = 0 ] && [ $qrc = 0 ] && ! grep -q 11e8 $T/emu-unplug.mon.log
+	pass_fail $? $P/unplug "$(why emu-unplug)"
+
+	# SIGKILL in the middle of DMA
+	start_qemu emu-kill -device edu -append mode=hold
+	wait_serial emu-kill 600 'PAYLOAD HOLD round 2'
+	held=$?
+	kill -9 $qpid
+	wait_exit 30
+	[ $held = 0 ] && [ $qrc = 137 ]; pass_fail $? $P/kill "$(why emu-kill)"
+	echo "@@DONE" >$R
+	exit 0
+fi
+
+# ---- assign mode ----
+P=qemu
+
+insmod /lib/modules/ioasid.ko
+pass_fail $? module/load
+for m in irqbypass vfio vfio_virqfd vfio-pci-core; do
+	insmod /lib/modules/$m.ko || res FAIL "module/load-$m"
+done
+insmod /lib/modules/vfio-ioasid-pci.ko
+pass_fail $? companion/load
+
+bdf=""
+for d in /sys/bus/pci/devices/*; do
+	[ "$(cat $d/vendor):$(cat $d/device)" = 0x1234:0x11e8 ] || continue
+	echo vfio-ioasid-pci >$d/driver_override
+	echo "${d##*/}" >/sys/bus/pci/drivers_probe
+	bdf=${d##*/}
+	break
+done
+vdev=$(ls /sys/bus/pci/devices/$bdf/vfio-dev 2>/dev/null)
+[ -n "$bdf" ] && [ -c "/dev/vfio/devices/$vdev" ]
+pass_fail $? companion/bind-edu "edu $bdf -> /dev/vfio/devices/$vdev"
+
+if ! "$QEMU" -object help 2>/dev/null | grep -qw iommufd; then
+	res FAIL $P/iommufd-backend "$QEMU has no -object iommufd: not the patched QEMU"
+	echo "@@DONE" >$R
+	exit 1
+fi
+
+start=$(counters)
+echo "counters at start: $start"
+assign="-object iommufd,id=iommufd0"
+vfio="vfio-pci,host=$bdf,iommufd=iommufd0,rombar=0"
+
+# 1. The payload's DMA through ioasid, and nothing outside its RAM
+outer_page_setup
+pass_fail $? $P/outer-page-check "sentinel in, a changed word seen"
+start_qemu assign $assign -device $vfio
+during=""
+if wait_serial assign 600 'PAYLOAD EDU OK'; then
+	during="contexts $(counter contexts) pinned $(counter pinned) charged $(counter charged) domains $(counter domains)"
+fi
+wait_exit 600
+echo "assigned run: ${qsecs}s, while running: $during"
+[ $qrc = 33 ]; pass_fail $? $P/assign/payload "inner run took ${qsecs}s: $(why assign)"
+# The inner guest's RAM was pinned and mapped through /dev/ioasid: 64 MiB
+# is 16384 pages
+[ -n "$during" ] &&
+	[ "$(field pinned "$during")" -ge $(( $(field pinned "$start") + 16384 )) ]
+pass_fail $? $P/assign/ram-pinned "while the payload ran: $during; at start: $start"
+payload_results $P/assign assign
+# VT-d reports the blocked write (and read) at the outside address; QEMU
+# 7.2's AMD-Vi reports nothing, so there the data checks above are all
+case "$IOASID_IOMMU" in
+intel*)
+	dmesg | grep -q "fault addr 0xc000000"
+	pass_fail $? $P/assign/outside-fault-logged "$(dmesg | grep -m1 'fault addr' | tr -s ' ')" ;;
+esac
+counters_back "$start"
+pass_fail $? $P/assign/counters-back "start: $start now: $(counters)"
+
+# 2. device_del while the guest runs: the guest powers the slot off, QEMU
+# removes the device and closes its fd, then QEMU quits
+start_qemu unplug $assign \
+	-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off \
+	-device pcie-root-port,id=rp0,chassis=1,slot=1 \
+	-device $vfio,bus=rp0,id=hostdev0 -append mode=unplug
+fd_closed=1
+if wait_serial unplug 600 'PAYLOAD WAIT UNPLUG'; then
+	mon unplug "device_del hostdev0"
+	if wait_serial unplug 60 'PAYLOAD UNPLUGGED'; then
+		# QEMU finishes the removal after the guest's config write
+		n=0
+		while ls -l /proc/$qpid/fd 2>/dev/null | grep -q /dev/vfio/devices &&
+		      [ $n -lt 50 ]; do
+			sleep 0.2
+			n=$((n + 1))
+		done
+		ls -l /proc/$qpid/fd 2>/dev/null | grep -q /dev/vfio/devices || fd_closed=0
+	fi
+	mon unplug quit
+fi
+wait_exit 60
+[ $fd_closed = 0 ]
+pass_fail $? $P/unplug/device-released "$(why unplug)"
+counters_back "$start"
+pass_fail $? $P/unplug/counters-back "start: $start now: $(counters)"
+
+# 3. SIGKILL with the device assigned, in the middle of DMA
+start_qemu kill $assign -device $vfio -append mode=hold
+wait_serial kill 600 'PAYLOAD HOLD round 2'
+held=$?
+kill -9 $qpid
+wait_exit 30
+[ $held = 0 ] && [ $qrc = 137 ]; pass_fail $? $P/kill/killed-during-dma "$(why kill)"
+counters_back "$start"
+pass_fail $? $P/kill/counters-back "start: $start now: $(counters)"
+# The device works for the next user
+start_qemu reuse $assign -device $vfio
+wait_exit 600
+grep -q '^PAYLOAD DMA OK' $T/reuse.serial
+pass_fail $? $P/kill/device-reusable "$(why reuse)"
+counters_back "$start"
+pass_fail $? $P/kill/counters-back-after-reuse "start: $start now: $(counters)"
+
+# Nothing left: the companion unbinds, both modules unload
+echo "$bdf" >/sys/bus/pci/drivers/vfio-ioasid-pci/unbind
+rmmod vfio-ioasid-pci
+pass_fail $? companion/unload
+rmmod ioasid
+pass_fail $? module/unload
+bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t:|UBSAN:|KASAN:|kernel BUG|corruption|circular locking|Call Trace:' | head -n 5 | tr '\n' '|')
+[ -z "$bad" ]; pass_fail $? kernel/log-clean "$bad"
+echo "@@DONE" >$R
