@@ -13,7 +13,7 @@
 # bundle, nested TCG and the script's plumbing, and times an inner run.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 logs=$top/build/logs
 results=$top/build/check-qemu-results.txt
 mode=${QEMU_MODE:-assign}
