@@ -33,17 +33,25 @@ step() {
 	fi
 }
 
-# The patched QEMU binary, from what scripts/qemu-build.sh left in
-# build/qemu (a link to its cache directory or to the binary)
+# $qemu: the patched QEMU binary, from what scripts/qemu-build.sh left in
+# build/qemu: a link to its cache directory, whose env file names the
+# binary (QEMU_BIN) and its firmware directories (QEMU_FIRMWARE_PATH, for
+# qemu-bundle.sh)
 find_qemu() {
 	local q=$top/build/qemu c
+	if [ -r "$q/env" ]; then
+		# shellcheck disable=SC1091
+		. "$q/env"
+		export QEMU_FIRMWARE_PATH
+		[ -x "${QEMU_BIN:-}" ] && { qemu=$QEMU_BIN; return; }
+	fi
 	if [ -f "$q" ] && [ -x "$q" ]; then
-		readlink -f "$q"
+		qemu=$(readlink -f "$q")
 		return
 	fi
 	for c in "$q/qemu-system-x86_64" "$q/bin/qemu-system-x86_64" \
 		 "$q/build/qemu-system-x86_64"; do
-		[ -x "$c" ] && { readlink -f "$c"; return; }
+		[ -x "$c" ] && { qemu=$(readlink -f "$c"); return; }
 	done
 	return 1
 }
@@ -73,7 +81,7 @@ elif [ ! -x scripts/qemu-build.sh ]; then
 	finish
 else
 	step qemu/build scripts/qemu-build.sh
-	if ! qemu=$(find_qemu); then
+	if ! find_qemu; then
 		echo "FAIL qemu/binary scripts/qemu-build.sh left no qemu-system-x86_64 in build/qemu" | record
 		finish
 	fi

@@ -4,7 +4,7 @@
 # Print the vm.sh arguments that copy a QEMU system emulator, and all it
 # needs to boot the nested test's payload, into the test VM's initramfs:
 #
-#   qemu-bundle.sh [--prefix DIR] QEMU_BINARY
+#   [QEMU_FIRMWARE_PATH=dir:dir] qemu-bundle.sh [--prefix DIR] QEMU_BINARY
 #
 # One "--add SRC:DST" pair per line (no spaces in paths), for
 #   vm.sh ... $(qemu-bundle.sh /path/to/qemu-system-x86_64)
@@ -71,8 +71,13 @@ add_libs() {
 add "$bin" "$prefix/bin/qemu-system-x86_64"
 add_libs "$bin"
 
-# Firmware, from the binary's own search path ("-L help")
+# Firmware, from the binary's own search path ("-L help"), then
+# QEMU_FIRMWARE_PATH (':'-separated): an uninstalled build searches only
+# below its build tree, and scripts/qemu-build.sh's env file names the
+# directories it was configured with
 mapfile -t fwdirs < <("$bin" -L help)
+IFS=: read -r -a extra <<<"${QEMU_FIRMWARE_PATH:-}"
+fwdirs+=(${extra[@]+"${extra[@]}"})
 for fw in bios-256k.bin multiboot_dma.bin multiboot.bin kvmvapic.bin; do
 	found=""
 	for d in "${fwdirs[@]}"; do

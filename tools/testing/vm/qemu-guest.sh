@@ -286,12 +286,15 @@ echo "assigned run: ${qsecs}s, while running: $during"
 	[ "$(field pinned "$during")" -ge $(( $(field pinned "$start") + 16384 )) ]
 pass_fail $? $P/assign/ram-pinned "while the payload ran: $during; at start: $start"
 payload_results $P/assign assign
-# VT-d reports the blocked write (and read) at the outside address; QEMU
-# 7.2's AMD-Vi reports nothing, so there the data checks above are all
+# VT-d reports the blocked read and the blocked write at the outside
+# address (the first faults of this boot); QEMU 7.2's AMD-Vi reports
+# nothing, so there the data checks above are all
 case "$IOASID_IOMMU" in
 intel*)
-	dmesg | grep -q "fault addr 0xc000000"
-	pass_fail $? $P/assign/outside-fault-logged "$(dmesg | grep -m1 'fault addr' | tr -s ' ')" ;;
+	dmesg | grep 'fault addr 0xc000000' >$T/faults
+	grep -q 'DMA Read.* fault addr 0xc000000 ' $T/faults &&
+	grep -q 'DMA Write.* fault addr 0xc000000 ' $T/faults
+	pass_fail $? $P/assign/outside-faults-logged "$(grep -c . $T/faults) DMAR faults at $OUTSIDE: $(head -n 2 $T/faults | sed 's/.*DMAR: //' | tr -s ' \n' ' ')" ;;
 esac
 check_counters_back $P/assign/counters-back "$during"
 
