@@ -14,6 +14,10 @@
 #   make lint         checkpatch --strict, W=1 and sparse (C=1)
 #   make bench        ioasid against VFIO type1 in a VM per IOMMU (about
 #                     half an hour; Documentation/dev-tools/bench.rst)
+#   make qemu         Debian's QEMU 7.2 with the iommufd backend of
+#                     tools/qemu (cached; about 6 minutes the first time)
+#   make check-qemu   a QEMU in the test VM assigns an edu to its guest
+#                     through /dev/ioasid, on VT-d and AMD-Vi
 #   make install      install both modules, the udev rule and the uAPI headers
 #
 # KVER=<release> builds for another installed kernel than the one
@@ -27,7 +31,7 @@ KSFT := $(BUILD)/ksft
 MODULES := drivers/ioasid/ioasid.ko
 
 .PHONY: all modules clean setup selftests samples unit lint check demo \
-	vm-shell install check-debug reliability-summary bench
+	vm-shell install check-debug reliability-summary bench qemu check-qemu
 
 all: modules
 
@@ -86,6 +90,15 @@ else
 	$(MAKE) -s modules selftests samples
 	tools/testing/vm/shell.sh
 endif
+
+# The patched QEMU, cached in ~/.cache/ioasid-qemu; build/qemu links to it
+# (tools/qemu/README.rst)
+qemu: setup
+	scripts/qemu-build.sh
+
+# Builds the modules, the payload and (first time) the QEMU itself
+check-qemu: setup
+	scripts/check-qemu.sh
 
 # Builds what it needs itself; results in build/bench and Documentation/bench
 bench: setup
