@@ -71,6 +71,10 @@ finish() {
 start=$(date +%s)
 step build/modules make -s modules
 step build/payload make -s -C tools/testing/qemu/payload OUTPUT="$top/build/payload"
+# The guest's way to run QEMU as an unprivileged user (busybox has no su
+# that works without /etc/passwd, nor a setpriv that changes ids)
+step build/runas gcc -static -O2 -Wall -Wextra -Werror \
+	-o "$top/build/payload/runas" tools/testing/qemu/runas.c
 
 if [ "$mode" = emulated ]; then
 	qemu=${QEMU:-/usr/bin/qemu-system-x86_64}
@@ -108,7 +112,8 @@ for iommu in intel-ir amd; do
 		--add drivers/ioasid/ioasid.ko:/lib/modules/ioasid.ko \
 		--add drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko \
 		--kmod vfio-pci-core \
-		--add build/payload/payload.elf:/root/payload.elf $bundle \
+		--add build/payload/payload.elf:/root/payload.elf \
+		--add build/payload/runas:/root/runas $bundle \
 		--qemu "-device edu" \
 		--append "memmap=4K\$0x0C000000 IOASID_QEMU_MODE=$mode" \
 		>"$out/vm.out" 2>&1
