@@ -285,6 +285,9 @@ echo "assigned run: ${qsecs}s, while running: $during"
 [ -n "$during" ] &&
 	[ "$(field pinned "$during")" -ge $(( $(field pinned "$start") + 16384 )) ]
 pass_fail $? $P/assign/ram-pinned "while the payload ran: $during; at start: $start"
+# Root has CAP_IPC_LOCK: pinned, not charged
+[ -n "$during" ] && [ "$(field charged "$during")" = "$(field charged "$start")" ]
+pass_fail $? $P/assign/root-not-charged "charged while the payload ran: $(field charged "$during"), at start: $(field charged "$start")"
 payload_results $P/assign assign
 # VT-d reports the blocked read and the blocked write at the outside
 # address (the first faults of this boot); QEMU 7.2's AMD-Vi reports
