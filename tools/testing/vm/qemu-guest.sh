@@ -17,7 +17,8 @@
 #           unplug and kill plumbing with a stock QEMU, and times an inner
 #           run.  Its results are named qemu-emulated/*: none of them is
 #           about ioasid.
-# Files: /root/payload.elf.  The VM needs one edu (-device edu) and
+# Files: /root/payload.elf, /root/runas (tools/testing/qemu/runas.c, to run
+# QEMU as an unprivileged user).  The VM needs one edu (-device edu) and
 # memmap=4K$0x0C000000 on its command line (see outside_page below).
 R=/dev/ttyS1
 res() { echo "@@RESULT $*" >$R; }
@@ -41,12 +42,21 @@ uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
 # Start QEMU in the background: $qpid, serial output in $T/$1.serial, its
 # own messages in $T/$1.err, an HMP monitor on the pipe $T/$1.mon.{in,out}.
-# $2... are the arguments that differ between runs.
+# $2... are the arguments that differ between runs.  With $QRUN set (see
+# run_as_user), QEMU runs under that command, and the files QEMU opens
+# itself belong to $QOWNER.
+QRUN=""
+QOWNER=""
 start_qemu() {
 	local tag=$1
 	shift
 	rm -f $T/$tag.* && mkfifo $T/$tag.mon.in $T/$tag.mon.out
-	"$QEMU" -L "$QDIR/share" -accel tcg -M q35 -m 64M -nodefaults \
+	if [ -n "$QOWNER" ]; then
+		: >$T/$tag.serial
+		chown $QOWNER $T/$tag.serial $T/$tag.mon.in $T/$tag.mon.out
+	fi
+	# shellcheck disable=SC2086 # $QRUN is a command and its arguments
+	$QRUN "$QEMU" -L "$QDIR/share" -accel tcg -M q35 -m 64M -nodefaults \
 		-vga none -display none -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-kernel $PAYLOAD -serial file:$T/$tag.serial \
@@ -285,7 +295,7 @@ echo "assigned run: ${qsecs}s, while running: $during"
 [ -n "$during" ] &&
 	[ "$(field pinned "$during")" -ge $(( $(field pinned "$start") + 16384 )) ]
 pass_fail $? $P/assign/ram-pinned "while the payload ran: $during; at start: $start"
-# Root has CAP_IPC_LOCK: pinned, not charged
+# Root has CAP_IPC_LOCK: pinned, not charged (the user runs below are)
 [ -n "$during" ] && [ "$(field charged "$during")" = "$(field charged "$start")" ]
 pass_fail $? $P/assign/root-not-charged "charged while the payload ran: $(field charged "$during"), at start: $(field charged "$start")"
 payload_results $P/assign assign
@@ -346,6 +356,101 @@ wait_exit 600
 grep -q '^PAYLOAD DMA OK' $T/reuse.serial
 pass_fail $? $P/kill/device-reusable "$(why reuse)"
 check_counters_back $P/kill/counters-back-after-reuse "$during"
+
+# 4. QEMU as an unprivileged user of the ioasid group, without
+# CAP_IPC_LOCK: its pins are charged to the user's RLIMIT_MEMLOCK
+# (user mode: user_struct::locked_vm, which /proc shows nowhere; the
+# stats' charged counter is the evidence).  The low limit runs first: a
+# charge of more than 3.75 MiB it leaked to the user would make the
+# second run fail, whose limit is that much above what it pins.
+USER_ID=1000
+USER_GROUPS=1000,990	# the first is the primary group; 990 is "ioasid"
+IOASID_GROUP=990
+RUNAS=/root/runas
+# QEMU under runas with RLIMIT_MEMLOCK $1 KiB; the runs' files are the user's
+run_as_user() {
+	QRUN="$RUNAS -l $1 $USER_ID $USER_GROUPS"
+	QOWNER=$USER_ID:${USER_GROUPS%%,*}
+}
+run_as_root() { QRUN=""; QOWNER=""; }
+# The line runas prints once it has dropped to the user with limit $1 KiB
+runas_ok() {
+	grep -q "^runas: uid=$USER_ID gid=${USER_GROUPS%%,*} groups=.*$IOASID_GROUP.* memlock=$2 KiB cap_eff=0 cap_prm=0" $T/$1.err
+}
+
+# vm.sh packs the initramfs from a mktemp -d directory: / is 0700, and no
+# one but root could reach /bin, /opt/qemu or the libraries
+chmod 0755 /
+# What udev/60-ioasid.rules does on a real system; the user cannot open
+# /dev/ioasid before (0600 root), and can after
+$RUNAS $USER_ID $USER_GROUPS sh -c ': <>/dev/ioasid' 2>/dev/null
+denied=$?
+chgrp $IOASID_GROUP /dev/ioasid /dev/vfio/devices/$vdev &&
+	chmod 0660 /dev/ioasid /dev/vfio/devices/$vdev &&
+	$RUNAS $USER_ID $USER_GROUPS sh -c ': <>/dev/ioasid' 2>$T/access.err
+allowed=$?
+[ $denied != 0 ] && [ $allowed = 0 ]
+pass_fail $? $P/user/device-access "open as uid $USER_ID before chgrp+chmod: rc=$denied, after: rc=$allowed; $(ls -l /dev/ioasid /dev/vfio/devices/$vdev | awk '{ print $1, $3, $4, $NF }' | tr '\n' ' ')"
+
+# 4a. RLIMIT_MEMLOCK 16 MiB for a 64 MiB guest: QEMU cannot map its RAM
+# and must say so, and leave nothing behind
+low_kib=16384
+limit_msg="would exceed RLIMIT_MEMLOCK ($low_kib KiB) of uid $USER_ID"
+msgs_before=$(dmesg | grep -cF "$limit_msg")
+run_as_user $low_kib
+start_qemu lowlimit $assign -device $vfio
+run_as_root
+wait_exit 120
+map_err=$(grep -m1 'IOMMU_IOAS_MAP.*Cannot allocate memory' $T/lowlimit.err)
+runas_ok lowlimit $low_kib && [ -n "$map_err" ] && [ $qrc != 0 ] &&
+	[ $qrc != 124 ] && ! grep -q 'PAYLOAD START' $T/lowlimit.serial
+pass_fail $? $P/user-lowlimit/refused "rc=$qrc $(grep -m1 '^runas:' $T/lowlimit.err); ${map_err:-$(why lowlimit)}"
+msg=$(dmesg | grep -F "$limit_msg" | tail -n 1 | sed 's/^\[[^]]*\] //')
+[ "$(dmesg | grep -cF "$limit_msg")" -gt "$msgs_before" ]
+pass_fail $? $P/user-lowlimit/kernel-message "${msg:-no new line with: $limit_msg}"
+# Only a QEMU that got as far as the MAP can show that a failed MAP leaks
+# nothing
+if [ -n "$map_err" ]; then
+	counters_back "$start"
+	pass_fail $? $P/user-lowlimit/counters-back "start: $start now: $(counters)"
+else
+	res FAIL $P/user-lowlimit/counters-back "not exercised: QEMU did not fail in IOMMU_IOAS_MAP"
+fi
+
+# 4b. RLIMIT_MEMLOCK the guest's RAM and 4 MiB: the payload's DMA works,
+# and every pinned page is charged while it runs
+memlock_ok=$(( (64 + 4) * 1024 ))
+run_as_user $memlock_ok
+start_qemu user $assign -device $vfio -append mode=hold
+run_as_root
+during=""
+status=""
+if wait_serial user 600 'PAYLOAD HOLD round 2'; then
+	during=$(counters)
+	status=$(grep -E '^(Uid|Gid|Groups|CapEff|VmLck|VmPin):' /proc/$qpid/status |
+		tr -s '\t ' '  ' | tr '\n' ' ')
+	mon user quit
+fi
+wait_exit 60
+echo "unprivileged run: ${qsecs}s, while running: $during; $status"
+uids=$(echo "$status" | sed -n 's/.*Uid: \([0-9 ]*\) Gid:.*/\1/p')
+runas_ok user $memlock_ok && [ "$uids" = "$USER_ID $USER_ID $USER_ID $USER_ID" ] &&
+	echo "$status" | grep -q 'CapEff: 0000000000000000 '
+pass_fail $? $P/user/unprivileged "$(grep -m1 '^runas:' $T/user.err); /proc: $status"
+[ -n "$during" ] && [ $qrc = 0 ] && grep -q '^PAYLOAD DMA OK' $T/user.serial
+pass_fail $? $P/user/payload "held and quit: $(why user)"
+pinned=$(field pinned "$during")
+charged=$(field charged "$during")
+pinned=$(( ${pinned:-0} - $(field pinned "$start") ))
+charged=$(( ${charged:-0} - $(field charged "$start") ))
+[ -n "$during" ] && [ $pinned -ge 16384 ] && [ $charged = $pinned ]
+pass_fail $? $P/user/charged-equals-pinned "pinned +$pinned charged +$charged pages (during: $during)"
+# Pinned pages show in the process's VmPin; a user-mode charge is not VmLck
+vmpin=$(echo "$status" | sed -n 's/.*VmPin: \([0-9]*\) kB.*/\1/p')
+vmlck=$(echo "$status" | sed -n 's/.*VmLck: \([0-9]*\) kB.*/\1/p')
+[ -n "$during" ] && [ "$vmpin" = $((pinned * 4)) ] && [ "$vmlck" = 0 ]
+pass_fail $? $P/user/vmpin "VmPin ${vmpin:-?} kB for $pinned pinned pages, VmLck ${vmlck:-?} kB"
+check_counters_back $P/user/counters-back "$during"
 
 # Nothing left: the companion unbinds, both modules unload
 echo "$bdf" >/sys/bus/pci/drivers/vfio-ioasid-pci/unbind
