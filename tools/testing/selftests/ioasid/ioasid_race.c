@@ -208,7 +208,7 @@ static void run_workers(struct __test_metadata *_metadata,
 	for (i = 0; i != NTHREADS; i++) {
 		w[i].self = self;
 		w[i].seed = 0x10a51d + i;
-		w[i].until = time(NULL) + RUN_SECONDS;
+		w[i].until = time(NULL) + RUN_SECONDS * time_scale();
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, fn, &w[i]));
 	}
 	for (i = 0; i != NTHREADS; i++) {

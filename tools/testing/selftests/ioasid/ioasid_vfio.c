@@ -1048,7 +1048,7 @@ TEST(detach_races_map)
 			break;
 		cycles++;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while (now.tv_sec - t0.tv_sec < 4);
+	} while (now.tv_sec - t0.tv_sec < 4 * (long)time_scale());
 	r.stop = 1;
 	ASSERT_EQ(0, pthread_join(t, NULL));
 	EXPECT_EQ(0, r.rc);

@@ -157,7 +157,7 @@ static bool power_state_wait(const char *bdf, const char *want, int ms)
 {
 	char state[32] = "";
 
-	for (; ms > 0; ms -= 10) {
+	for (ms *= time_scale(); ms > 0; ms -= 10) {
 		if (!power_state(bdf, state, sizeof(state)) &&
 		    !strcmp(state, want))
 			return true;

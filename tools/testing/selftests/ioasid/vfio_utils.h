@@ -314,7 +314,7 @@ static inline int edu_dma(struct edu *e, __u64 iova, __u32 off, __u32 len,
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (edu_r64(e, EDU_DMA_CMD) & EDU_CMD_START) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec > 10)
+		if (now.tv_sec - start.tv_sec > 10 * (long)time_scale())
 			return ETIMEDOUT;
 		usleep(1000);
 	}
