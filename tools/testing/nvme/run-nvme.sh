@@ -1,0 +1,45 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Boot the test VM with a file-backed NVMe controller and run
+# guest-nvme.sh: the kernel's nvme driver and samples/nvme's ioasid-nvme on
+# the same controller (benchmarks, the ratio), then the unplugged-cable
+# cases.  Prints the guest's results; exits non-zero unless all passed.
+#   run-nvme.sh [intel-ir|intel|amd] [extra vm.sh options]
+# Environment: NVME_OUT=dir (default build/vm/nvme-<iommu>), NVME_SECS=s per
+# benchmark (default 3), NVME_QD=n the deep queue depth (default 16).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+iommu=${1:-intel-ir}
+[ $# -gt 0 ] && shift
+out=${NVME_OUT:-$top/build/vm/nvme-$iommu}
+mkdir -p "$out"
+
+make -s -C "$top" modules
+make -s -C "$top/samples/nvme" OUTPUT="$out/bin"
+
+# A real backing file: null-co would discard the patterns
+img=$out/nvme.img
+rm -f "$img"
+truncate -s 64M "$img"
+
+rc=0
+"$top/tools/testing/vm/vm.sh" --iommu "$iommu" --out "$out" \
+	--add "$top/drivers/ioasid/ioasid.ko:/lib/modules/ioasid.ko" \
+	--add "$top/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko" \
+	--kmod vfio-pci-core --kmod nvme \
+	--kmod crct10dif_generic --kmod crc64_rocksoft_generic \
+	--add "$out/bin/ioasid-nvme:/root/ioasid-nvme" \
+	--add "$out/bin/nvme-kbench:/root/nvme-kbench" \
+	--script "$top/tools/testing/nvme/guest-nvme.sh" \
+	--append "NVME_SECS=${NVME_SECS:-3} NVME_QD=${NVME_QD:-16}" \
+	--qemu "-drive file=$img,if=none,id=nv0,format=raw -device nvme,serial=ioasid-nvme,drive=nv0" \
+	"$@" || rc=$?
+rm -f "$img"
+grep -E '^(RESULT|RATIO)' "$out/console.log" | tr -d '\r' || true
+tr -d '\r' <"$out/results.log" | sed -n 's/^@@RESULT //p'
+if [ $rc -ne 0 ] || ! grep -q '^@@DONE' "$out/results.log" ||
+   grep -q '^@@RESULT FAIL' "$out/results.log"; then
+	echo "run-nvme.sh: $iommu: FAILED (vm.sh $rc); see $out/console.log"
+	exit 1
+fi
+echo "run-nvme.sh: $iommu: all passed; logs in $out"
