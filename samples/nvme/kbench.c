@@ -15,7 +15,7 @@
 #include <linux/fs.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <stdint.h>
+#include <linux/types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +31,13 @@ struct worker {
 	int fd;
 	size_t len;
 	bool random;
-	uint64_t span;		/* device size / len */
-	uint64_t next;		/* sequential: the next block */
+	__u64 span;		/* device size / len */
+	__u64 next;		/* sequential: the next block */
 	unsigned int stride;	/* sequential: threads, so blocks interleave */
 	double end;
-	uint64_t ops;
+	__u64 ops;
 	int err;
-	uint64_t rnd;
+	__u64 rnd;
 };
 
 static double now_s(void)
@@ -48,7 +48,7 @@ static double now_s(void)
 	return t.tv_sec + t.tv_nsec / 1e9;
 }
 
-static uint64_t xorshift(uint64_t *x)
+static __u64 xorshift(__u64 *x)
 {
 	*x ^= *x << 13;
 	*x ^= *x >> 7;
@@ -60,7 +60,7 @@ static void *work(void *arg)
 {
 	struct worker *w = arg;
 	void *buf;
-	uint64_t blk;
+	__u64 blk;
 	ssize_t n;
 
 	if (posix_memalign(&buf, 4096, w->len)) {
@@ -85,12 +85,12 @@ static void *work(void *arg)
 	return NULL;
 }
 
-static int run(int fd, uint64_t size, const char *name, size_t len,
+static int run(int fd, __u64 size, const char *name, size_t len,
 	       bool random, unsigned int qd, double secs)
 {
 	struct worker w[MAX_THREADS];
 	double t0, t1;
-	uint64_t ops = 0;
+	__u64 ops = 0;
 	unsigned int i;
 	int err = 0;
 
@@ -104,7 +104,7 @@ static int run(int fd, uint64_t size, const char *name, size_t len,
 		w[i].next = i;
 		w[i].stride = qd;
 		w[i].end = t0 + secs;
-		w[i].rnd = 0x1234567 ^ ((uint64_t)getpid() << 8) ^ i;
+		w[i].rnd = 0x1234567 ^ ((__u64)getpid() << 8) ^ i;
 		if (pthread_create(&w[i].tid, NULL, work, &w[i])) {
 			fprintf(stderr, "%s: pthread_create failed\n", PROG);
 			return 1;
@@ -133,7 +133,7 @@ int main(int argc, char **argv)
 {
 	unsigned int qd = 16;
 	double secs = 3.0;
-	uint64_t size;
+	__u64 size;
 	int ch, fd, rc = 0;
 
 	while ((ch = getopt(argc, argv, "t:Q:")) != -1) {

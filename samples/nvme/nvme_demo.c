@@ -31,6 +31,8 @@
 #include "nvme.h"
 
 #define PROG		"ioasid-nvme"
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
 #define NVME_VENDOR	0x1b36		/* QEMU's "Red Hat, Inc." */
 #define NVME_DEVICE	0x0010
 
@@ -113,7 +115,7 @@ static void step(const char *what)
 	cur_step = what;
 }
 
-static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
+static void __printf(1, 2) say(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -125,7 +127,7 @@ static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
 	fflush(stdout);
 }
 
-static int __attribute__((format(printf, 1, 2))) failed(const char *fmt, ...)
+static int __printf(1, 2) failed(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -401,29 +403,31 @@ static int wait_cq(struct nvme_ctrl *c, struct nvme_queue *q)
 	}
 }
 
+static const struct {
+	unsigned int sct, sc;
+	const char *name;
+} status_names[] = {
+	{ 0, 0x01, "invalid opcode" },
+	{ 0, 0x02, "invalid field in command" },
+	{ 0, 0x04, "data transfer error" },
+	{ 0, 0x0b, "invalid namespace or format" },
+	{ 0, 0x80, "LBA out of range" },
+	{ 1, 0x00, "completion queue invalid" },
+	{ 1, 0x01, "invalid queue identifier" },
+	{ 1, 0x02, "invalid queue size" },
+	{ 1, 0x08, "invalid interrupt vector" },
+};
+
 static const char *status_str(__u16 st)
 {
 	static char buf[96];
-	unsigned int sct = NVME_STATUS_SCT(st), sc = NVME_STATUS_SC(st);
+	unsigned int sct = NVME_STATUS_SCT(st), sc = NVME_STATUS_SC(st), i;
 	const char *name = "";
 
-	if (sct == 0) {
-		switch (sc) {
-		case 0x01: name = " invalid opcode"; break;
-		case 0x02: name = " invalid field in command"; break;
-		case 0x04: name = " data transfer error"; break;
-		case 0x0b: name = " invalid namespace or format"; break;
-		case 0x80: name = " LBA out of range"; break;
-		}
-	} else if (sct == 1) {
-		switch (sc) {
-		case 0x00: name = " completion queue invalid"; break;
-		case 0x01: name = " invalid queue identifier"; break;
-		case 0x02: name = " invalid queue size"; break;
-		case 0x08: name = " invalid interrupt vector"; break;
-		}
-	}
-	snprintf(buf, sizeof(buf), "SCT %u SC 0x%02x%s%s", sct, sc, name,
+	for (i = 0; i < ARRAY_SIZE(status_names); i++)
+		if (status_names[i].sct == sct && status_names[i].sc == sc)
+			name = status_names[i].name;
+	snprintf(buf, sizeof(buf), "SCT %u SC 0x%02x %s%s", sct, sc, name,
 		 NVME_STATUS_DNR(st) ? " (do not retry)" : "");
 	return buf;
 }
@@ -737,10 +741,44 @@ static void fill_pattern(void *buf, __u64 slba, size_t len,
 	}
 }
 
+#define POISON		0xa5
+
+/* Write @len bytes at @slba through @wq, read them back through @rq */
+static int verify_one(struct nvme_ctrl *c, struct nvme_queue *wq,
+		      struct nvme_queue *rq, __u64 slba, size_t off,
+		      size_t len, __u64 seed)
+{
+	__u8 *wbuf = wq->slots[0].buf->va, *rbuf = rq->slots[0].buf->va;
+	size_t j, end = MAX_XFER + NVME_PAGE;
+
+	fill_pattern(wbuf + off, slba, len, c->lba_shift, seed);
+	if (sync_rw(c, wq, NVME_CMD_WRITE, slba, off, len))
+		return -1;
+	memset(rbuf, POISON, end);
+	if (sync_rw(c, rq, NVME_CMD_READ, slba, off, len))
+		return -1;
+	for (j = 0; j < len && wbuf[off + j] == rbuf[off + j];)
+		j++;
+	if (j < len)
+		return failed("%zu bytes at LBA %llu, buffer offset %zu, written on queue %u, read on queue %u: byte %zu is 0x%02x, want 0x%02x%s",
+			      len, (unsigned long long)slba, off, wq->qid,
+			      rq->qid, j, rbuf[off + j], wbuf[off + j],
+			      rbuf[off + j] == POISON ?
+			      " (the device wrote nothing there)" : "");
+	for (j = 0; j < end; j++) {
+		if (j == off)
+			j += len;
+		if (j < end && rbuf[j] != POISON)
+			return failed("the read of %zu bytes at buffer offset %zu changed byte %zu outside it",
+				      len, off, j);
+	}
+	return 0;
+}
+
 /*
  * Write patterns of several sizes and buffer offsets, which take PRP1
  * alone, PRP1 + PRP2, and PRP lists, through one queue; read them back
- * through another into a poisoned buffer; compare.
+ * through another into a poisoned buffer; compare.  Then the other way.
  */
 static int verify(struct nvme_ctrl *c)
 {
@@ -755,63 +793,30 @@ static int verify(struct nvme_ctrl *c)
 		{ 0, MAX_XFER },	/* PRP list of 31 */
 		{ 1024, MAX_XFER },	/* 33 pages touched */
 	};
-	struct nvme_queue *wq = &c->io[0];
-	struct nvme_queue *rq = &c->io[c->nr_io > 1 ? 1 : 0];
-	size_t lba_size = 1u << c->lba_shift, i, j, total = 0;
+	struct nvme_queue *q[2] = { &c->io[0], &c->io[c->nr_io > 1] };
+	size_t lba_size = 1u << c->lba_shift, i, total = 0, n = 0;
 	__u64 seed = (__u64)time(NULL) << 20 ^ getpid(), slba = 0;
-	__u8 *wbuf, *rbuf;
 	int pass;
 
 	step("verify");
-	wbuf = wq->slots[0].buf->va;
-	rbuf = rq->slots[0].buf->va;
 	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (i = 0; i < ARRAY_SIZE(cases); i++) {
 			size_t off = cases[i].off, len = cases[i].len;
 
-			if (len % lba_size || off % 4)
+			if (len % lba_size)
 				continue;
 			if (slba + (len >> c->lba_shift) > c->nsze)
 				return failed("namespace too small for the test");
-			fill_pattern(wbuf + off, slba, len, c->lba_shift,
-				     seed + pass);
-			if (sync_rw(c, wq, NVME_CMD_WRITE, slba, off, len))
+			if (verify_one(c, q[pass], q[!pass], slba, off, len,
+				       seed + pass))
 				return -1;
-			memset(rbuf, 0xa5, MAX_XFER + NVME_PAGE);
-			if (sync_rw(c, rq, NVME_CMD_READ, slba, off, len))
-				return -1;
-			if (memcmp(wbuf + off, rbuf + off, len)) {
-				for (j = 0; j < len && wbuf[off + j] == rbuf[off + j];)
-					j++;
-				return failed("%zu bytes at LBA %llu (buffer offset %zu) written on queue %u, read on queue %u: byte %zu is 0x%02x, want 0x%02x%s",
-					      len, (unsigned long long)slba, off,
-					      wq->qid, rq->qid, j, rbuf[off + j],
-					      wbuf[off + j],
-					      rbuf[off + j] == 0xa5 ?
-					      " (never written by the device)" : "");
-			}
-			for (j = 0; j < off; j++)
-				if (rbuf[j] != 0xa5)
-					return failed("the read wrote before its buffer offset %zu", off);
-			for (j = off + len; j < MAX_XFER + NVME_PAGE; j++)
-				if (rbuf[j] != 0xa5)
-					return failed("the read of %zu bytes wrote past its end", len);
 			slba += len >> c->lba_shift;
 			total += len;
-		}
-		/* The second pass goes the other way */
-		if (c->nr_io > 1) {
-			struct nvme_queue *t = wq;
-
-			wq = rq;
-			rq = t;
-			wbuf = wq->slots[0].buf->va;
-			rbuf = rq->slots[0].buf->va;
+			n++;
 		}
 	}
 	say("%zu KiB in %zu writes and reads (PRP1 only, PRP1+PRP2, PRP lists, offsets 0-2048) over LBAs 0-%llu: all match",
-	    total >> 10, 2 * sizeof(cases) / sizeof(cases[0]),
-	    (unsigned long long)slba - 1);
+	    total >> 10, n, (unsigned long long)slba - 1);
 	return 0;
 }
 

@@ -29,11 +29,12 @@
 #define PCI_DEVICES	"/sys/bus/pci/devices"
 #define DRIVER_DIR	"/sys/bus/pci/drivers/" IOASID_DRIVER
 #define DEFAULT_FLOOR	0x100000ULL	/* IOVA 0 stays unmapped */
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
 #define NO_DETAIL	"%s", ""	/* fail() without a detail */
 
 /* ------------------------------------------------------------ messages */
 
-static void __attribute__((format(printf, 3, 4)))
+static void __printf(3, 4)
 vappend(struct ioasid_dev *dev, size_t *pos, const char *fmt, ...)
 {
 	va_list ap;
@@ -53,7 +54,7 @@ vappend(struct ioasid_dev *dev, size_t *pos, const char *fmt, ...)
  * empty detail (NO_DETAIL) gives none.  Returns the negative errno, so that callers
  * can "return fail(...)".
  */
-static int __attribute__((format(printf, 4, 5)))
+static int __printf(4, 5)
 fail(struct ioasid_dev *dev, int err, const char *step, const char *fmt, ...)
 {
 	const char *name = err ? strerrorname_np(err) : NULL;
@@ -75,7 +76,7 @@ fail(struct ioasid_dev *dev, int err, const char *step, const char *fmt, ...)
 }
 
 /* Add one hint line to the failure message */
-static void __attribute__((format(printf, 2, 3)))
+static void __printf(2, 3)
 hint(struct ioasid_dev *dev, const char *fmt, ...)
 {
 	size_t pos = strnlen(dev->errmsg, sizeof(dev->errmsg));
@@ -91,7 +92,7 @@ hint(struct ioasid_dev *dev, const char *fmt, ...)
 	(void)n;
 }
 
-static void __attribute__((format(printf, 2, 3)))
+static void __printf(2, 3)
 say(struct ioasid_dev *dev, const char *fmt, ...)
 {
 	char line[512];

@@ -90,7 +90,9 @@ to_companion
 /root/ioasid-nvme -s -t 20 -Q 4 $bdf >/tmp/unbind.txt 2>&1 &
 pid=$!
 i=0
-while ! grep -q '^RESULT' /tmp/unbind.txt && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+# The benchmarks start after the verify line; let them run a little
+while ! grep -q '^verify:' /tmp/unbind.txt && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1
 t0=$(cut -d' ' -f1 /proc/uptime)
 echo $bdf >/sys/bus/pci/drivers/vfio-ioasid-pci/unbind &
 upid=$!
@@ -98,8 +100,10 @@ wait $pid; rc=$?
 wait $upid
 t1=$(cut -d' ' -f1 /proc/uptime)
 cat /tmp/unbind.txt
+took=$(awk "BEGIN{print $t1-$t0}")
+echo "unbind under a running ioasid-nvme: it exited $rc, the unbind took ${took} s"
 [ $rc != 0 ] && grep -q 'being unbound' /tmp/unbind.txt && grep -q '^close: ' /tmp/unbind.txt
-pass_fail $? unplug/unbind "exit $rc, unbind took $(awk "BEGIN{print $t1-$t0}") s"
+pass_fail $? unplug/unbind "exit $rc, unbind took ${took} s"
 [ ! -e $dev/driver ] && [ -z "$(ls /dev/vfio/devices 2>/dev/null)" ]
 pass_fail $? unplug/unbound
 
@@ -108,7 +112,8 @@ to_companion
 /root/ioasid-nvme -s -t 20 -Q 4 $bdf >/tmp/reset.txt 2>&1 &
 pid=$!
 i=0
-while ! grep -q '^RESULT' /tmp/reset.txt && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+while ! grep -q '^verify:' /tmp/reset.txt && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1
 echo 1 >$dev/reset
 wait $pid; rc=$?
 cat /tmp/reset.txt
