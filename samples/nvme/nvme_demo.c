@@ -144,8 +144,7 @@ static int __printf(1, 2) failed(const char *fmt, ...)
 static int lib_failed(struct nvme_ctrl *c)
 {
 	fflush(stdout);
-	fprintf(stderr, "%s: %s failed: %s\n", PROG, cur_step,
-		ioasid_errmsg(&c->dev));
+	fprintf(stderr, "%s: %s: %s\n", PROG, cur_step, ioasid_errmsg(&c->dev));
 	return -1;
 }
 

@@ -342,7 +342,7 @@ static int bind_dev(struct ioasid_dev *dev)
 		hint(dev, "trusted: echo 1 > /sys/module/ioasid/parameters/allow_unsafe_interrupts");
 		break;
 	case EINVAL:
-		hint(dev, "another fd of this device is bound already");
+		hint(dev, "another program or fd has the device bound already: one user at a time");
 		break;
 	case ENODEV:
 		hint(dev, "the device has no IOMMU: boot with intel_iommu=on or AMD-Vi on");

@@ -85,14 +85,47 @@ lba0=$(dd if=/dev/nvme0n1 bs=512 count=1 2>/dev/null | od -A n -t x8 -N 8 | tr -
 [ "$lba0" = 0000000000000000 ] && lba1=$(dd if=/dev/nvme0n1 bs=512 skip=1 count=1 2>/dev/null | od -A n -t x8 -N 8 | tr -d ' ')
 [ "$lba1" = 0000000000000001 ]; pass_fail $? kernel/sees-pattern "LBA 1 starts with $lba1"
 
-# 4. Unplugged cable: the device unbound from the companion mid-run
+# Errors that say what to do.  Not bound to the companion: how to bind it
+echo "=== ioasid-nvme on a device the kernel's nvme driver has"
+/root/ioasid-nvme -s $bdf 2>&1 | tee /tmp/err.txt
+grep -q 'not bound to vfio-ioasid-pci' /tmp/err.txt &&
+	grep -q "bound to driver: nvme" /tmp/err.txt &&
+	grep -q "driver_override" /tmp/err.txt
+pass_fail $? errors/not-bound "$(head -c 300 /tmp/err.txt)"
+
 to_companion
+# No interrupt remapping and the unsafe knob off: BIND refuses
+if [ "$IOASID_IOMMU" = intel ]; then
+	echo 0 >/sys/module/ioasid/parameters/allow_unsafe_interrupts
+	echo "=== ioasid-nvme without interrupt remapping"
+	/root/ioasid-nvme -s $bdf 2>&1 | tee /tmp/err.txt
+	grep -q 'BIND_IOMMUFD failed: EPERM' /tmp/err.txt &&
+		grep -q allow_unsafe_interrupts /tmp/err.txt
+	pass_fail $? errors/bind-eperm "$(head -c 300 /tmp/err.txt)"
+	echo 1 >/sys/module/ioasid/parameters/allow_unsafe_interrupts
+fi
+# An unprivileged user with a 1 MiB RLIMIT_MEMLOCK: MAP says how much
+chmod 0755 /
+chmod 0666 /dev/ioasid /dev/vfio/devices/*
+echo "=== ioasid-nvme as uid 1000 with RLIMIT_MEMLOCK 1 MiB"
+/root/runas -l 1024 1000 1000 /root/ioasid-nvme -s -n $bdf 2>&1 | tee /tmp/err.txt
+grep -q 'IOMMU_IOAS_MAP failed: ENOMEM' /tmp/err.txt &&
+	grep -q 'RLIMIT_MEMLOCK: 1024 KiB' /tmp/err.txt
+pass_fail $? errors/map-enomem "$(head -c 300 /tmp/err.txt)"
+chmod 0600 /dev/ioasid /dev/vfio/devices/*
+
+# 4. Unplugged cable: the device unbound from the companion mid-run
 /root/ioasid-nvme -s -t 20 -Q 4 $bdf >/tmp/unbind.txt 2>&1 &
 pid=$!
 i=0
 # The benchmarks start after the verify line; let them run a little
 while ! grep -q '^verify:' /tmp/unbind.txt && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 sleep 1
+# Meanwhile a second instance cannot have the device
+echo "=== a second ioasid-nvme while the first runs"
+/root/ioasid-nvme -s -n $bdf 2>&1 | tee /tmp/err.txt
+grep -q "BIND_IOMMUFD failed: EINVAL" /tmp/err.txt && grep -q "one user at a time" /tmp/err.txt
+pass_fail $? errors/second-user "$(head -c 300 /tmp/err.txt)"
 t0=$(cut -d' ' -f1 /proc/uptime)
 echo $bdf >/sys/bus/pci/drivers/vfio-ioasid-pci/unbind &
 upid=$!

@@ -16,6 +16,8 @@ mkdir -p "$out"
 
 make -s -C "$top" modules
 make -s -C "$top/samples/nvme" OUTPUT="$out/bin"
+# runas: drops to an unprivileged user with a RLIMIT_MEMLOCK (busybox has no su)
+cc -O2 -static -o "$out/bin/runas" "$top/tools/testing/qemu/runas.c"
 
 # A real backing file: null-co would discard the patterns
 img=$out/nvme.img
@@ -30,6 +32,7 @@ rc=0
 	--kmod crct10dif_generic --kmod crc64_rocksoft_generic \
 	--add "$out/bin/ioasid-nvme:/root/ioasid-nvme" \
 	--add "$out/bin/nvme-kbench:/root/nvme-kbench" \
+	--add "$out/bin/runas:/root/runas" \
 	--script "$top/tools/testing/nvme/guest-nvme.sh" \
 	--append "NVME_SECS=${NVME_SECS:-3} NVME_QD=${NVME_QD:-16}" \
 	--qemu "-drive file=$img,if=none,id=nv0,format=raw -device nvme,serial=ioasid-nvme,drive=nv0" \
