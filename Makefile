@@ -3,7 +3,8 @@
 # ioasid: /dev/ioasid and its companion driver for Debian 12 (Linux 6.1).
 #
 #   make              build the modules against Debian's linux-headers-amd64
-#   make demo         install what is missing, boot a VM and run the sample
+#   make demo         install what is missing, boot a VM and run the edu
+#                     sample, then the user space NVMe driver
 #   make check        host unit tests, style checks and the VM test suites
 #   make check-debug  the VM test suites on a KASAN/lockdep/kmemleak kernel
 #                     built from linux-source-6.1 (cached in build/)
@@ -59,6 +60,7 @@ selftests: $(KSFT)/.extracted
 
 samples:
 	$(MAKE) -C samples/ioasid OUTPUT=$(BUILD)/samples
+	$(MAKE) -C samples/nvme OUTPUT=$(BUILD)/samples
 
 unit:
 	$(MAKE) -C tools/testing/unit OUTPUT=$(BUILD)/unit run
@@ -82,6 +84,8 @@ reliability-summary:
 demo: setup
 	$(MAKE) -s modules samples
 	tools/testing/vm/demo.sh
+	NVME_DEMO=1 NVME_SECS=1 NVME_OUT=$(BUILD)/vm/demo-nvme \
+		tools/testing/nvme/run-nvme.sh intel-ir
 
 vm-shell: setup
 ifeq ($(DEBUG),1)

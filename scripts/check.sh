@@ -53,6 +53,28 @@ else
 	# VT-d without interrupt remapping: the companion's MSI isolation rule
 	SUITES="ioasid_vfio" tools/testing/vm/run-tests.sh intel |
 		grep -E '^(PASS|FAIL|SKIP) ' | record
+	# The user space NVMe driver of samples/nvme against the kernel's, and
+	# its unplugged-cable cases (tools/testing/nvme)
+	for iommu in intel-ir amd; do
+		nvme_out=build/vm/nvme-$iommu
+		mkdir -p "$nvme_out"
+		rm -f "$nvme_out/results.log"
+		NVME_SECS=1 NVME_OUT=$top/$nvme_out \
+			tools/testing/nvme/run-nvme.sh "$iommu" \
+			>"$logs/nvme-$iommu.log" 2>&1
+		nvme_rc=$?
+		if [ -r "$nvme_out/results.log" ]; then
+			awk -v prefix="nvme-$iommu" \
+				-f tools/testing/vm/parse-results.awk \
+				"$nvme_out/results.log" >"$nvme_out/summary.txt"
+		else
+			: >"$nvme_out/summary.txt"
+		fi
+		record <"$nvme_out/summary.txt"
+		if [ $nvme_rc -ne 0 ] && ! grep -q '^FAIL ' "$nvme_out/summary.txt"; then
+			echo "FAIL nvme-$iommu/run exit $nvme_rc (see build/logs/nvme-$iommu.log)" | record
+		fi
+	done
 fi
 
 passed=$(grep -c '^PASS ' "$results")
@@ -73,6 +95,13 @@ if [ "$failed" -ne 0 ]; then
 		awk -v suite="$suite" -v t="$tst" \
 			-f tools/testing/vm/failure-detail.awk \
 			"build/vm/$iommu/results.log" 2>/dev/null
+	done
+	for iommu in intel-ir amd; do
+		grep -q "^FAIL nvme-$iommu/" "$results" || continue
+		echo
+		echo "--- nvme-$iommu: end of build/vm/nvme-$iommu/console.log"
+		tr -d '\r' <"build/vm/nvme-$iommu/console.log" 2>/dev/null |
+			tail -n 30
 	done
 fi
 echo "check took $(( $(date +%s) - start ))s"

@@ -6,7 +6,9 @@
 # cases.  Prints the guest's results; exits non-zero unless all passed.
 #   run-nvme.sh [intel-ir|intel|amd] [extra vm.sh options]
 # Environment: NVME_OUT=dir (default build/vm/nvme-<iommu>), NVME_SECS=s per
-# benchmark (default 3), NVME_QD=n the deep queue depth (default 16).
+# benchmark (default 3), NVME_QD=n the deep queue depth (default 16),
+# NVME_DEMO=1 (make demo): only the two drivers and the ratio, and their
+# output shown as it ran.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 iommu=${1:-intel-ir}
@@ -34,11 +36,18 @@ rc=0
 	--add "$out/bin/nvme-kbench:/root/nvme-kbench" \
 	--add "$out/bin/runas:/root/runas" \
 	--script "$top/tools/testing/nvme/guest-nvme.sh" \
-	--append "NVME_SECS=${NVME_SECS:-3} NVME_QD=${NVME_QD:-16}" \
+	--append "NVME_SECS=${NVME_SECS:-3} NVME_QD=${NVME_QD:-16} NVME_DEMO=${NVME_DEMO:-0}" \
 	--qemu "-drive file=$img,if=none,id=nv0,format=raw -device nvme,serial=ioasid-nvme,drive=nv0" \
 	"$@" || rc=$?
 rm -f "$img"
-grep -E '^(RESULT|RATIO)' "$out/console.log" | tr -d '\r' || true
+if [ "${NVME_DEMO:-0}" = 1 ]; then
+	# What the two drivers printed, without the kernel's messages
+	tr -d '\r' <"$out/console.log" |
+		sed -n '/^=== kernel nvme driver/,/^@@RESULT [A-Z]* ratio/p' |
+		grep -v '^\[ *[0-9.]*\]\|^@@RESULT' || true
+else
+	grep -E '^(RESULT|RATIO)' "$out/console.log" | tr -d '\r' || true
+fi
 tr -d '\r' <"$out/results.log" | sed -n 's/^@@RESULT //p'
 if [ $rc -ne 0 ] || ! grep -q '^@@DONE' "$out/results.log" ||
    grep -q '^@@RESULT FAIL' "$out/results.log"; then
