@@ -682,14 +682,17 @@ int ioasid_dma_alloc(struct ioasid_dev *dev, size_t len,
 	return 0;
 }
 
-void ioasid_dma_free(struct ioasid_dev *dev, struct ioasid_dma *dma)
+int ioasid_dma_free(struct ioasid_dev *dev, struct ioasid_dma *dma)
 {
+	int rc;
+
 	if (!dma->va)
-		return;
-	ioasid_dma_unmap(dev, dma);
+		return 0;
+	rc = ioasid_dma_unmap(dev, dma);
 	if (dma->owned)
 		ioasid_free_pages(dma->va, dma->len);
 	dma->va = NULL;
+	return rc;
 }
 
 /* ----------------------------------------------------- registers, config */

@@ -146,8 +146,11 @@ int ioasid_dma_unmap(struct ioasid_dev *dev, struct ioasid_dma *dma);
 /* Allocate zeroed pages (rounded up to the alignment) and map them */
 int ioasid_dma_alloc(struct ioasid_dev *dev, size_t len,
 		     struct ioasid_dma *dma);
-/* Unmap and, if ioasid_dma_alloc() allocated them, free the pages */
-void ioasid_dma_free(struct ioasid_dev *dev, struct ioasid_dma *dma);
+/*
+ * Unmap and, if ioasid_dma_alloc() allocated them, free the pages (even
+ * when the unmap failed); returns the unmap's result.
+ */
+int ioasid_dma_free(struct ioasid_dev *dev, struct ioasid_dma *dma);
 
 /* ------------------------------------------------- registers, config */
 
