@@ -160,19 +160,19 @@ static void pci_link(const char *bdf, const char *link, char *buf, size_t len)
 	snprintf(buf, len, "%s", slash ? slash + 1 : target);
 }
 
-static void hint_bind_lines(struct ioasid_dev *dev)
+static void hint_bind_lines(struct ioasid_dev *dev, const char *bdf)
 {
 	char drv[64];
 
-	pci_link(dev->bdf, "driver", drv, sizeof(drv));
+	pci_link(bdf, "driver", drv, sizeof(drv));
 	hint(dev, "%s is bound to driver: %s; bind it to %s, as root:",
-	     dev->bdf, drv, IOASID_DRIVER);
+	     bdf, drv, IOASID_DRIVER);
 	if (strcmp(drv, "none"))
 		hint(dev, "    echo %s > /sys/bus/pci/drivers/%s/unbind",
-		     dev->bdf, drv);
+		     bdf, drv);
 	hint(dev, "    echo %s > " PCI_DEVICES "/%s/driver_override",
-	     IOASID_DRIVER, dev->bdf);
-	hint(dev, "    echo %s > /sys/bus/pci/drivers_probe", dev->bdf);
+	     IOASID_DRIVER, bdf);
+	hint(dev, "    echo %s > /sys/bus/pci/drivers_probe", bdf);
 }
 
 static void hint_group(struct ioasid_dev *dev)
@@ -195,6 +195,31 @@ static void hint_group(struct ioasid_dev *dev)
 		     drv);
 	}
 	closedir(dir);
+}
+
+/* For ioasid_find_bound(): how to bind the first @vendor:@device there is */
+static void hint_unbound(struct ioasid_dev *dev, __u16 vendor, __u16 device)
+{
+	struct dirent **names;
+	int i, n, found = 0;
+
+	n = scandir(PCI_DEVICES, &names, NULL, alphasort);
+	for (i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+
+		if (!found && strchr(name, ':') &&
+		    pci_attr(name, "vendor") == vendor &&
+		    pci_attr(name, "device") == device) {
+			hint_bind_lines(dev, name);
+			found = 1;
+		}
+		free(names[i]);
+	}
+	if (n >= 0)
+		free(names);
+	if (!found)
+		hint(dev, "this machine has no %04x:%04x device", vendor,
+		     device);
 }
 
 int ioasid_find_bound(struct ioasid_dev *dev, __u16 vendor, __u16 device,
@@ -226,7 +251,7 @@ int ioasid_find_bound(struct ioasid_dev *dev, __u16 vendor, __u16 device,
 		fail(dev, ENODEV, "find a device",
 		     "no %04x:%04x is bound to %s", vendor, device,
 		     IOASID_DRIVER);
-		hint(dev, "bind one with driver_override (see README.md)");
+		hint_unbound(dev, vendor, device);
 	}
 	return rc;
 }
@@ -261,7 +286,7 @@ static int find_cdev(struct ioasid_dev *dev, const char *bdf)
 		fail(dev, err, "find the device cdev",
 		     "%s is not bound to %s (no %s)", dev->bdf, IOASID_DRIVER,
 		     path);
-		hint_bind_lines(dev);
+		hint_bind_lines(dev, dev->bdf);
 		return -err;
 	}
 	while ((de = readdir(dir))) {
@@ -299,7 +324,7 @@ static int open_nodes(struct ioasid_dev *dev)
 		if (err == ENOENT) {
 			hint(dev, "the device is not bound to %s, or /dev has no devtmpfs",
 			     IOASID_DRIVER);
-			hint_bind_lines(dev);
+			hint_bind_lines(dev, dev->bdf);
 		}
 		if (err == EACCES)
 			hint(dev, "%s is root's unless udev/60-ioasid.rules gives a group access",

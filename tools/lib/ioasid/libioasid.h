@@ -121,7 +121,10 @@ int ioasid_dev_open(struct ioasid_dev *dev, const char *bdf,
 		    unsigned int flags);
 void ioasid_dev_close(struct ioasid_dev *dev);
 
-/* The first device bound to vfio-ioasid-pci with this vendor:device */
+/*
+ * The first device bound to vfio-ioasid-pci with this vendor:device.  When
+ * there is none, the hint gives the commands that bind one there is.
+ */
 int ioasid_find_bound(struct ioasid_dev *dev, __u16 vendor, __u16 device,
 		      char *bdf, size_t len);
 
