@@ -90,6 +90,9 @@ kernel=${VM_KERNEL:-/boot/vmlinuz-$kver}
 mkdir -p "$out"
 
 root=$(mktemp -d)
+# mktemp -d is 0700, and it becomes the guest's /: tests that run as an
+# unprivileged user need to reach /bin and /lib
+chmod 0755 "$root"
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,proc,sys,dev,tmp,root,etc,lib/modules,tests}
 cp /bin/busybox "$root/bin/busybox"
