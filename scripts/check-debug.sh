@@ -30,19 +30,8 @@ kernel_dir=${DEBUG_KERNEL_DIR:-$top/build/debug-kernel}
 modules_dir=${DEBUG_MODULES_DIR:-$top/build/debug-modules}
 mkdir -p "$logs"
 
-record() { tee -a "$results"; }
-
-# One PASS/FAIL line for a command, its output in build/logs/<name>.log
-step() {
-	local name=$1 log
-	shift
-	log=$logs/${name//\//-}.log
-	if "$@" >"$log" 2>&1; then
-		echo "PASS $name" | record
-	else
-		echo "FAIL $name (see ${log#"$top"/})" | record
-	fi
-}
+# shellcheck source=scripts/check-lib.sh
+. "$top/scripts/check-lib.sh"
 
 # The harness' overrides, from the env file debug-kernel.sh leaves in the
 # cache: boot the debug bzImage, take vfio-pci-core and friends from its

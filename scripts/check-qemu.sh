@@ -20,18 +20,8 @@ mode=${QEMU_MODE:-assign}
 mkdir -p "$logs"
 : >"$results"
 
-record() { tee -a "$results"; }
-
-step() {
-	local name=$1 log
-	shift
-	log=$logs/${name//\//-}.log
-	if "$@" >"$log" 2>&1; then
-		echo "PASS $name" | record
-	else
-		echo "FAIL $name (see ${log#"$top"/})" | record
-	fi
-}
+# shellcheck source=scripts/check-lib.sh
+. "$top/scripts/check-lib.sh"
 
 # $qemu: the patched QEMU binary, from what scripts/qemu-build.sh left in
 # build/qemu: a link to its cache directory, whose env file names the

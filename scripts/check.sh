@@ -6,25 +6,14 @@
 # only if nothing failed.  The summary also lands in build/check-summary.txt.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 1
 logs=$top/build/logs
 results=$top/build/check-results.txt
 mkdir -p "$logs"
 : >"$results"
 
-record() { tee -a "$results"; }
-
-# One PASS/FAIL line for a command, its output in build/logs/<name>.log
-step() {
-	local name=$1 log
-	shift
-	log=$logs/${name//\//-}.log
-	if "$@" >"$log" 2>&1; then
-		echo "PASS $name" | record
-	else
-		echo "FAIL $name (see ${log#"$top"/})" | record
-	fi
-}
+# shellcheck source=scripts/check-lib.sh
+. "$top/scripts/check-lib.sh"
 
 start=$(date +%s)
 step build/modules make -s modules
