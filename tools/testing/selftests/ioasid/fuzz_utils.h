@@ -307,6 +307,25 @@ static inline int inv_begin(struct fz_inv *v)
 	return v->kmsg_fd < 0 || v->vmlck < 0 || v->vmpin < 0 ? EIO : 0;
 }
 
+/* The module's counters as an array, in the order of fz_counter_names */
+#define FZ_NR_COUNTERS 7
+static const char *const fz_counter_names[FZ_NR_COUNTERS] = {
+	"contexts", "objects", "pages_objs", "pinned", "charged",
+	"groups", "domains",
+};
+
+static inline void fz_counter_vals(const struct ioasid_counters *c,
+				   long v[FZ_NR_COUNTERS])
+{
+	v[0] = c->contexts;
+	v[1] = c->objects;
+	v[2] = c->pages_objs;
+	v[3] = c->pinned;
+	v[4] = c->charged;
+	v[5] = c->groups;
+	v[6] = c->domains;
+}
+
 /*
  * End of a run, after every descriptor was closed: the module's counters
  * are back to 0, VmLck and VmPin to their start, and the kernel logged no
@@ -315,31 +334,21 @@ static inline int inv_begin(struct fz_inv *v)
  */
 static inline int inv_end(struct fz_inv *v, const char *who)
 {
-	static const char *const names[] = {
-		"contexts", "objects", "pages_objs", "pinned", "charged",
-		"groups", "domains",
-	};
 	struct ioasid_counters c;
 	char first[2048] = "";
-	long vals[7], kb;
+	long vals[FZ_NR_COUNTERS], kb;
 	int bad = 0, i, nk;
 
 	if (read_counters(&c)) {
 		fprintf(stderr, "# %s: cannot read %s\n", who, IOASID_STATS);
 		return 1;
 	}
-	vals[0] = c.contexts;
-	vals[1] = c.objects;
-	vals[2] = c.pages_objs;
-	vals[3] = c.pinned;
-	vals[4] = c.charged;
-	vals[5] = c.groups;
-	vals[6] = c.domains;
-	for (i = 0; i != 7; i++) {
+	fz_counter_vals(&c, vals);
+	for (i = 0; i != FZ_NR_COUNTERS; i++) {
 		if (!vals[i])
 			continue;
 		fprintf(stderr, "# %s: counter %s is %ld after closing everything\n",
-			who, names[i], vals[i]);
+			who, fz_counter_names[i], vals[i]);
 		bad++;
 	}
 	kb = proc_status_kb("VmLck");

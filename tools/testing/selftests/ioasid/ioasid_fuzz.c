@@ -1448,11 +1448,7 @@ static void check_stats(struct fz *f)
 	struct model *m = &f->m;
 	struct ioasid_counters c;
 	struct pin_sums s;
-	long want[7], got[7], kb;
-	static const char *const names[] = {
-		"contexts", "objects", "pages_objs", "pinned", "charged",
-		"groups", "domains",
-	};
+	long want[FZ_NR_COUNTERS], got[FZ_NR_COUNTERS], kb;
 	int i, bad = 0;
 	char first[2048];
 
@@ -1479,14 +1475,8 @@ static void check_stats(struct fz *f)
 		finding(f, "cannot read %s", IOASID_STATS);
 		return;
 	}
-	got[0] = c.contexts;
-	got[1] = c.objects;
-	got[2] = c.pages_objs;
-	got[3] = c.pinned;
-	got[4] = c.charged;
-	got[5] = c.groups;
-	got[6] = c.domains;
-	for (i = 0; i != 7 && !bad; i++)
+	fz_counter_vals(&c, got);
+	for (i = 0; i != FZ_NR_COUNTERS && !bad; i++)
 		if (want[i] != got[i]) {
 			struct ioasid_counters later;
 
@@ -1494,7 +1484,7 @@ static void check_stats(struct fz *f)
 			usleep(200 * 1000);
 			read_counters(&later);
 			finding(f, "counter %s is %ld, the model says %ld (after 200 ms: contexts %ld objects %ld pages_objs %ld pinned %ld charged %ld groups %ld domains %ld; model %ld %ld %ld %ld %ld %ld %ld)",
-				names[i], got[i], want[i], later.contexts,
+				fz_counter_names[i], got[i], want[i], later.contexts,
 				later.objects, later.pages_objs, later.pinned,
 				later.charged, later.groups, later.domains,
 				want[0], want[1], want[2], want[3], want[4],
