@@ -34,6 +34,8 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 patchdir=$top/tools/qemu/patches
+# The QEMU release the patches are for: Debian 12's
+qemu_series=7.2
 # Where Debian's qemu-system-data, seabios and ipxe-qemu put firmware
 fwpath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu
 
@@ -106,10 +108,15 @@ install_deps() {
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The newest qemu source package apt knows, as apt-get source picks it
+# The newest Debian 12 qemu 7.2 source package apt knows (the patches are
+# for 7.2; with bookworm-backports in deb-src apt also lists 10.x, whose
+# source is not what they apply to).  Empty, not an error, when apt knows
+# no qemu source at all (no deb-src entry yet).
 src_version() {
-	apt-cache showsrc qemu 2>/dev/null | sed -n 's/^Version: //p' |
-		sort -V | tail -n 1
+	{ apt-cache showsrc qemu 2>/dev/null || true; } |
+		sed -n 's/^Version: //p' |
+		awk -v s="1:${qemu_series}+" 'index($0, s) == 1' |
+		sort -V | tail -n 1 || true
 }
 
 build_qemu() {
@@ -215,7 +222,8 @@ main() {
 	if [ -z "$srcver" ]; then
 		add_deb_src
 		srcver=$(src_version)
-		[ -n "$srcver" ] || die "apt knows no qemu source package"
+		[ -n "$srcver" ] ||
+			die "apt knows no qemu $qemu_series source package (Debian 12's)"
 	fi
 
 	key=$( {
