@@ -2,7 +2,10 @@
 #
 # ioasid: /dev/ioasid and its companion driver for Debian 12 (Linux 6.1).
 #
-#   make              build the modules against Debian's linux-headers-amd64
+#   make              build the modules against Debian's linux-headers-amd64:
+#                     the production build, in drivers/
+#   make test-modules the test build (mock IOMMU, IOMMU_TEST_CMD, fault
+#                     injection) in build/ktest/drivers/; make check loads it
 #   make demo         install what is missing, boot a VM and run the edu
 #                     sample, then the user space NVMe driver
 #   make check        host unit tests, style checks and the VM test suites
@@ -29,9 +32,9 @@ KDIR ?= /lib/modules/$(KVER)/build
 BUILD := $(CURDIR)/build
 SRCTAR := /usr/src/linux-source-6.1.tar.xz
 KSFT := $(BUILD)/ksft
-MODULES := drivers/ioasid/ioasid.ko
+KTEST := $(BUILD)/ktest
 
-.PHONY: all modules clean setup selftests samples unit lint check demo \
+.PHONY: all modules test-modules clean setup selftests samples unit lint check demo \
 	vm-shell install check-debug reliability-summary bench qemu check-qemu
 
 all: modules
@@ -42,6 +45,13 @@ setup:
 modules:
 	@test -n "$(KVER)" || { echo "no kernel headers: run 'make setup'" >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+# The same sources built with CONFIG_DEV_IOASID_TEST=y in a copy of their
+# own, so the production objects in drivers/ stay as they are
+test-modules:
+	@test -n "$(KVER)" || { echo "no kernel headers: run 'make setup'" >&2; exit 1; }
+	@scripts/module-src.sh $(KTEST)
+	$(MAKE) -C $(KDIR) M=$(KTEST) CONFIG_DEV_IOASID_TEST=y modules
 
 # checkpatch.pl and the kselftest harness come from Debian's linux-source-6.1
 $(KSFT)/.extracted: | setup
@@ -91,7 +101,7 @@ vm-shell: setup
 ifeq ($(DEBUG),1)
 	scripts/check-debug.sh --shell
 else
-	$(MAKE) -s modules selftests samples
+	$(MAKE) -s test-modules selftests samples
 	tools/testing/vm/shell.sh
 endif
 
@@ -119,7 +129,7 @@ STRESS_SECS ?= $(FUZZ_SECS)
 FUZZ_IOMMUS ?= intel-ir amd
 .PHONY: fuzz
 fuzz: setup
-	$(MAKE) -s modules selftests
+	$(MAKE) -s modules test-modules selftests
 	@rc=0; for iommu in $(FUZZ_IOMMUS); do \
 		SUITES="ioasid_fuzz ioasid_stress" RUN_TAG=-fuzz \
 		tools/testing/vm/run-tests.sh $$iommu \

@@ -45,7 +45,7 @@ if ! command -v gnuplot >/dev/null; then
 	fi
 fi
 if [ "${BENCH_REPORT_ONLY:-0}" != 1 ]; then
-	make -s modules
+	make -s test-modules
 	make -s -C tools/testing/bench OUTPUT="$out"
 fi
 mkdir -p "$out"
@@ -97,8 +97,8 @@ for iommu in $vm_iommus; do
 		--timeout 3000 --out "$vmout" \
 		--append "no_timer_check hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=520 default_hugepagesz=2M$knobs" \
 		--kmod vfio-pci --kmod vfio_iommu_type1 --kmod vfio-pci-core \
-		--add "$top/drivers/ioasid/ioasid.ko:/lib/modules/ioasid.ko" \
-		--add "$top/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko" \
+		--add "$top/build/ktest/drivers/ioasid/ioasid.ko:/lib/modules/ioasid.ko" \
+		--add "$top/build/ktest/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko" \
 		--add "$out/ioasid-bench:/root/ioasid-bench" \
 		--script "$top/tools/testing/vm/bench-guest.sh" \
 		--qemu "-device edu -device edu -device edu -device edu" ||

@@ -17,6 +17,7 @@ mkdir -p "$logs"
 
 start=$(date +%s)
 step build/modules make -s modules
+step build/test-modules make -s test-modules
 step build/selftests make -s selftests
 step build/samples make -s samples
 
@@ -33,7 +34,7 @@ awk '/^(not )?ok [0-9]+ - / {
 
 make -s lint 2>"$logs/lint.log" | grep -E '^(PASS|FAIL) ' | record
 
-if grep -q '^FAIL build/modules\|^FAIL build/selftests' "$results"; then
+if grep -q '^FAIL build/\(modules\|test-modules\|selftests\)' "$results"; then
 	echo "FAIL vm/not-run the build failed" | record
 else
 	for iommu in intel-ir amd; do

@@ -171,27 +171,30 @@ verify_fragment() {
 	[ $bad -eq 0 ] || die "olddefconfig dropped options of $frag (unmet dependencies?)"
 }
 
-# Our two modules against the debug kernel, built from a copy of the
-# sources so the normal build's objects in drivers/ are left alone.
+# Our two modules against the debug kernel, built from copies of the
+# sources so the normal build's objects in drivers/ are left alone: the
+# test build in DIR, the production ioasid.ko in DIR/prod (run-tests.sh's
+# IOASID_KO_DIR layout).
 build_our_modules() {
 	local kdir=$obj scratch=$modout/src
 
-	rm -rf "$scratch"
-	mkdir -p "$scratch"
+	rm -rf "$scratch" "$scratch-prod" "$modout/prod"
+	rm -f "$modout"/*.ko
 	# Sources only: the normal build's objects and .cmd files must not leak
 	# into a build against another kernel.
-	tar -C "$top" -cf - --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
-		--exclude='*.mod.c' --exclude='.*.cmd' --exclude='.*.d' \
-		--exclude=modules.order --exclude=Module.symvers \
-		Kbuild drivers include | tar -C "$scratch" -xf -
-	rm -f "$modout"/*.ko
-	make -C "$kdir" M="$scratch" -j"$(nproc)" modules >"$modout/build.log" 2>&1 || {
+	"$top/scripts/module-src.sh" "$scratch"
+	"$top/scripts/module-src.sh" "$scratch-prod"
+	{ make -C "$kdir" M="$scratch" CONFIG_DEV_IOASID_TEST=y -j"$(nproc)" modules &&
+	  make -C "$kdir" M="$scratch-prod" -j"$(nproc)" modules; } \
+		>"$modout/build.log" 2>&1 || {
 		cat "$modout/build.log" >&2
 		die "building our modules against the debug kernel failed"
 	}
 	cp "$scratch/drivers/ioasid/ioasid.ko" \
 		"$scratch/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko" "$modout/"
-	log "modules in $modout: $(cd "$modout" && echo ./*.ko)"
+	mkdir -p "$modout/prod"
+	cp "$scratch-prod/drivers/ioasid/ioasid.ko" "$modout/prod/"
+	log "modules in $modout: $(cd "$modout" && echo ./*.ko prod/*.ko)"
 }
 
 # Everything runs from main, and the last line exits: bash reads a script

@@ -11,7 +11,7 @@ kdir=/lib/modules/$("$top/scripts/kver.sh")/build
 unset MAKEFLAGS MFLAGS
 logs=$top/build/logs
 mkdir -p "$logs"
-cd "$top"
+cd "$top" || exit 1
 
 count() { grep -cE '\.[ch]:[0-9]+(:[0-9]+)?: (warning|error):' "$1"; }
 
@@ -30,23 +30,36 @@ else
 	echo "PASS lint/checkpatch-strict"
 fi
 
-# Every object rebuilt with W=1: anything gcc says is a finding
-make -s -C "$kdir" M="$top" clean >/dev/null 2>&1
-if ! make -C "$kdir" M="$top" W=1 modules >"$logs/build-w1.log" 2>&1; then
-	echo "FAIL lint/build-W=1 the build failed, see build/logs/build-w1.log"
-elif [ "$(count "$logs/build-w1.log")" -ne 0 ]; then
-	echo "FAIL lint/build-W=1 $(count "$logs/build-w1.log") warnings, see build/logs/build-w1.log"
-else
-	echo "PASS lint/build-W=1"
-fi
+# Both builds, every object rebuilt with W=1 (anything gcc says is a
+# finding), then sparse with the same flags, so nothing recompiles and every
+# line is sparse's (C=2: all files).  The production build in the tree, the
+# test build (CONFIG_DEV_IOASID_TEST=y) in a copy of its own.
+lint_build() {
+	local name=$1 dir=$2 log
+	shift 2
 
-# Same flags, so nothing recompiles and every line is sparse's (C=2: all files)
-make -C "$kdir" M="$top" W=1 C=2 modules >"$logs/sparse.log" 2>&1
-if ! grep -q '  CHECK ' "$logs/sparse.log"; then
-	echo "FAIL lint/sparse sparse did not run, see build/logs/sparse.log"
-elif [ "$(count "$logs/sparse.log")" -ne 0 ]; then
-	echo "FAIL lint/sparse $(count "$logs/sparse.log") warnings, see build/logs/sparse.log"
-else
-	echo "PASS lint/sparse"
-fi
-make -s -C "$kdir" M="$top" modules >/dev/null 2>&1
+	log=$logs/build-w1$name.log
+	make -s -C "$kdir" M="$dir" "$@" clean >/dev/null 2>&1
+	if ! make -C "$kdir" M="$dir" "$@" W=1 modules >"$log" 2>&1; then
+		echo "FAIL lint/build-W=1$name the build failed, see ${log#"$top"/}"
+	elif [ "$(count "$log")" -ne 0 ]; then
+		echo "FAIL lint/build-W=1$name $(count "$log") warnings, see ${log#"$top"/}"
+	else
+		echo "PASS lint/build-W=1$name"
+	fi
+
+	log=$logs/sparse$name.log
+	make -C "$kdir" M="$dir" "$@" W=1 C=2 modules >"$log" 2>&1
+	if ! grep -q '  CHECK ' "$log"; then
+		echo "FAIL lint/sparse$name sparse did not run, see ${log#"$top"/}"
+	elif [ "$(count "$log")" -ne 0 ]; then
+		echo "FAIL lint/sparse$name $(count "$log") warnings, see ${log#"$top"/}"
+	else
+		echo "PASS lint/sparse$name"
+	fi
+	make -s -C "$kdir" M="$dir" "$@" modules >/dev/null 2>&1
+}
+
+lint_build "" "$top"
+"$top/scripts/module-src.sh" "$top/build/ktest"
+lint_build -test "$top/build/ktest" CONFIG_DEV_IOASID_TEST=y

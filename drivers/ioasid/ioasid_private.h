@@ -421,25 +421,55 @@ void ioasid_access_destroy_object(struct ioasid_object *obj);
 void ioasid_access_notify_unmap(struct ioasid_iopt *iopt, unsigned long iova,
 				unsigned long length);
 
-/* selftest.c */
+/*
+ * selftest.c and fault.c: the mock IOMMU, IOMMU_TEST_CMD and fault
+ * injection exist only in the test build (CONFIG_DEV_IOASID_TEST, what
+ * make check loads); the production build gets the stubs below, so its
+ * callers compile to nothing and it has no test_mode parameter.
+ */
 
 #define IOASID_TEST_CMD_NR 0xa0
+/* Largest vendor data IOMMU_GET_HW_INFO returns */
+#define IOASID_HW_INFO_MAX 16
+struct dentry;
 
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 extern bool ioasid_test_enabled;
 int ioasid_test_cmd(struct ioasid_ucmd *ucmd);
 void ioasid_selftest_destroy(struct ioasid_object *obj);
 int ioasid_selftest_init(void);
-/* Largest vendor data IOMMU_GET_HW_INFO returns */
-#define IOASID_HW_INFO_MAX 16
 int ioasid_selftest_hw_info(struct device *dev, void *data, size_t size,
 			    u32 *type);
 const struct ioasid_dirty_ops *ioasid_selftest_dirty_ops(struct device *dev);
 void ioasid_selftest_exit(void);
-
-/* fault.c */
-
-struct dentry;
 void ioasid_fault_debugfs_init(struct dentry *dir);
+#else
+#define ioasid_test_enabled false
+static inline int ioasid_selftest_init(void)
+{
+	return 0;
+}
+
+static inline void ioasid_selftest_exit(void)
+{
+}
+
+static inline int ioasid_selftest_hw_info(struct device *dev, void *data,
+					  size_t size, u32 *type)
+{
+	return 0;
+}
+
+static inline const struct ioasid_dirty_ops *
+ioasid_selftest_dirty_ops(struct device *dev)
+{
+	return NULL;
+}
+
+static inline void ioasid_fault_debugfs_init(struct dentry *dir)
+{
+}
+#endif
 
 /* A step that fails when fault injection says so, else does the real thing */
 #define ioasid_kzalloc(size, gfp)					\

@@ -30,7 +30,9 @@ static const struct ioasid_object_ops {
 	[IOASID_OBJ_HWPT] = { .destroy = ioasid_hwpt_destroy },
 	[IOASID_OBJ_DEVICE] = { .destroy = ioasid_device_destroy },
 	[IOASID_OBJ_ACCESS] = { .destroy = ioasid_access_destroy_object },
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	[IOASID_OBJ_SELFTEST] = { .destroy = ioasid_selftest_destroy },
+#endif
 };
 
 struct ioasid_object *_ioasid_object_alloc(struct ioasid_ctx *ctx,
@@ -215,7 +217,9 @@ union ioasid_ucmd_buffer {
 	struct iommu_hw_info hw_info;
 	struct iommu_hwpt_set_dirty_tracking set_dirty;
 	struct iommu_hwpt_get_dirty_bitmap get_dirty;
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	struct iommu_test_cmd test;
+#endif
 };
 
 struct ioasid_ioctl_op {
@@ -265,12 +269,14 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 		     struct iommu_hwpt_set_dirty_tracking, __reserved),
 	IOASID_IOCTL(IOMMU_HWPT_GET_DIRTY_BITMAP, ioasid_hwpt_get_dirty_bitmap,
 		     struct iommu_hwpt_get_dirty_bitmap, data),
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	/* Both the 56-byte (Linux <= 6.6) and 72-byte layouts are accepted */
 	[IOASID_TEST_CMD_NR - IOMMUFD_CMD_BASE] = {
 		.size = sizeof(struct iommu_test_cmd),
 		.min_size = IOMMU_TEST_CMD_MIN_SIZE,
 		.execute = ioasid_test_cmd,
 	},
+#endif
 };
 
 static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,

@@ -13,6 +13,7 @@
 #ifndef __LINUX_IOASID_CORE_H
 #define __LINUX_IOASID_CORE_H
 
+#include <linux/kconfig.h>
 #include <linux/types.h>
 
 struct device;
@@ -72,9 +73,12 @@ int ioasid_access_rw(struct ioasid_access *access, unsigned long iova,
 		     void *data, size_t length, unsigned int flags);
 
 /*
- * Fault injection for the selftests (drivers/ioasid/fault.c): a fallible
- * step asks first and takes its error path when told to.  The errno a user
- * then sees is EFAULT for pin and uaccess, ENOMEM for the others.
+ * Fault injection for the selftests (drivers/ioasid/fault.c), only in the
+ * test build (CONFIG_DEV_IOASID_TEST): a fallible step asks first and takes
+ * its error path when told to.  The errno a user then sees is EFAULT for pin
+ * and uaccess, ENOMEM for the others.  In the production build the question
+ * compiles to nothing.  Both modules must come from the same build: a test
+ * build of the companion needs the test build of the core's export.
  */
 enum ioasid_fault_site {
 	IOASID_FAULT_ALLOC,	/* a memory allocation */
@@ -89,6 +93,13 @@ enum ioasid_fault_site {
 	IOASID_FAULT_NR
 };
 
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 bool ioasid_should_fail(enum ioasid_fault_site site);
+#else
+static inline bool ioasid_should_fail(enum ioasid_fault_site site)
+{
+	return false;
+}
+#endif
 
 #endif

@@ -64,12 +64,26 @@ rmmod ioasid
 pass_fail $? module/unload
 ! grep -q '^ioasid ' /proc/modules; pass_fail $? module/gone
 
-# Without test_mode the test command does not exist
+# The test build without test_mode: the test command does not exist
 insmod /lib/modules/ioasid.ko
 ( cd /tmp && /tests/ioasid_notest; echo $? >/tmp/rc ) 2>&1 | tee /tmp/notest.log
 pass_fail "$(cat /tmp/rc)" module/test-cmd-refused "$(tail -n 3 /tmp/notest.log | tr '\n' ' ')"
 rmmod ioasid
 pass_fail $? module/unload-plain
+
+# The production build (what the packages ship): no test code at all.  Its
+# only parameter is allow_unsafe_interrupts, it has no fault injection
+# knob, and the test command does not exist.
+insmod /lib/modules/prod/ioasid.ko
+pass_fail $? prod/load
+params=$(ls /sys/module/ioasid/parameters 2>/dev/null | tr '\n' ' ')
+[ "$params" = "allow_unsafe_interrupts " ]; pass_fail $? prod/params-only-unsafe "$params"
+[ -e /sys/kernel/debug/ioasid/stats ] && [ ! -e /sys/kernel/debug/ioasid/fail_nth ]
+pass_fail $? prod/no-fault-injection "$(ls /sys/kernel/debug/ioasid | tr '\n' ' ')"
+( cd /tmp && /tests/ioasid_notest; echo $? >/tmp/rc ) 2>&1 | tee /tmp/notest.log
+pass_fail "$(cat /tmp/rc)" prod/test-cmd-refused "$(tail -n 3 /tmp/notest.log | tr '\n' ' ')"
+rmmod ioasid
+pass_fail $? prod/unload
 
 # kmemleak, on the debug kernel only (the stock kernel has no such file and
 # this reports nothing).  With the modules gone, whatever they allocated and

@@ -5,8 +5,9 @@
 # IOMMU=amd|intel|intel-ir|none picks the emulated IOMMU (default intel-ir).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
-# IOASID_KO_DIR: ioasid.ko from there (the debug build, make vm-shell DEBUG=1)
-adds=(--add "${IOASID_KO_DIR:-$top/drivers/ioasid}/ioasid.ko:/lib/modules/ioasid.ko")
+# The test build of ioasid.ko (make test-modules); IOASID_KO_DIR: from there
+# (the debug build, make vm-shell DEBUG=1)
+adds=(--add "${IOASID_KO_DIR:-$top/build/ktest/drivers/ioasid}/ioasid.ko:/lib/modules/ioasid.ko")
 for f in "$top"/build/selftests/ioasid_* "$top"/build/samples/*; do
 	[ -f "$f" ] || continue
 	case "$f" in
