@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-only
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * libioasid: open a PCI device bound to vfio-ioasid-pci through /dev/ioasid,
  * map memory for its DMA, reach its registers and take its interrupts.  The
@@ -29,12 +29,12 @@
 #define PCI_DEVICES	"/sys/bus/pci/devices"
 #define DRIVER_DIR	"/sys/bus/pci/drivers/" IOASID_DRIVER
 #define DEFAULT_FLOOR	0x100000ULL	/* IOVA 0 stays unmapped */
-#define __printf(a, b)	__attribute__((format(printf, a, b)))
+#define printf_like(f, a)	__attribute__((format(printf, f, a)))
 #define NO_DETAIL	"%s", ""	/* fail() without a detail */
 
 /* ------------------------------------------------------------ messages */
 
-static void __printf(3, 4)
+static void printf_like(3, 4)
 vappend(struct ioasid_dev *dev, size_t *pos, const char *fmt, ...)
 {
 	va_list ap;
@@ -54,7 +54,7 @@ vappend(struct ioasid_dev *dev, size_t *pos, const char *fmt, ...)
  * empty detail (NO_DETAIL) gives none.  Returns the negative errno, so that callers
  * can "return fail(...)".
  */
-static int __printf(4, 5)
+static int printf_like(4, 5)
 fail(struct ioasid_dev *dev, int err, const char *step, const char *fmt, ...)
 {
 	const char *name = err ? strerrorname_np(err) : NULL;
@@ -76,7 +76,7 @@ fail(struct ioasid_dev *dev, int err, const char *step, const char *fmt, ...)
 }
 
 /* Add one hint line to the failure message */
-static void __printf(2, 3)
+static void printf_like(2, 3)
 hint(struct ioasid_dev *dev, const char *fmt, ...)
 {
 	size_t pos = strnlen(dev->errmsg, sizeof(dev->errmsg));
@@ -92,7 +92,7 @@ hint(struct ioasid_dev *dev, const char *fmt, ...)
 	(void)n;
 }
 
-static void __printf(2, 3)
+static void printf_like(2, 3)
 say(struct ioasid_dev *dev, const char *fmt, ...)
 {
 	char line[512];
