@@ -24,7 +24,14 @@
 #include <linux/ioasid.h>
 #include <linux/ioasid_vfio.h>
 
+/*
+ * What libioasid.h declares is the library's interface, and the version
+ * script libioasid.map lists the same names; everything else stays inside
+ * the shared library (-fvisibility=hidden).
+ */
+#pragma GCC visibility push(default)
 #include "libioasid.h"
+#pragma GCC visibility pop
 
 #define PCI_DEVICES	"/sys/bus/pci/devices"
 #define DRIVER_DIR	"/sys/bus/pci/drivers/" IOASID_DRIVER

@@ -41,6 +41,13 @@
  * closing the fds undoes everything in the kernel anyway.
  *
  * Not thread-safe: one thread per struct ioasid_dev, or a lock around it.
+ *
+ * Building.  Installed, compile and link with
+ * `pkg-config --cflags --libs libioasid` (libioasid.so.0; libioasid.a with
+ * -static); in the source tree, with -I tools/lib/ioasid -I include/uapi
+ * and the libioasid.a that `make -C tools/lib/ioasid` builds.  The caller
+ * allocates struct ioasid_dev and struct ioasid_dma, so their layout is
+ * part of the ABI: changing it changes the soname.
  */
 #ifndef _LIBIOASID_H
 #define _LIBIOASID_H
