@@ -3,7 +3,7 @@
  * ioasid-edu-demo: a user space driver for QEMU's "edu" PCI device that
  * does DMA through /dev/ioasid and the vfio-ioasid-pci companion driver.
  *
- *   ioasid-edu-demo [PCI address]
+ *   ioasid-edu-demo [-h|--help] [PCI address]
  *
  * Without an address it takes the first edu (1234:11e8) bound to
  * vfio-ioasid-pci.  Binding a device takes two lines as root:
@@ -25,10 +25,12 @@
  * below 256 MiB and a transfer below 4 KiB.
  *
  * Exit status: 0 when the bytes came back intact, 1 when they did not, 2
- * when a step failed.
+ * when a step failed or for a usage error.
  */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -321,24 +323,66 @@ static int teardown(struct edu *e)
 	return 0;
 }
 
+static void print_help(void)
+{
+	printf("Usage: %s [-h|--help] [PCI_ADDRESS]\n"
+	       "\n"
+	       "A user space driver for QEMU's edu device (%04x:%04x) bound to\n"
+	       "%s: open its VFIO device cdev, bind it to a /dev/ioasid\n"
+	       "context, attach it to a new I/O address space, map a buffer for DMA,\n"
+	       "copy %d bytes from RAM into the device and back, check them byte by\n"
+	       "byte, and tear everything down.  Each step prints one line; a failed\n"
+	       "step says why and what to do.\n"
+	       "\n"
+	       "PCI_ADDRESS is the device's address as lspci -D shows it (0000:00:04.0,\n"
+	       "or 00:04.0); without it, the first edu bound to %s.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -h, --help  print this help and exit\n"
+	       "\n"
+	       "Exit status: 0 if the bytes came back intact, 1 if they did not, 2 if a\n"
+	       "step failed (the message on stderr says which and why) or for a usage\n"
+	       "error.\n",
+	       PROG, EDU_VENDOR, EDU_DEVICE, IOASID_DRIVER, DMA_LEN,
+	       IOASID_DRIVER);
+}
+
+/* Returns the PCI address argument, or NULL */
+static const char *parse_args(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (ch == 'h') {
+			print_help();
+			exit(0);
+		}
+		goto usage;
+	}
+	if (argc - optind <= 1)
+		return optind < argc ? argv[optind] : NULL;
+usage:
+	fprintf(stderr, "Usage: %s [-h|--help] [PCI_ADDRESS]\n"
+		"Try '%s --help' for more information.\n", PROG, PROG);
+	exit(2);
+}
+
 int main(int argc, char **argv)
 {
+	const char *bdf = parse_args(argc, argv);
 	struct edu e;
 	int rc;
 
-	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
-		fprintf(stderr, "usage: %s [PCI address]\n"
-			"  drives QEMU's edu device (%04x:%04x) bound to %s;\n"
-			"  default: the first edu bound to it\n",
-			PROG, EDU_VENDOR, EDU_DEVICE, IOASID_DRIVER);
-		return 2;
-	}
 	printf("%s: a user space driver for QEMU's edu through /dev/ioasid\n",
 	       PROG);
 
 	/* After a failure, closing the fds undoes everything in the kernel */
 	memset(&e, 0, sizeof(e));
-	rc = open_edu(&e, argc == 2 ? argv[1] : NULL);
+	rc = open_edu(&e, bdf);
 	if (!rc)
 		rc = map_buffer(&e);
 	if (!rc)

@@ -7,10 +7,14 @@
  * shows what the kernel reports and checks at each step, shares the mapping
  * with a second IOAS without pinning twice, and tears everything down.
  *
- * Exit status 0 if every check held.
+ *   ioasid-mock-demo [-h|--help]
+ *
+ * Exit status 0 if every check held, 1 if one did not, 2 if a step failed
+ * or for a usage error.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 #include <linux/ioasid.h>
 #include "../../drivers/ioasid/ioasid_test.h"
 
+#define PROG "ioasid-mock-demo"
 #define BUF_SIZE (4UL << 20)
 
 static int failures;
@@ -101,7 +106,49 @@ static void destroy(int fd, __u32 id, const char *what)
 		die(what);
 }
 
-int main(void)
+static void print_help(void)
+{
+	printf("Usage: %s [-h|--help]\n"
+	       "\n"
+	       "A tour of /dev/ioasid with a mock device: allocate an I/O address space\n"
+	       "(IOAS), attach a mock device (the test-only IOMMU behind IOMMU_TEST_CMD),\n"
+	       "map a buffer, show what the kernel reports and check it at each step,\n"
+	       "share the mapping with a second IOAS without pinning twice, and tear\n"
+	       "everything down.  It needs the ioasid module loaded with test_mode=1, and\n"
+	       "4 MiB of RLIMIT_MEMLOCK (or CAP_IPC_LOCK).\n"
+	       "\n"
+	       "Options:\n"
+	       "  -h, --help  print this help and exit\n"
+	       "\n"
+	       "Exit status: 0 if every check held, 1 if one did not, 2 if a step failed\n"
+	       "(the message on stderr says which) or for a usage error.\n",
+	       PROG);
+}
+
+static void parse_args(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (ch == 'h') {
+			print_help();
+			exit(0);
+		}
+		goto usage;
+	}
+	if (optind == argc)
+		return;
+usage:
+	fprintf(stderr, "Usage: %s [-h|--help]\n"
+		"Try '%s --help' for more information.\n", PROG, PROG);
+	exit(2);
+}
+
+int main(int argc, char **argv)
 {
 	struct iommu_test_cmd tc;
 	__u32 ioas, ioas2, stdev, hwpt, idev, stdev2, hwpt2;
@@ -109,6 +156,7 @@ int main(void)
 	char *buf;
 	int fd;
 
+	parse_args(argc, argv);
 	printf("ioasid demo: an IOAS, a mock device and 4 MiB of memory\n\n");
 	fd = open("/dev/ioasid", O_RDWR);
 	if (fd < 0)

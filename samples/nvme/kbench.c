@@ -5,13 +5,16 @@
  * reads and 128 KiB sequential reads with O_DIRECT, at queue depth 1 (one
  * thread) and at a deeper queue (one thread per outstanding read).
  *
- *   nvme-kbench [-t SECONDS] [-Q QD] /dev/nvme0n1
+ *   nvme-kbench [-h|--help] [-t SECONDS] [-Q QD] /dev/nvme0n1
  *
  * It prints one "RESULT kernel ..." line per run, in ioasid-nvme's format.
+ * Exit status: 0 if every run completed, 1 if one failed, 2 for a usage
+ * error.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <linux/fs.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -129,14 +132,39 @@ static int run(int fd, __u64 size, const char *name, size_t len,
 	return 0;
 }
 
+static void print_help(void)
+{
+	printf("Usage: %s [-t SECONDS] [-Q QD] DEVICE\n"
+	       "\n"
+	       "The read workloads of ioasid-nvme's benchmarks through the kernel's block\n"
+	       "layer, for comparison on the same controller: 4 KiB random reads and\n"
+	       "128 KiB sequential reads with O_DIRECT on DEVICE (a block device such as\n"
+	       "/dev/nvme0n1, at least 1 MiB; it is only read), at queue depth 1 (one\n"
+	       "thread) and at a deeper queue (one thread per outstanding read).  One\n"
+	       "\"RESULT kernel ...\" line per run, in ioasid-nvme's format.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -t SECONDS  seconds per run (default 3)\n"
+	       "  -Q QD       queue depth of the deep runs, 1-%d (default 16; 1: none)\n"
+	       "  -h, --help  print this help and exit\n"
+	       "\n"
+	       "Exit status: 0 if every run completed, 1 if DEVICE could not be opened or\n"
+	       "a read failed, 2 for a usage error.\n",
+	       PROG, MAX_THREADS);
+}
+
 int main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	unsigned int qd = 16;
 	double secs = 3.0;
 	__u64 size;
 	int ch, fd, rc = 0;
 
-	while ((ch = getopt(argc, argv, "t:Q:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "t:Q:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 't':
 			secs = atof(optarg);
@@ -144,6 +172,9 @@ int main(int argc, char **argv)
 		case 'Q':
 			qd = atoi(optarg);
 			break;
+		case 'h':
+			print_help();
+			return 0;
 		default:
 			goto usage;
 		}
@@ -172,7 +203,8 @@ int main(int argc, char **argv)
 	return rc;
 
 usage:
-	fprintf(stderr, "usage: %s [-t SECONDS] [-Q QD (1-%d)] /dev/nvmeXnY\n",
-		PROG, MAX_THREADS);
+	fprintf(stderr, "Usage: %s [-t SECONDS] [-Q QD (1-%d)] DEVICE\n"
+		"Try '%s --help' for more information.\n", PROG, MAX_THREADS,
+		PROG);
 	return 2;
 }

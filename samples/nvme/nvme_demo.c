@@ -3,7 +3,7 @@
  * ioasid-nvme: a user space NVMe driver for QEMU's emulated controller
  * (-device nvme), bound to vfio-ioasid-pci, its DMA through /dev/ioasid.
  *
- *   ioasid-nvme [options] [PCI address]
+ *   ioasid-nvme [options] [PCI address]     (--help lists them)
  *
  * It resets and enables the controller, sets up the admin queue, identifies
  * the controller and namespace 1, creates I/O queue pairs (the odd ones
@@ -920,27 +920,56 @@ static void on_signal(int sig)
 	stop_now = 1;
 }
 
+static void print_help(void)
+{
+	printf("Usage: %s [OPTION]... [PCI_ADDRESS]\n"
+	       "\n"
+	       "A user space NVMe driver for QEMU's NVMe controller (%04x:%04x) bound\n"
+	       "to %s, its DMA through /dev/ioasid: reset and enable the\n"
+	       "controller, set up the admin queue, identify the controller and\n"
+	       "namespace 1, create I/O queue pairs, write patterns and read them back\n"
+	       "verified, measure 4 KiB random and 128 KiB sequential reads, and shut\n"
+	       "the controller down.  It overwrites the first megabyte of namespace 1.\n"
+	       "\n"
+	       "PCI_ADDRESS is the controller's address as lspci -D shows it\n"
+	       "(0000:00:04.0, or 00:04.0); without it, the first one bound to\n"
+	       "%s.\n"
+	       "\n"
+	       "Options:\n"
+	       "  -q N        I/O queue pairs, 1-%u (default 2; odd IDs by MSI-X, even\n"
+	       "              ones polled)\n"
+	       "  -d N        entries per I/O queue, 2-%u (default 64)\n"
+	       "  -Q N        queue depth of the deep benchmark (default 16; 1: none)\n"
+	       "  -t SECONDS  seconds per benchmark (default 3)\n"
+	       "  -n          no benchmark: verify only\n"
+	       "  -s          fewer step lines\n"
+	       "  -h, --help  print this help and exit\n"
+	       "\n"
+	       "Exit status: 0 if everything worked, 1 if a step failed or the data did\n"
+	       "not verify (the message on stderr says which step and why), 2 for a\n"
+	       "usage error.\n",
+	       PROG, NVME_VENDOR, NVME_DEVICE, IOASID_DRIVER, IOASID_DRIVER,
+	       MAX_QPAIRS, MAX_DEPTH);
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: %s [-q PAIRS] [-d DEPTH] [-Q BENCH_QD] [-t SECONDS] [-n] [-s] [PCI address]\n"
-		"  drives QEMU's NVMe controller (%04x:%04x) bound to %s;\n"
-		"  default: the first one bound to it\n"
-		"  -q N  I/O queue pairs (default 2; odd IDs by MSI-X, even ones polled)\n"
-		"  -d N  entries per I/O queue (default 64)\n"
-		"  -Q N  queue depth of the deep benchmark (default 16; 1: none)\n"
-		"  -t S  seconds per benchmark (default 3)\n"
-		"  -n    no benchmark: verify only\n"
-		"  -s    fewer step lines\n",
-		PROG, NVME_VENDOR, NVME_DEVICE, IOASID_DRIVER);
+		"Usage: %s [-q PAIRS] [-d DEPTH] [-Q BENCH_QD] [-t SECONDS] [-n] [-s] [PCI_ADDRESS]\n"
+		"Try '%s --help' for more information.\n", PROG, PROG);
 	exit(2);
 }
 
 static void parse_args(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int ch;
 
-	while ((ch = getopt(argc, argv, "q:d:Q:t:nsh")) != -1) {
+	while ((ch = getopt_long(argc, argv, "q:d:Q:t:nsh", longopts,
+				 NULL)) != -1) {
 		switch (ch) {
 		case 'q':
 			opt.qpairs = atoi(optarg);
@@ -960,6 +989,9 @@ static void parse_args(int argc, char **argv)
 		case 's':
 			opt.quiet_steps = true;
 			break;
+		case 'h':
+			print_help();
+			exit(0);
 		default:
 			usage();
 		}
