@@ -4,7 +4,8 @@
 # Print the vm.sh arguments that copy a QEMU system emulator, and all it
 # needs to boot the nested test's payload, into the test VM's initramfs:
 #
-#   [QEMU_FIRMWARE_PATH=dir:dir] qemu-bundle.sh [--prefix DIR] QEMU_BINARY
+#   [QEMU_FIRMWARE_PATH=dir:dir] [QEMU_MODULE_DIR=dir] \
+#       qemu-bundle.sh [--prefix DIR] QEMU_BINARY
 #
 # One "--add SRC:DST" pair per line (no spaces in paths), for
 #   vm.sh ... $(qemu-bundle.sh /path/to/qemu-system-x86_64)
@@ -14,8 +15,14 @@
 #   DIR/share/                     firmware; QEMU finds it by itself through
 #                                  its <bindir>/../share/qemu search path
 #                                  only for some builds, so pass -L DIR/share
-#   DIR/modules/                   accelerator modules of a modular build
-#                                  (Debian's): set QEMU_MODULE_DIR=DIR/modules
+#   DIR/modules/                   modules of a modular build (Debian's):
+#                                  set QEMU_MODULE_DIR=DIR/modules.  With
+#                                  QEMU_MODULE_DIR set here, every module
+#                                  in it (an unpacked Debian QEMU's, see
+#                                  scripts/qemu-stock.sh); without, only
+#                                  the TCG accelerator module, if the build
+#                                  has one (Debian's 7.2 does; 10.x has TCG
+#                                  built in)
 #   every shared library at the path ldd resolved it to on this host,
 #   and the dynamic loader at its own path, so no LD_LIBRARY_PATH is needed
 #
@@ -71,13 +78,15 @@ add_libs() {
 add "$bin" "$prefix/bin/qemu-system-x86_64"
 add_libs "$bin"
 
-# Firmware, from the binary's own search path ("-L help"), then
-# QEMU_FIRMWARE_PATH (':'-separated): an uninstalled build searches only
-# below its build tree, and scripts/qemu-build.sh's env file names the
-# directories it was configured with
-mapfile -t fwdirs < <("$bin" -L help)
-IFS=: read -r -a extra <<<"${QEMU_FIRMWARE_PATH:-}"
-fwdirs+=(${extra[@]+"${extra[@]}"})
+# Firmware, from QEMU_FIRMWARE_PATH (':'-separated), then the binary's own
+# search path ("-L help"): an uninstalled build searches only below its
+# build tree, and scripts/qemu-build.sh's env file names the directories it
+# was configured with; an unpacked package's binary would search the
+# host's /usr/share/qemu, whose firmware belongs to the host's QEMU, so
+# scripts/qemu-stock.sh's env file names its own directories, which come
+# first
+IFS=: read -r -a fwdirs <<<"${QEMU_FIRMWARE_PATH:-}"
+mapfile -t -O "${#fwdirs[@]}" fwdirs < <("$bin" -L help)
 for fw in bios-256k.bin multiboot_dma.bin multiboot.bin kvmvapic.bin; do
 	found=""
 	for d in "${fwdirs[@]}"; do
@@ -93,17 +102,33 @@ for fw in bios-256k.bin multiboot_dma.bin multiboot.bin kvmvapic.bin; do
 	add "$found" "$prefix/share/$fw"
 done
 
-# A modular build keeps TCG itself in a module: accel-tcg-x86_64.so.  Look
-# where QEMU does: the build directory (an uninstalled build) and the
-# module directory relative to an installed binary.
-bindir=$(dirname "$bin")
-for d in "$bindir" "$bindir/../lib/x86_64-linux-gnu/qemu" "$bindir/../lib/qemu"; do
-	for m in "$d"/accel-tcg-x86_64.so "$d"/accel-tcg-i386.so; do
-		[ -r "$m" ] || continue
-		m=$(readlink -f "$m")
-		add "$m" "$prefix/modules/$(basename "$m")"
-		add_libs "$m"
+add_module() {
+	local m
+	m=$(readlink -f "$1")
+	add "$m" "$prefix/modules/$(basename "$m")"
+	add_libs "$m"
+}
+if [ -n "${QEMU_MODULE_DIR:-}" ]; then
+	# Every module: in the VM nothing else has a module directory, so
+	# whatever the inner QEMU loads on demand must be here
+	[ -d "$QEMU_MODULE_DIR" ] || {
+		echo "qemu-bundle.sh: QEMU_MODULE_DIR=$QEMU_MODULE_DIR is not a directory" >&2
+		exit 1
+	}
+	for m in "$QEMU_MODULE_DIR"/*.so; do
+		[ -r "$m" ] && add_module "$m"
 	done
-done
+else
+	# A modular 7.2 build keeps TCG itself in a module:
+	# accel-tcg-x86_64.so.  Look where QEMU does: the build directory (an
+	# uninstalled build) and the module directory relative to an
+	# installed binary.
+	bindir=$(dirname "$bin")
+	for d in "$bindir" "$bindir/../lib/x86_64-linux-gnu/qemu" "$bindir/../lib/qemu"; do
+		for m in "$d"/accel-tcg-x86_64.so "$d"/accel-tcg-i386.so; do
+			[ -r "$m" ] && add_module "$m"
+		done
+	done
+fi
 
 printf '%s\n' "${out[@]}"
