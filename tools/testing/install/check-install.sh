@@ -408,7 +408,7 @@ int main(void)
 }
 EOF
 compile_upstream() {
-	local w=(-Wall -Wextra -Werror) lib_flags uapi_flags static_flags
+	local w=(-Wall -Wextra -Wpedantic -Werror) lib_flags uapi_flags static_flags
 
 	read -ra lib_flags <<<"$(pc --cflags --libs libioasid)" &&
 	read -ra uapi_flags <<<"$(pc --cflags ioasid-uapi)" &&

@@ -14,6 +14,8 @@
 #ifndef _IOASID_COMPAT_LINUX_VFIO_H
 #define _IOASID_COMPAT_LINUX_VFIO_H
 
+/* #include_next is a GCC extension (clang has it too): no -Wpedantic warning */
+#pragma GCC system_header
 #include_next <linux/vfio.h>
 #include <linux/ioasid_vfio.h>
 
