@@ -56,7 +56,8 @@ uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 # $2... are the arguments that differ between runs.  With $QRUN set (see
 # run_as_user), QEMU runs under that command, and the files QEMU opens
 # itself belong to $QOWNER.  With QFD=1, QEMU inherits /dev/ioasid open as
-# fd 3 (for -object iommufd,fd=3), and this shell keeps no copy.
+# fd 3 and the device's cdev as fd 4 (for -object iommufd,fd=3 and
+# -device vfio-pci,fd=4), and this shell keeps no copy.
 QRUN=""
 QOWNER=""
 QFD=""
@@ -68,7 +69,7 @@ start_qemu() {
 		: >"$T/$tag.serial"
 		chown "$QOWNER" "$T/$tag.serial" "$T/$tag.mon.in" "$T/$tag.mon.out"
 	fi
-	[ -n "$QFD" ] && exec 3<>/dev/ioasid
+	[ -n "$QFD" ] && exec 3<>/dev/ioasid 4<>"/dev/vfio/devices/$vdev"
 	# shellcheck disable=SC2086 # $QRUN is a command and its arguments
 	$QRUN "$QEMU" -L "$QDIR/share" -accel tcg -M q35 -m 64M -nodefaults \
 		-vga none -display none -no-reboot \
@@ -77,7 +78,7 @@ start_qemu() {
 		-monitor pipe:"$T/$tag.mon" "$@" </dev/null >"$T/$tag.err" 2>&1 &
 	qpid=$!
 	qtag=$tag
-	[ -n "$QFD" ] && exec 3>&-
+	[ -n "$QFD" ] && exec 3>&- 4>&-
 	# A QEMU that fails before it opens the pipe leaves this reader blocked
 	# in open(): wait_exit kills it
 	cat "$T/$tag.mon.out" >"$T/$tag.mon.log" &
@@ -407,21 +408,23 @@ wait_exit 30
 pass_fail $? kill/qemu-opened-nodes "QEMU held $fds"
 check_counters_back kill/counters-back "$during"
 # The device works for the next user, this time a QEMU given /dev/ioasid
-# open (fd=), as a management tool would: it uses that one, opens no other
+# and the device's cdev open (fd=), as a management tool would: it uses
+# those, opens no other
 start_qemu_fd() { QFD=1; start_qemu "$@"; QFD=""; }
-start_qemu_fd reuse -object iommufd,id=iommufd0,fd=3 -device "$vfio" -append mode=hold
+start_qemu_fd reuse -object iommufd,id=iommufd0,fd=3 \
+	-device vfio-pci,fd=4,iommufd=iommufd0,rombar=0 -append mode=hold
 during=""
 fds=""
 if wait_serial reuse 600 'PAYLOAD HOLD round 2'; then
 	during=$(counters)
-	fds="$(qemu_fds) fd3=$(readlink /proc/$qpid/fd/3)"
+	fds="$(qemu_fds) fd3=$(readlink /proc/$qpid/fd/3) fd4=$(readlink /proc/$qpid/fd/4)"
 	mon reuse quit
 fi
 wait_exit 60
 [ -n "$during" ] && [ $qrc = 0 ] && grep -q '^PAYLOAD DMA OK' $T/reuse.serial
 pass_fail $? kill/device-reusable "$(why reuse)"
-[ "$fds" = "ioasid=1 vfio=1 fd3=/dev/ioasid" ]
-pass_fail $? kill/passed-fd-used "QEMU held ${fds:-nothing}"
+[ "$fds" = "ioasid=1 vfio=1 fd3=/dev/ioasid fd4=/dev/vfio/devices/$vdev" ]
+pass_fail $? kill/passed-fds-used "QEMU held ${fds:-nothing}"
 check_counters_back kill/counters-back-after-reuse "$during"
 
 # 4. QEMU as an unprivileged user of the ioasid group, without
