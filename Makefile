@@ -22,7 +22,15 @@
 #                     tools/qemu (cached; about 6 minutes the first time)
 #   make check-qemu   a QEMU in the test VM assigns an edu to its guest
 #                     through /dev/ioasid, on VT-d and AMD-Vi
-#   make install      install both modules, the udev rule and the uAPI headers
+#   make deb          the Debian packages, in build/deb (ioasid-dkms,
+#                     libioasid0, libioasid-dev, ioasid-tools)
+#   make install      without packages: both modules for the kernel of KVER,
+#                     the udev rule, modules-load.d and modprobe.d files,
+#                     the group, libioasid, its headers and the tools
+#                     (PREFIX=/usr/local, DESTDIR); make uninstall
+#   make dkms-install without packages: the module sources under
+#                     /usr/src/ioasid-<version>, built by DKMS for every
+#                     kernel with headers and each new one; dkms-uninstall
 #
 # KVER=<release> builds for another installed kernel than the one
 # linux-headers-amd64 points to; it never defaults to the running kernel.
@@ -34,7 +42,7 @@ SRCTAR := /usr/src/linux-source-6.1.tar.xz
 KSFT := $(BUILD)/ksft
 KTEST := $(BUILD)/ktest
 
-.PHONY: all modules test-modules clean setup selftests samples unit lint check demo \
+.PHONY: all modules test-modules dkms-src clean setup selftests samples unit lint check demo \
 	vm-shell install check-debug reliability-summary bench qemu check-qemu
 
 all: modules
@@ -140,15 +148,97 @@ fuzz: setup
 			build/vm/$$iommu-fuzz/results.log; \
 	done; exit $$rc
 
-# modules_install installs every module of the tree: ioasid.ko and
-# vfio-ioasid-pci.ko
-install: modules
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
-	depmod -a $(KVER)
-	install -D -m 0644 udev/60-ioasid.rules /etc/udev/rules.d/60-ioasid.rules
-	install -D -m 0644 include/uapi/linux/ioasid.h /usr/local/include/linux/ioasid.h
-	install -D -m 0644 include/uapi/linux/ioasid_vfio.h \
-		/usr/local/include/linux/ioasid_vfio.h
+# The version, from debian/changelog: the packages, DKMS and libioasid's
+# pkg-config file agree on it
+VERSION := $(shell awk -F'[()]' 'NR == 1 { print $$2 }' $(CURDIR)/debian/changelog)
+
+# Installation.  PREFIX and DESTDIR as usual; the system-wide
+# configuration goes where the local administrator's belongs, /etc (the
+# packages put it in /lib, the distribution's place).
+PREFIX ?= /usr/local
+DESTDIR ?=
+UDEVRULESDIR ?= /etc/udev/rules.d
+MODULESLOADDIR ?= /etc/modules-load.d
+MODPROBEDIR ?= /etc/modprobe.d
+USER_OUT := $(BUILD)/user
+USER_VARS = PREFIX=$(PREFIX) $(if $(LIBDIR),LIBDIR=$(LIBDIR)) \
+	$(if $(INCLUDEDIR),INCLUDEDIR=$(INCLUDEDIR)) \
+	$(if $(BINDIR),BINDIR=$(BINDIR)) $(if $(MANDIR),MANDIR=$(MANDIR))
+USER_DIRS := samples/ioasid samples/nvme
+
+.PHONY: user install install-modules install-config install-user uninstall \
+	uninstall-modules uninstall-config uninstall-user dkms-install \
+	dkms-uninstall deb
+
+# libioasid (static and shared) and the tools linked with libioasid.so
+user:
+	$(MAKE) -C tools/lib/ioasid OUTPUT=$(USER_OUT)/lib $(USER_VARS)
+	for d in $(USER_DIRS); do \
+		$(MAKE) -C $$d STATIC=0 OUTPUT=$(USER_OUT) $(USER_VARS) || exit; \
+	done
+
+install: install-modules install-config install-user
+
+# Both modules under /lib/modules/$(KVER)/extra, then depmod
+install-modules: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_PATH=$(DESTDIR) modules_install
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+# The udev rule (group ioasid, /dev/iommu), loading at boot, the options
+# file, and on the real system the group itself
+install-config:
+	install -D -m 0644 udev/60-ioasid.rules $(DESTDIR)$(UDEVRULESDIR)/60-ioasid.rules
+	install -D -m 0644 conf/modules-load.d/ioasid.conf \
+		$(DESTDIR)$(MODULESLOADDIR)/ioasid.conf
+	install -D -m 0644 conf/modprobe.d/ioasid.conf $(DESTDIR)$(MODPROBEDIR)/ioasid.conf
+	$(if $(DESTDIR),,getent group ioasid >/dev/null || groupadd --system ioasid)
+
+install-user: user
+	$(MAKE) -C tools/lib/ioasid OUTPUT=$(USER_OUT)/lib $(USER_VARS) install
+	for d in $(USER_DIRS); do \
+		$(MAKE) -C $$d STATIC=0 OUTPUT=$(USER_OUT) $(USER_VARS) install || exit; \
+	done
+
+uninstall: uninstall-modules uninstall-config uninstall-user
+
+uninstall-modules:
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/drivers/ioasid/ioasid.ko \
+		$(DESTDIR)/lib/modules/$(KVER)/extra/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+# The group stays: files may belong to it
+uninstall-config:
+	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-ioasid.rules \
+		$(DESTDIR)$(MODULESLOADDIR)/ioasid.conf $(DESTDIR)$(MODPROBEDIR)/ioasid.conf
+
+uninstall-user:
+	$(MAKE) -C tools/lib/ioasid OUTPUT=$(USER_OUT)/lib $(USER_VARS) uninstall
+	for d in $(USER_DIRS); do \
+		$(MAKE) -C $$d OUTPUT=$(USER_OUT) $(USER_VARS) uninstall || exit; \
+	done
+
+# The DKMS source tree: the modules' sources and dkms.conf with the version
+DKMS_SRC = $(DESTDIR)/usr/src/ioasid-$(VERSION)
+dkms-src:
+	rm -rf $(DKMS_SRC)
+	scripts/module-src.sh $(DKMS_SRC)
+	sed 's/#MODULE_VERSION#/$(VERSION)/' dkms.conf >$(DKMS_SRC)/dkms.conf
+
+# Without packages, as root: DKMS builds for every kernel with headers now,
+# and for each new kernel's headers later (dkms.conf's AUTOINSTALL)
+dkms-install: dkms-src install-config
+	dkms remove -m ioasid -v $(VERSION) --all >/dev/null 2>&1 || true
+	dkms add -m ioasid -v $(VERSION)
+	scripts/dkms-build-all.sh $(VERSION)
+
+dkms-uninstall: uninstall-config
+	dkms remove -m ioasid -v $(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+# The Debian packages, built from a copy of the tree so that nothing the
+# build leaves lands in the checkout; in build/deb
+deb:
+	scripts/make-deb.sh $(BUILD)/deb
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

@@ -34,6 +34,22 @@ awk '/^(not )?ok [0-9]+ - / {
 
 make -s lint 2>"$logs/lint.log" | grep -E '^(PASS|FAIL) ' | record
 
+# libioasid, its headers and the tools installed as a package build does
+# it (tools/testing/install)
+tools/testing/install/check-install.sh 2>"$logs/install.log" |
+	grep -E '^(PASS|FAIL|SKIP) ' | record
+
+# The Debian packages: make deb, lintian, a fresh Debian 12 chroot where
+# DKMS builds them for two kernels, a VM booting what they installed
+# (tools/testing/packages).  Needs root (debootstrap, chroot) and the
+# network (Debian's archive).
+if [ "$(id -u)" -eq 0 ]; then
+	tools/testing/packages/run-packages.sh 2>"$logs/packages.log" |
+		grep -E '^(PASS|FAIL|SKIP) ' | record
+else
+	echo "FAIL pkg/not-run the package test needs root (debootstrap, chroot)" | record
+fi
+
 if grep -q '^FAIL build/\(modules\|test-modules\|selftests\)' "$results"; then
 	echo "FAIL vm/not-run the build failed" | record
 else

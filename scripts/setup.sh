@@ -14,6 +14,8 @@ pkgs=(
 	busybox-static
 	libcmocka-dev
 	sparse
+	# make deb and the package test of make check (a Debian 12 chroot)
+	debhelper dh-dkms dpkg-dev fakeroot lintian debootstrap
 )
 
 missing=()
