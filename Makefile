@@ -202,7 +202,7 @@ install-user: user
 uninstall: uninstall-modules uninstall-config uninstall-user
 
 uninstall-modules:
-	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/drivers/ioasid/ioasid.ko \
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/drivers/ioasid/ioasid-core.ko \
 		$(DESTDIR)/lib/modules/$(KVER)/extra/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko
 	$(if $(DESTDIR),,depmod -a $(KVER))
 

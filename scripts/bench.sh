@@ -97,7 +97,7 @@ for iommu in $vm_iommus; do
 		--timeout 3000 --out "$vmout" \
 		--append "no_timer_check hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=520 default_hugepagesz=2M$knobs" \
 		--kmod vfio-pci --kmod vfio_iommu_type1 --kmod vfio-pci-core \
-		--add "$top/build/ktest/drivers/ioasid/ioasid.ko:/lib/modules/ioasid.ko" \
+		--add "$top/build/ktest/drivers/ioasid/ioasid-core.ko:/lib/modules/ioasid-core.ko" \
 		--add "$top/build/ktest/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko" \
 		--add "$out/ioasid-bench:/root/ioasid-bench" \
 		--script "$top/tools/testing/vm/bench-guest.sh" \

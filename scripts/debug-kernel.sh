@@ -6,7 +6,7 @@
 # tests of make check-debug.  See Documentation/dev-tools/debug-kernel.rst.
 #
 #   debug-kernel.sh             build the kernel, or reuse the cached one
-#   debug-kernel.sh --modules   also build ioasid.ko and vfio-ioasid-pci.ko
+#   debug-kernel.sh --modules   also build ioasid-core.ko and vfio-ioasid-pci.ko
 #                               against it, into build/debug-modules
 #
 # Environment: DEBUG_KERNEL_DIR=dir caches the kernel there, used as given;
@@ -173,7 +173,7 @@ verify_fragment() {
 
 # Our two modules against the debug kernel, built from copies of the
 # sources so the normal build's objects in drivers/ are left alone: the
-# test build in DIR, the production ioasid.ko in DIR/prod (run-tests.sh's
+# test build in DIR, the production ioasid-core.ko in DIR/prod (run-tests.sh's
 # IOASID_KO_DIR layout).
 build_our_modules() {
 	local kdir=$obj scratch=$modout/src
@@ -190,10 +190,10 @@ build_our_modules() {
 		cat "$modout/build.log" >&2
 		die "building our modules against the debug kernel failed"
 	}
-	cp "$scratch/drivers/ioasid/ioasid.ko" \
+	cp "$scratch/drivers/ioasid/ioasid-core.ko" \
 		"$scratch/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko" "$modout/"
 	mkdir -p "$modout/prod"
-	cp "$scratch-prod/drivers/ioasid/ioasid.ko" "$modout/prod/"
+	cp "$scratch-prod/drivers/ioasid/ioasid-core.ko" "$modout/prod/"
 	log "modules in $modout: $(cd "$modout" && echo ./*.ko prod/*.ko)"
 }
 

@@ -18,7 +18,7 @@
  * Only the thread that armed the fault is affected, so the steps other
  * threads and workqueues take do not shift the count.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "ioasid: " fmt
 
 #include <linux/debugfs.h>
 #include <linux/ioasid_core.h>

@@ -11,6 +11,8 @@
  * write, which excludes every map and unmap in flight, so they only ever see
  * published areas.
  */
+#define pr_fmt(fmt) "ioasid: " fmt
+
 #include <linux/slab.h>
 #include <linux/sched/mm.h>
 
@@ -662,7 +664,7 @@ again:
 		 * the range, ask the users to let go, and look again.
 		 */
 		if (++retries > IOPT_UNMAP_ACCESS_RETRIES) {
-			pr_warn_ratelimited("ioasid: an in-kernel user keeps IOVA 0x%lx pinned, unmap gives up\n",
+			pr_warn_ratelimited("an in-kernel user keeps IOVA 0x%lx pinned, unmap gives up\n",
 					    pin_first);
 			rc = -EDEADLOCK;
 			goto out_unlock;

@@ -2,7 +2,7 @@
 /*
  * /dev/ioasid: contexts, the object table and the ioctl dispatcher.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "ioasid: " fmt
 
 #include <linux/debugfs.h>
 #include <linux/file.h>
@@ -445,7 +445,7 @@ static int __init ioasid_init(void)
 	if (rc)
 		goto err_selftest;
 
-	ioasid_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	ioasid_debugfs = debugfs_create_dir("ioasid", NULL);
 	debugfs_create_file("stats", 0400, ioasid_debugfs, NULL,
 			    &ioasid_stats_fops);
 	if (ioasid_test_enabled)

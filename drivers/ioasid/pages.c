@@ -19,6 +19,8 @@
  * like VFIO).  CAP_IPC_LOCK at map time exempts the mapping.  Pinned pages
  * also show in mm_struct::pinned_vm (VmPin) in every mode.
  */
+#define pr_fmt(fmt) "ioasid: " fmt
+
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>

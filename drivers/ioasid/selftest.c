@@ -10,7 +10,7 @@
  * an unmap that does not start and end on the boundaries of earlier map
  * calls, a double map or a stray unmap WARNs, which fails the test run.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#define pr_fmt(fmt) "ioasid: " fmt
 
 #include <linux/anon_inodes.h>
 #include <linux/device.h>

@@ -239,7 +239,7 @@ int ioasid_find_bound(struct ioasid_dev *dev, __u16 vendor, __u16 device,
 	if (n < 0) {
 		rc = fail(dev, errno, "find a device", "%s", DRIVER_DIR);
 		hint(dev, "load the modules, as root: modprobe vfio-pci-core;");
-		hint(dev, "insmod ioasid.ko; insmod %s.ko", IOASID_DRIVER);
+		hint(dev, "modprobe %s (it loads ioasid-core too)", IOASID_DRIVER);
 		return rc;
 	}
 	for (i = 0; i < n; i++) {
@@ -319,7 +319,7 @@ static int open_nodes(struct ioasid_dev *dev)
 		err = errno;
 		fail(dev, err, "open /dev/ioasid", NO_DETAIL);
 		if (err == ENOENT)
-			hint(dev, "load the module, as root: insmod ioasid.ko (or modprobe ioasid)");
+			hint(dev, "load the module, as root: modprobe ioasid-core (or insmod ioasid-core.ko)");
 		if (err == EACCES)
 			hint(dev, "/dev/ioasid is root's unless udev/60-ioasid.rules gives a group access");
 		return -err;
@@ -371,7 +371,7 @@ static int bind_dev(struct ioasid_dev *dev)
 		hint(dev, "the IOMMU does not isolate the device's MSIs (no interrupt");
 		hint(dev, "remapping).  Turn interrupt remapping on (intremap=on,");
 		hint(dev, "intel_iommu=on) or, only if every user of /dev/ioasid is");
-		hint(dev, "trusted: echo 1 > /sys/module/ioasid/parameters/allow_unsafe_interrupts");
+		hint(dev, "trusted: echo 1 > /sys/module/ioasid_core/parameters/allow_unsafe_interrupts");
 		break;
 	case EINVAL:
 		hint(dev, "another program or fd has the device bound already: one user at a time");

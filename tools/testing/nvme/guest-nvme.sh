@@ -12,7 +12,7 @@ QD=${NVME_QD:-16}
 
 unsafe=0
 [ "$IOASID_IOMMU" = intel ] && unsafe=1
-insmod /lib/modules/ioasid.ko allow_unsafe_interrupts=$unsafe
+insmod /lib/modules/ioasid-core.ko allow_unsafe_interrupts=$unsafe
 pass_fail $? module/load
 for m in irqbypass vfio vfio_virqfd vfio-pci-core; do
 	insmod /lib/modules/$m.ko || res FAIL "module/load-$m"
@@ -99,13 +99,13 @@ pass_fail $? errors/not-bound "$(head -c 300 /tmp/err.txt)"
 to_companion
 # No interrupt remapping and the unsafe knob off: BIND refuses
 if [ "$IOASID_IOMMU" = intel ]; then
-	echo 0 >/sys/module/ioasid/parameters/allow_unsafe_interrupts
+	echo 0 >/sys/module/ioasid_core/parameters/allow_unsafe_interrupts
 	echo "=== ioasid-nvme without interrupt remapping"
 	/root/ioasid-nvme -s $bdf 2>&1 | tee /tmp/err.txt
 	grep -q 'BIND_IOMMUFD failed: EPERM' /tmp/err.txt &&
 		grep -q allow_unsafe_interrupts /tmp/err.txt
 	pass_fail $? errors/bind-eperm "$(head -c 300 /tmp/err.txt)"
-	echo 1 >/sys/module/ioasid/parameters/allow_unsafe_interrupts
+	echo 1 >/sys/module/ioasid_core/parameters/allow_unsafe_interrupts
 fi
 # An unprivileged user with a 1 MiB RLIMIT_MEMLOCK: MAP says how much
 chmod 0755 /
@@ -165,7 +165,7 @@ fi # NVME_DEMO
 stats=$(grep -v ' 0$' /sys/kernel/debug/ioasid/stats 2>/dev/null | grep -v '^map_calls ' | tr '\n' ' ')
 [ -z "$stats" ]; pass_fail $? module/counters-zero "$stats"
 rmmod vfio-ioasid-pci; pass_fail $? companion/unload
-rmmod ioasid; pass_fail $? module/unload
+rmmod ioasid_core; pass_fail $? module/unload
 bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t:|Call Trace:' | head -n 5 | tr '\n' '|')
 [ -z "$bad" ]; pass_fail $? kernel/log-clean "$bad"
 echo "@@DONE" >$R

@@ -28,7 +28,7 @@ truncate -s 64M "$img"
 
 rc=0
 "$top/tools/testing/vm/vm.sh" --iommu "$iommu" --out "$out" \
-	--add "$top/drivers/ioasid/ioasid.ko:/lib/modules/ioasid.ko" \
+	--add "$top/drivers/ioasid/ioasid-core.ko:/lib/modules/ioasid-core.ko" \
 	--add "$top/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko" \
 	--kmod vfio-pci-core --kmod nvme \
 	--kmod crct10dif_generic --kmod crc64_rocksoft_generic \

@@ -33,16 +33,16 @@ pass_fail $? udev/start "$(oneline </tmp/udevd.log)"
 /lib/systemd/systemd-modules-load >/tmp/modload.log 2>&1
 pass_fail $? boot/modules-load "$(oneline </tmp/modload.log)"
 loaded=""
-for m in vfio_ioasid_pci ioasid vfio_pci_core; do
+for m in vfio_ioasid_pci ioasid_core vfio_pci_core; do
 	[ -d /sys/module/$m ] && loaded="$loaded $m"
 done
-[ "$loaded" = " vfio_ioasid_pci ioasid vfio_pci_core" ]
+[ "$loaded" = " vfio_ioasid_pci ioasid_core vfio_pci_core" ]
 pass_fail $? boot/companion-pulls-core "loaded:$loaded"
-# The DKMS build, not Linux 6.1's built-in ioasid (the PASID allocator)
-f=$(/sbin/modinfo -n ioasid 2>&1)
-[ "$f" = "/lib/modules/$kver/updates/dkms/ioasid.ko" ]
+# The DKMS build
+f=$(/sbin/modinfo -n ioasid_core 2>&1)
+[ "$f" = "/lib/modules/$kver/updates/dkms/ioasid-core.ko" ]
 pass_fail $? boot/ioasid-from-dkms "$f"
-params=$(cd /sys/module/ioasid/parameters && echo *)
+params=$(cd /sys/module/ioasid_core/parameters && echo *)
 [ "$params" = allow_unsafe_interrupts ]
 pass_fail $? boot/production-build "parameters: $params"
 
@@ -86,20 +86,23 @@ stats=$(grep -v ' 0$' /sys/kernel/debug/ioasid/stats | grep -v '^map_calls ' | o
 echo "$bdf" >/sys/bus/pci/drivers/vfio-ioasid-pci/unbind
 /sbin/modprobe -r vfio-ioasid-pci >/tmp/rm.log 2>&1
 rc=$?
-[ $rc = 0 ] && [ ! -d /sys/module/ioasid ] && [ ! -d /sys/module/vfio_ioasid_pci ]
+[ $rc = 0 ] && [ ! -d /sys/module/ioasid_core ] && [ ! -d /sys/module/vfio_ioasid_pci ]
 pass_fail $? module/unload "exit $rc: $(oneline </tmp/rm.log)"
 
-# By hand, by the names the README gives: Linux 6.1 has a built-in
-# "ioasid" (its PASID allocator) in modules.builtin
-/sbin/modprobe ioasid >/tmp/mp.log 2>&1
-rc=$?
-[ $rc = 0 ] && [ -e /sys/module/ioasid/parameters/allow_unsafe_interrupts ]
-pass_fail $? module/modprobe-ioasid "exit $rc: $(oneline </tmp/mp.log)"
-/sbin/modprobe -r ioasid >/tmp/mp.log 2>&1
-rc=$?
-[ $rc = 0 ] && [ ! -d /sys/module/ioasid ]
-pass_fail $? module/modprobe-r-ioasid "exit $rc: $(oneline </tmp/mp.log)"
-rmmod ioasid 2>/dev/null
+# By hand, by the module's name and by the name people will type anyway:
+# Linux 6.1 has a built-in "ioasid" (its PASID allocator) in
+# modules.builtin, which the package's modprobe.d alias overrides
+for name in ioasid-core ioasid; do
+	/sbin/modprobe "$name" >/tmp/mp.log 2>&1
+	rc=$?
+	[ $rc = 0 ] && [ -e /sys/module/ioasid_core/parameters/allow_unsafe_interrupts ]
+	pass_fail $? "module/modprobe-$name" "exit $rc: $(oneline </tmp/mp.log)"
+	/sbin/modprobe -r "$name" >/tmp/mp.log 2>&1
+	rc=$?
+	[ $rc = 0 ] && [ ! -d /sys/module/ioasid_core ]
+	pass_fail $? "module/modprobe-r-$name" "exit $rc: $(oneline </tmp/mp.log)"
+	rmmod ioasid_core 2>/dev/null
+done
 
 bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t:|UBSAN:|KASAN:|kernel BUG|corruption|Call Trace:' | head -n 5 | oneline)
 [ -z "$bad" ]; pass_fail $? kernel/log-clean "$bad"

@@ -146,24 +146,24 @@ apt_in_root install "${pkgs[@]/#*\//\/tmp\/debs\/}" >"$logs/pkg-install.log" 2>&
 pass_fail $? install "see build/logs/pkg-install.log"
 
 n=$(dkms_installed "$prev")
-[ "$n" = 1 ] && [ -f "$root/lib/modules/$prev/updates/dkms/ioasid.ko" ] &&
+[ "$n" = 1 ] && [ -f "$root/lib/modules/$prev/updates/dkms/ioasid-core.ko" ] &&
 	[ -f "$root/lib/modules/$prev/updates/dkms/vfio-ioasid-pci.ko" ]
 pass_fail $? dkms/built-on-install "$prev: $(in_root dkms status -m ioasid 2>&1 | tr '\n' ' ')"
 
 getent_out=$(in_root getent group ioasid)
 [ -n "$getent_out" ]; pass_fail $? group "${getent_out:-no group ioasid}"
 
-parms=$(in_root /sbin/modinfo -F parm "/lib/modules/$prev/updates/dkms/ioasid.ko" 2>&1 | cut -d: -f1 | tr '\n' ' ')
+parms=$(in_root /sbin/modinfo -F parm "/lib/modules/$prev/updates/dkms/ioasid-core.ko" 2>&1 | cut -d: -f1 | tr '\n' ' ')
 [ "$parms" = "allow_unsafe_interrupts " ]
 pass_fail $? dkms/production-build "parameters: $parms"
-syms=$(nm "$root/lib/modules/$prev/updates/dkms/ioasid.ko" 2>&1 | grep -cE 'ioasid_should_fail|mock_|selftest')
+syms=$(nm "$root/lib/modules/$prev/updates/dkms/ioasid-core.ko" 2>&1 | grep -cE 'ioasid_should_fail|mock_|selftest')
 [ "$syms" = 0 ]; pass_fail $? dkms/no-test-symbols "$syms test symbols"
 
 # A kernel update: new headers, and DKMS builds without being asked
 apt_in_root install "linux-headers-$kver" >>"$logs/pkg-apt.log" 2>&1
 pass_fail $? chroot/headers-current "linux-headers-$kver"
 n=$(dkms_installed "$kver")
-[ "$n" = 1 ] && [ -f "$root/lib/modules/$kver/updates/dkms/ioasid.ko" ]
+[ "$n" = 1 ] && [ -f "$root/lib/modules/$kver/updates/dkms/ioasid-core.ko" ]
 pass_fail $? dkms/built-on-kernel-update "$kver: $(in_root dkms status -m ioasid 2>&1 | tr '\n' ' ')"
 
 # Kernels ioasid is not for, as DKMS meets them when their headers are

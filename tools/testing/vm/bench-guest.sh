@@ -17,7 +17,7 @@ for m in irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
 	insmod /lib/modules/$m.ko || fail "insmod $m"
 done
 # test_mode for the floor (IOMMU_TEST_CMD ACCESS_PAGES) and CHECK_REFS
-insmod /lib/modules/ioasid.ko test_mode=1 || fail "insmod ioasid"
+insmod /lib/modules/ioasid-core.ko test_mode=1 || fail "insmod ioasid"
 insmod /lib/modules/vfio-ioasid-pci.ko || fail "insmod vfio-ioasid-pci"
 
 edus=$(for d in /sys/bus/pci/devices/*; do

@@ -9,7 +9,7 @@ out=$top/build/vm/demo
 guest=$(mktemp)
 trap 'rm -f "$guest"' EXIT
 
-for f in drivers/ioasid/ioasid.ko drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko \
+for f in drivers/ioasid/ioasid-core.ko drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko \
 	 build/samples/ioasid-edu-demo; do
 	[ -r "$top/$f" ] || { echo "demo: $f is missing: run make demo" >&2; exit 2; }
 done
@@ -26,7 +26,7 @@ echo "# modprobe vfio-pci-core    (here: insmod irqbypass vfio vfio_virqfd vfio-
 for m in irqbypass vfio vfio_virqfd vfio-pci-core; do
 	insmod /lib/modules/$m.ko || fail "insmod $m failed"
 done
-run insmod /lib/modules/ioasid.ko || fail "insmod ioasid failed"
+run insmod /lib/modules/ioasid-core.ko || fail "insmod ioasid failed"
 run insmod /lib/modules/vfio-ioasid-pci.ko || fail "insmod vfio-ioasid-pci failed"
 
 bdf=
@@ -61,7 +61,7 @@ tr '\n' ' ' </sys/kernel/debug/ioasid/stats | sed 's/^/  /'; echo
 left=$(grep -v '^map_calls ' /sys/kernel/debug/ioasid/stats | grep -v ' 0$' |
 	tr '\n' ' ')
 [ -z "$left" ] || { echo "demo: left behind: $left"; rc=1; }
-run rmmod ioasid || rc=1
+run rmmod ioasid_core || rc=1
 bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t:|UBSAN:' |
 	head -n 3)
 [ -z "$bad" ] || { echo "demo: the kernel complained:"; echo "$bad"; rc=1; }
@@ -71,7 +71,7 @@ echo "Booting Debian's $("$top/scripts/kver.sh") under QEMU with an emulated VT-
 start=$(date +%s)
 "$top/tools/testing/vm/vm.sh" --iommu intel-ir --out "$out" --script "$guest" \
 	--qemu "-device edu" --kmod vfio-pci-core \
-	--add "$top/drivers/ioasid/ioasid.ko:/lib/modules/ioasid.ko" \
+	--add "$top/drivers/ioasid/ioasid-core.ko:/lib/modules/ioasid-core.ko" \
 	--add "$top/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko" \
 	--add "$top/build/samples/ioasid-edu-demo:/root/ioasid-edu-demo"
 rc=$?

@@ -15,7 +15,7 @@ echo 64 >/proc/sys/vm/nr_hugepages
 # ioasid_vfio's msi_isolation test checks the refusal with it off.
 unsafe=0
 [ "$IOASID_IOMMU" = intel ] && unsafe=1
-insmod /lib/modules/ioasid.ko test_mode=1 allow_unsafe_interrupts=$unsafe
+insmod /lib/modules/ioasid-core.ko test_mode=1 allow_unsafe_interrupts=$unsafe
 pass_fail $? module/load
 [ -c /dev/ioasid ] || { res FAIL module/devnode; echo "@@DONE" >$R; exit 1; }
 
@@ -50,7 +50,7 @@ done
 # After every suite: nothing left behind, then the modules unload.  On a
 # kernel with kmemleak its report, made after the unload, names our frames
 # only by address: log where the modules sat to map them back.
-[ -e /sys/kernel/debug/kmemleak ] && grep -E '^(ioasid|vfio_ioasid_pci) ' /proc/modules
+[ -e /sys/kernel/debug/kmemleak ] && grep -E '^(ioasid_core|vfio_ioasid_pci) ' /proc/modules
 stats=$(grep -v ' 0$' /sys/kernel/debug/ioasid/stats | grep -v '^map_calls ' | tr '\n' ' ')
 [ -z "$stats" ]; pass_fail $? module/counters-zero "$stats"
 for d in /sys/bus/pci/drivers/vfio-ioasid-pci/0000:*; do
@@ -60,29 +60,29 @@ left=$(ls /dev/vfio/devices 2>/dev/null | tr '\n' ' ')
 [ -z "$left" ]; pass_fail $? companion/unbind-all "$left"
 rmmod vfio-ioasid-pci
 pass_fail $? companion/unload
-rmmod ioasid
+rmmod ioasid_core
 pass_fail $? module/unload
-! grep -q '^ioasid ' /proc/modules; pass_fail $? module/gone
+! grep -q '^ioasid_core ' /proc/modules; pass_fail $? module/gone
 
 # The test build without test_mode: the test command does not exist
-insmod /lib/modules/ioasid.ko
+insmod /lib/modules/ioasid-core.ko
 ( cd /tmp && /tests/ioasid_notest; echo $? >/tmp/rc ) 2>&1 | tee /tmp/notest.log
 pass_fail "$(cat /tmp/rc)" module/test-cmd-refused "$(tail -n 3 /tmp/notest.log | tr '\n' ' ')"
-rmmod ioasid
+rmmod ioasid_core
 pass_fail $? module/unload-plain
 
 # The production build (what the packages ship): no test code at all.  Its
 # only parameter is allow_unsafe_interrupts, it has no fault injection
 # knob, and the test command does not exist.
-insmod /lib/modules/prod/ioasid.ko
+insmod /lib/modules/prod/ioasid-core.ko
 pass_fail $? prod/load
-params=$(ls /sys/module/ioasid/parameters 2>/dev/null | tr '\n' ' ')
+params=$(ls /sys/module/ioasid_core/parameters 2>/dev/null | tr '\n' ' ')
 [ "$params" = "allow_unsafe_interrupts " ]; pass_fail $? prod/params-only-unsafe "$params"
 [ -e /sys/kernel/debug/ioasid/stats ] && [ ! -e /sys/kernel/debug/ioasid/fail_nth ]
 pass_fail $? prod/no-fault-injection "$(ls /sys/kernel/debug/ioasid | tr '\n' ' ')"
 ( cd /tmp && /tests/ioasid_notest; echo $? >/tmp/rc ) 2>&1 | tee /tmp/notest.log
 pass_fail "$(cat /tmp/rc)" prod/test-cmd-refused "$(tail -n 3 /tmp/notest.log | tr '\n' ' ')"
-rmmod ioasid
+rmmod ioasid_core
 pass_fail $? prod/unload
 
 # kmemleak, on the debug kernel only (the stock kernel has no such file and

@@ -8,9 +8,9 @@
 # Environment: SUITES="ioasid_map ioasid_mock" runs only those binaries;
 # RUN_TAG=x keeps logs in build/vm/<iommu>x so parallel runs do not collide;
 # SELFTESTS_DIR=dir takes the test binaries from dir (default build/selftests);
-# IOASID_KO_DIR=dir takes the test build's ioasid.ko and vfio-ioasid-pci.ko
+# IOASID_KO_DIR=dir takes the test build's ioasid-core.ko and vfio-ioasid-pci.ko
 # from dir (default build/ktest, make test-modules), and the production
-# ioasid.ko, which the guest checks last, from dir/prod (default drivers/,
+# ioasid-core.ko, which the guest checks last, from dir/prod (default drivers/,
 # make modules).  vm.sh's VM_KERNEL, VM_MODULES and VM_TIMEOUT pass
 # through: scripts/check-debug.sh sets all four for the debug kernel.
 set -uo pipefail
@@ -18,17 +18,17 @@ top=$(cd "$(dirname "$0")/../../.." && pwd)
 iommu=$1; shift
 out=$top/build/vm/$iommu${RUN_TAG:-}
 
-ioasid_ko=$top/build/ktest/drivers/ioasid/ioasid.ko
+ioasid_ko=$top/build/ktest/drivers/ioasid/ioasid-core.ko
 companion_ko=$top/build/ktest/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko
-prod_ko=$top/drivers/ioasid/ioasid.ko
+prod_ko=$top/drivers/ioasid/ioasid-core.ko
 if [ -n "${IOASID_KO_DIR:-}" ]; then
-	ioasid_ko=$IOASID_KO_DIR/ioasid.ko
+	ioasid_ko=$IOASID_KO_DIR/ioasid-core.ko
 	companion_ko=$IOASID_KO_DIR/vfio-ioasid-pci.ko
-	prod_ko=$IOASID_KO_DIR/prod/ioasid.ko
+	prod_ko=$IOASID_KO_DIR/prod/ioasid-core.ko
 fi
-adds=(--add "$ioasid_ko:/lib/modules/ioasid.ko"
+adds=(--add "$ioasid_ko:/lib/modules/ioasid-core.ko"
 	--add "$companion_ko:/lib/modules/vfio-ioasid-pci.ko"
-	--add "$prod_ko:/lib/modules/prod/ioasid.ko"
+	--add "$prod_ko:/lib/modules/prod/ioasid-core.ko"
 	--kmod vfio-pci-core)
 # Two edu devices on the root bus (one iommu_group each), two behind a
 # conventional PCI bridge (one shared group), and an NVMe controller for

@@ -951,7 +951,7 @@ TEST(bind_race)
 TEST(msi_isolation)
 {
 	static const char *param =
-		"/sys/module/ioasid/parameters/allow_unsafe_interrupts";
+		"/sys/module/ioasid_core/parameters/allow_unsafe_interrupts";
 	struct vdev_info info;
 	struct ioasid_env env;
 	char saved[8];
