@@ -149,7 +149,7 @@ for run in $runs; do
 		# shellcheck disable=SC2086 # one --add SRC:DST per word
 		tools/testing/vm/vm.sh --iommu "$iommu" --out "$out" --timeout 1800 \
 			--script tools/testing/vm/qemu-guest.sh \
-			--add drivers/ioasid/ioasid.ko:/lib/modules/ioasid.ko \
+			--add drivers/ioasid/ioasid-core.ko:/lib/modules/ioasid-core.ko \
 			--add drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko \
 			--kmod vfio-pci-core \
 			--add build/payload/payload.elf:/root/payload.elf \

@@ -282,7 +282,7 @@ fi
 
 # ---- assign mode ----
 
-insmod /lib/modules/ioasid.ko
+insmod /lib/modules/ioasid-core.ko
 pass_fail $? module/load
 for m in irqbypass vfio vfio_virqfd vfio-pci-core; do
 	insmod /lib/modules/$m.ko || res FAIL "module/load-$m"
@@ -532,7 +532,7 @@ check_counters_back user/counters-back "$during"
 echo "$bdf" >/sys/bus/pci/drivers/vfio-ioasid-pci/unbind
 rmmod vfio-ioasid-pci
 pass_fail $? companion/unload
-rmmod ioasid
+rmmod ioasid_core
 pass_fail $? module/unload
 bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t:|UBSAN:|KASAN:|kernel BUG|corruption|circular locking|Call Trace:' | head -n 5 | tr '\n' '|')
 [ -z "$bad" ]; pass_fail $? kernel/log-clean "$bad"
