@@ -9,6 +9,8 @@
 #   make demo         install what is missing, boot a VM and run the edu
 #                     sample, then the user space NVMe driver
 #   make check        host unit tests, style checks and the VM test suites
+#   make upstream-selftest  upstream's iommufd selftests, fetched from
+#                     Debian's 6.12 source (cached), built in build/upstream
 #   make check-debug  the VM test suites on a KASAN/lockdep/kmemleak kernel
 #                     built from linux-source-6.1 (cached in build/)
 #   make reliability-summary  fault points, fuzz and stress figures and
@@ -43,7 +45,8 @@ KSFT := $(BUILD)/ksft
 KTEST := $(BUILD)/ktest
 
 .PHONY: all modules test-modules dkms-src clean setup selftests samples unit lint check demo \
-	vm-shell install check-debug reliability-summary bench qemu check-qemu
+	vm-shell install check-debug reliability-summary bench qemu check-qemu \
+	upstream-selftest
 
 all: modules
 
@@ -75,6 +78,11 @@ $(KSFT)/.extracted: | setup
 selftests: $(KSFT)/.extracted
 	$(MAKE) -C tools/testing/selftests/ioasid \
 		KSFT_DIR=$(KSFT)/tools/testing/selftests OUTPUT=$(BUILD)/selftests
+
+# Nothing of upstream's is kept in the tree: see
+# Documentation/dev-tools/upstream-selftest.rst
+upstream-selftest:
+	scripts/upstream-selftest.sh
 
 samples:
 	$(MAKE) -C samples/ioasid OUTPUT=$(BUILD)/samples

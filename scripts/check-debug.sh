@@ -19,7 +19,11 @@
 # than on the stock kernel; IOMMUS="intel-ir amd" picks the IOMMUs;
 # TIME_SCALE (default 4) stretches the tests' own time bounds (harness
 # timeouts, fuzz and stress budgets and watchdogs) by that factor, through
-# IOASID_TIME_SCALE on the guest's command line.
+# IOASID_TIME_SCALE on the guest's command line.  Upstream's iommufd
+# selftests run after ours (Documentation/dev-tools/upstream-selftest.rst):
+# iommufd in every VM, and iommufd_fail_nth, which needs the kernel's
+# fault injection, in the first (UPSTREAM_FIRST, default "iommufd
+# iommufd_fail_nth"; UPSTREAM_REST, default "iommufd", for the others).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -69,15 +73,19 @@ if grep -q '^PASS build/debug-kernel' "$results"; then
 	step build/debug-modules scripts/debug-kernel.sh --modules
 fi
 step build/selftests make -s selftests
+step build/upstream-selftest scripts/upstream-selftest.sh
 
 if grep -q '^FAIL build/' "$results"; then
 	echo "FAIL vm/not-run the build failed" | record
 else
 	use_debug_kernel
+	upstream=${UPSTREAM_FIRST-iommufd iommufd_fail_nth}
 	for iommu in ${IOMMUS:-intel-ir amd}; do
-		RUN_TAG=${RUN_TAG:--dbg} tools/testing/vm/run-tests.sh "$iommu" \
+		UPSTREAM=$upstream RUN_TAG=${RUN_TAG:--dbg} \
+			tools/testing/vm/run-tests.sh "$iommu" \
 			--append "IOASID_TIME_SCALE=$time_scale" |
 			grep -E '^(PASS|FAIL|SKIP) |^# ' | record
+		upstream=${UPSTREAM_REST-iommufd}
 	done
 fi
 

@@ -20,6 +20,9 @@ step build/modules make -s modules
 step build/test-modules make -s test-modules
 step build/selftests make -s selftests
 step build/samples make -s samples
+# Upstream's iommufd selftests, fetched from Debian's 6.12 source into
+# ~/.cache and built in build/upstream (scripts/upstream-selftest.sh)
+step build/upstream-selftest scripts/upstream-selftest.sh
 
 # Host unit tests: TAP from cmocka, "ok N - name"
 make -s unit >"$logs/unit.log" 2>&1
@@ -53,8 +56,11 @@ fi
 if grep -q '^FAIL build/\(modules\|test-modules\|selftests\)' "$results"; then
 	echo "FAIL vm/not-run the build failed" | record
 else
+	# Upstream's iommufd suite runs after ours in both VMs (about 6 s
+	# each); if it was not built, run-tests.sh says so with a FAIL line
 	for iommu in intel-ir amd; do
-		tools/testing/vm/run-tests.sh "$iommu" | grep -E '^(PASS|FAIL|SKIP) ' | record
+		UPSTREAM=iommufd tools/testing/vm/run-tests.sh "$iommu" |
+			grep -E '^(PASS|FAIL|SKIP) ' | record
 	done
 	# VT-d without interrupt remapping: the companion's MSI isolation rule
 	SUITES="ioasid_vfio" tools/testing/vm/run-tests.sh intel |
@@ -91,7 +97,7 @@ if [ "$failed" -ne 0 ]; then
 	grep -v '^PASS ' "$results"
 	# What the guest said about the first failed VM tests, so that a CI
 	# log alone is enough to start on them
-	grep -E '^(FAIL|SKIP) (intel|intel-ir|amd)/ioasid_' "$results" |
+	grep -E '^(FAIL|SKIP) (intel|intel-ir|amd)/(ioasid_|upstream-)' "$results" |
 	head -n 5 |
 	while read -r _ name _; do
 		iommu=${name%%/*}; rest=${name#*/}; suite=${rest%%/*}

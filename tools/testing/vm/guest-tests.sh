@@ -47,6 +47,24 @@ for t in /tests/ioasid_*; do
 	echo "@@END $name $(cat /tmp/rc)" >$R
 done
 
+# Upstream's iommufd selftests (scripts/upstream-selftest.sh), if
+# run-tests.sh added them, with the options of UPSTREAM_ARGS.  They open
+# /dev/iommu, as the udev rule provides it.  Their largest hugetlb user is
+# iommufd_dirty_tracking's domain_dirty128M_huge variant: 128 MiB of 2 MiB
+# pages at once, so the pool needs 64 pages (our suites' pool already has
+# them; set it again in case a suite changed it).
+for t in /tests/upstream_*; do
+	[ -x "$t" ] || continue
+	[ -e /dev/iommu ] || ln -s ioasid /dev/iommu
+	echo 64 >/proc/sys/vm/nr_hugepages
+	name=upstream-${t##*/upstream_}
+	echo "@@SUITE $name" >$R
+	echo "=== $name $(cat /etc/upstream.args 2>/dev/null)"
+	# shellcheck disable=SC2046 # the options are words
+	( cd /tmp && "$t" $(cat /etc/upstream.args 2>/dev/null); echo $? >/tmp/rc ) 2>&1 | tee $R
+	echo "@@END $name $(cat /tmp/rc)" >$R
+done
+
 # After every suite: nothing left behind, then the modules unload.  On a
 # kernel with kmemleak its report, made after the unload, names our frames
 # only by address: log where the modules sat to map them back.

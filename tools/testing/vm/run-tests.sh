@@ -13,6 +13,14 @@
 # ioasid-core.ko, which the guest checks last, from dir/prod (default drivers/,
 # make modules).  vm.sh's VM_KERNEL, VM_MODULES and VM_TIMEOUT pass
 # through: scripts/check-debug.sh sets all four for the debug kernel.
+# Upstream's iommufd selftests (scripts/upstream-selftest.sh builds them in
+# build/upstream, UPSTREAM_DIR=dir takes them from dir): UPSTREAM="iommufd
+# iommufd_fail_nth" runs those binaries after our suites, as suites
+# upstream-<name> (SUITES="upstream_iommufd" selects one too); UPSTREAM_ARGS
+# passes options to them (-f fixture, -v variant, -t test: the kselftest
+# harness's filters).  Their expected failures are mapped on the host with
+# tools/testing/upstream/<name>.xfail (xfail.awk); a binary that is not
+# built is a FAIL, never a silent skip.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 iommu=$1; shift
@@ -48,6 +56,28 @@ for t in "${SELFTESTS_DIR:-$top/build/selftests}"/ioasid_*; do
 	adds+=(--add "$t:/tests/$name")
 done
 
+upstream_dir=${UPSTREAM_DIR:-$top/build/upstream}
+upstream=" ${UPSTREAM:-} "
+for s in ${SUITES:-}; do
+	case $s in upstream_*) upstream="$upstream${s#upstream_} " ;; esac
+done
+upstream_missing=()
+upstream_run=()
+for u in $upstream; do
+	[[ " ${upstream_run[*]} ${upstream_missing[*]} " == *" $u "* ]] && continue
+	if [ -x "$upstream_dir/$u" ]; then
+		adds+=(--add "$upstream_dir/$u:/tests/upstream_$u")
+		upstream_run+=("$u")
+	else
+		upstream_missing+=("$u")
+	fi
+done
+if [ ${#upstream_run[@]} -ne 0 ] && [ -n "${UPSTREAM_ARGS:-}" ]; then
+	mkdir -p "$out"
+	echo "$UPSTREAM_ARGS" >"$out/upstream.args"
+	adds+=(--add "$out/upstream.args:/etc/upstream.args")
+fi
+
 start=$(date +%s)
 "$top/tools/testing/vm/vm.sh" --iommu "$iommu" --out "$out" \
 	--script "$top/tools/testing/vm/guest-tests.sh" "${adds[@]}" \
@@ -56,7 +86,22 @@ vm_rc=$?
 secs=$(( $(date +%s) - start ))
 
 awk -v prefix="$iommu" -f "$top/tools/testing/vm/parse-results.awk" \
-	"$out/results.log" >"$out/summary.txt"
+	"$out/results.log" >"$out/summary.raw"
+xfails=()
+for u in ${upstream_run[@]+"${upstream_run[@]}"}; do
+	[ -e "$top/tools/testing/upstream/$u.xfail" ] &&
+		xfails+=("tools/testing/upstream/$u.xfail")
+done
+if [ ${#xfails[@]} -ne 0 ]; then
+	(cd "$top" && awk -v full="$([ -z "${UPSTREAM_ARGS:-}" ] && echo 1)" \
+		-f tools/testing/upstream/xfail.awk "${xfails[@]}" \
+		"$out/summary.raw") >"$out/summary.txt"
+else
+	cp "$out/summary.raw" "$out/summary.txt"
+fi
+for u in ${upstream_missing[@]+"${upstream_missing[@]}"}; do
+	echo "FAIL $iommu/upstream-$u/not-built $upstream_dir/$u is missing: run scripts/upstream-selftest.sh" >>"$out/summary.txt"
+done
 [ $vm_rc -eq 124 ] && echo "FAIL $iommu/vm/timeout" >>"$out/summary.txt"
 cat "$out/summary.txt"
 echo "# $iommu: VM run took ${secs}s; logs in $out"

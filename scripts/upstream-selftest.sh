@@ -1,0 +1,259 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Fetch upstream Linux's iommufd selftests from Debian's kernel source and
+# build them, to run against /dev/ioasid in the test VM (make check) and on
+# the debug kernel (make check-debug).  Nothing of upstream's is ever kept
+# in this tree: the files are fetched at test time and cached outside it.
+# See Documentation/dev-tools/upstream-selftest.rst.
+#
+#   upstream-selftest.sh     fetch (or reuse the cache) and build
+#
+# Environment:
+#   UPSTREAM_CACHE_DIR=dir   cache the extracted files there, used as given
+#   UPSTREAM_OUT=dir         where the binaries go (default build/upstream)
+#
+# The source is Debian's linux 6.12.57-1~bpo12+1 from bookworm-backports,
+# exactly that version: its selftests build against its own uAPI headers,
+# while those of the newest Debian 6.12 releases use symbols their headers
+# do not define.  Only the upstream orig tarball is used (Debian's patches
+# do not touch these files), and its SHA-256 is checked.
+#
+# By default the cache is ${XDG_CACHE_HOME:-~/.cache}/ioasid-upstream/
+# linux-<upstream version>, shared by the checkouts of one user and kept by
+# make clean.  Layout:
+#   src/         the few files the tests need, at their paths in the
+#                kernel tree (tools/testing/selftests/iommu/..., the
+#                kselftest harness, drivers/iommu/iommufd/iommufd_test.h,
+#                include/uapi/linux/{iommufd,vfio}.h)
+#   usr/include/ those uAPI headers prepared for user space, as the
+#                kernel's headers_install does (no __user annotations)
+#   key          what the cache was made from; fetch-time.txt how long
+#
+# Needs root the first time on a machine when apt knows no source of that
+# version: it then adds deb-src entries for the Debian archives apt already
+# uses (as scripts/qemu-build.sh does) and, if bookworm-backports is still
+# missing, one for it; then apt-get update.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+# The Debian source package and what it unpacks from
+deb_version=6.12.57-1~bpo12+1
+up_version=6.12.57
+orig=linux_$up_version.orig.tar.xz
+orig_sha256=9b5e1773ad8aec2895bc35564850f82c2acc71b24bc1743333f8f5c29c851b99
+backports=bookworm-backports
+# What the tests are built from, relative to the top of the kernel tree
+files=(
+	tools/testing/selftests/iommu/iommufd.c
+	tools/testing/selftests/iommu/iommufd_fail_nth.c
+	tools/testing/selftests/iommu/iommufd_utils.h
+	tools/testing/selftests/kselftest_harness.h
+	tools/testing/selftests/kselftest.h
+	drivers/iommu/iommufd/iommufd_test.h
+	include/uapi/linux/iommufd.h
+	include/uapi/linux/vfio.h
+)
+uapi=(iommufd vfio)
+tests=(iommufd iommufd_fail_nth)
+
+log() { echo "upstream-selftest: $*"; }
+die() { echo "upstream-selftest: $*" >&2; exit 1; }
+
+# Does apt know the source package version we want?
+src_known() {
+	{ apt-cache showsrc linux 2>/dev/null || true; } |
+		grep -qx "Version: $deb_version"
+}
+
+# A deb-src twin of every Debian "deb" source apt already has, in the same
+# file and the same form as scripts/qemu-build.sh's add_deb_src(), so the
+# two scripts agree on it
+add_deb_src() {
+	local f=/etc/apt/sources.list.d/ioasid-deb-src.sources src
+
+	: >"$f.new"
+	for src in /etc/apt/sources.list.d/*.sources; do
+		[ -e "$src" ] || continue
+		awk 'BEGIN { RS = ""; ORS = "\n\n" }
+		     /(^|\n)Types:[^\n]*deb/ && /debian/ {
+			sub(/Types:[^\n]*/, "Types: deb-src"); print }' \
+			"$src" >>"$f.new"
+	done
+	if [ -e /etc/apt/sources.list ]; then
+		sed -n 's/^deb \(.*debian.*\)$/deb-src \1/p' /etc/apt/sources.list \
+			>/etc/apt/sources.list.d/ioasid-deb-src.list
+		[ -s /etc/apt/sources.list.d/ioasid-deb-src.list ] ||
+			rm -f /etc/apt/sources.list.d/ioasid-deb-src.list
+	fi
+	if [ -s "$f.new" ]; then
+		mv "$f.new" "$f"
+	else
+		rm -f "$f.new"
+	fi
+}
+
+# A deb-src entry for bookworm-backports, made from the Debian 12 entry apt
+# has (its URI, components and key), for machines that never had backports
+add_backports_src() {
+	local f=/etc/apt/sources.list.d/ioasid-backports-src.sources src stanza=""
+
+	# One file at a time: a file need not end with a blank line
+	for src in /etc/apt/sources.list.d/*.sources; do
+		[ -e "$src" ] || continue
+		stanza=$(awk -v suite="$backports" '
+		BEGIN { RS = ""; FS = "\n" }
+		{
+			t = s = u = ""; off = 0
+			for (i = 1; i <= NF; i++) {
+				if ($i ~ /^Types:/) t = " " substr($i, 7) " "
+				else if ($i ~ /^Suites:/) s = " " substr($i, 8) " "
+				else if ($i ~ /^URIs:/) u = $i
+				else if ($i ~ /^Enabled:[ \t]*no/) off = 1
+			}
+			gsub(/\t/, " ", t); gsub(/\t/, " ", s)
+			if (off || t !~ / deb(-src)? / || s !~ / bookworm / ||
+			    u ~ /security/ || u !~ /debian/)
+				next
+			for (i = 1; i <= NF; i++) {
+				if ($i ~ /^Types:/) print "Types: deb-src"
+				else if ($i ~ /^Suites:/) print "Suites: " suite
+				else if ($i !~ /^#/) print $i
+			}
+			exit
+		}' "$src")
+		[ -n "$stanza" ] && break
+	done
+	if [ -z "$stanza" ] && [ -e /etc/apt/sources.list ]; then
+		# One-line format: deb [options] URI bookworm COMPONENTS...
+		stanza=$(awk -v suite="$backports" '
+			$1 == "deb" && $0 ~ /debian/ && $0 !~ /security/ {
+				for (i = 2; i <= NF; i++)
+					if ($i == "bookworm") { $i = suite; $1 = "deb-src"; print; exit }
+			}' /etc/apt/sources.list)
+		if [ -n "$stanza" ]; then
+			echo "$stanza" >/etc/apt/sources.list.d/ioasid-backports-src.list
+			return 0
+		fi
+	fi
+	[ -n "$stanza" ] || die "apt has no Debian bookworm entry to derive a $backports deb-src entry from"
+	printf '# Added by ioasid scripts/upstream-selftest.sh: the sources of Debian %s.\n%s\n' \
+		"$backports" "$stanza" >"$f"
+}
+
+# Make sure apt can fetch the source of linux $deb_version
+apt_sources() {
+	src_known && return 0
+	[ "$(id -u)" -eq 0 ] ||
+		die "apt knows no source of linux $deb_version; run once as root to add deb-src entries for $backports"
+	log "adding deb-src entries; apt-get update"
+	add_deb_src
+	apt-get update -qq
+	src_known && return 0
+	log "adding a deb-src entry for $backports; apt-get update"
+	add_backports_src
+	apt-get update -qq
+	src_known || die "apt knows no source of linux $deb_version even with $backports; has Debian removed it from the archive?"
+}
+
+cache_valid() {
+	local f
+
+	[ "$(cat "$cache/key" 2>/dev/null)" = "$key" ] || return 1
+	for f in "${files[@]}"; do
+		[ -s "$cache/src/$f" ] || return 1
+	done
+}
+
+fetch() {
+	local start secs h
+
+	rm -f "$cache/key"
+	rm -rf "${cache:?}/src" "${cache:?}/usr" "${cache:?}/get"
+	mkdir -p "$cache/get"
+	# apt downloads as _apt where it can write
+	if [ "$(id -u)" -eq 0 ] && id _apt >/dev/null 2>&1; then
+		chown _apt "$cache/get"
+	fi
+	start=$(date +%s)
+	apt_sources
+	log "apt-get source --download-only linux=$deb_version (150 MB)"
+	(cd "$cache/get" && apt-get source -q --download-only "linux=$deb_version") \
+		>"$cache/fetch.log" 2>&1 ||
+		{ tail -n 20 "$cache/fetch.log" >&2; die "apt-get source failed; see $cache/fetch.log"; }
+	[ -s "$cache/get/$orig" ] || die "apt-get source gave no $orig; see $cache/fetch.log"
+	echo "$orig_sha256  $cache/get/$orig" | sha256sum -c --quiet - ||
+		die "$orig does not have the SHA-256 this script expects"
+
+	log "extracting ${#files[@]} files"
+	mkdir -p "$cache/src"
+	tar -xJf "$cache/get/$orig" -C "$cache/src" --strip-components=1 \
+		"${files[@]/#/linux-$up_version/}" ||
+		die "$orig lacks some of: ${files[*]}"
+	rm -rf "$cache/get"
+
+	# What headers_install does to these two: drop the __user sparse
+	# annotation, which means nothing to a user space compiler
+	mkdir -p "$cache/usr/include/linux"
+	for h in "${uapi[@]}"; do
+		sed -E 's/([[:space:](])__user([[:space:]])/\1\2/g' \
+			"$cache/src/include/uapi/linux/$h.h" \
+			>"$cache/usr/include/linux/$h.h"
+		! grep -qw '__user\|__KERNEL__' "$cache/usr/include/linux/$h.h" ||
+			die "$h.h has kernel-only parts this script does not strip"
+	done
+	secs=$(( $(date +%s) - start ))
+	printf 'fetched linux %s and extracted %d files in %ds, %s\n' \
+		"$deb_version" "${#files[@]}" "$secs" \
+		"$(date -u +%Y-%m-%dT%H:%MZ)" >"$cache/fetch-time.txt"
+	# Written last: the cache is valid only once everything above is done
+	echo "$key" >"$cache/key"
+}
+
+# Static binaries (the VM's initramfs has no libc), built as upstream's
+# Makefile does, against the cached uAPI headers only
+build() {
+	local t cflags=(-Wall -O2 -Wno-unused-function -D_GNU_SOURCE
+		-isystem "$cache/usr/include" -static)
+
+	mkdir -p "$out"
+	for t in "${tests[@]}"; do
+		gcc "${cflags[@]}" -o "$out/$t.new" \
+			"$cache/src/tools/testing/selftests/iommu/$t.c" \
+			>"$out/$t.build.log" 2>&1 ||
+			{ cat "$out/$t.build.log" >&2; die "$t does not build; see $out/$t.build.log"; }
+		mv "$out/$t.new" "$out/$t"
+	done
+	echo "$deb_version" >"$out/version"
+	log "built ${tests[*]} of linux $deb_version in $out"
+}
+
+main() {
+	[ $# -eq 0 ] || { echo "usage: upstream-selftest.sh" >&2; exit 2; }
+
+	key=$( {
+		echo "linux $deb_version $orig $orig_sha256"
+		printf '%s\n' "${files[@]}"
+		sha256sum <"$0"
+	} | sha256sum | cut -d' ' -f1)
+	cache=${UPSTREAM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ioasid-upstream/linux-$up_version}
+	out=${UPSTREAM_OUT:-$top/build/upstream}
+	# A failed run must not leave an older build to be run in its place
+	rm -f "${tests[@]/#/$out/}"
+	mkdir -p "$cache"
+	cache=$(cd -P "$cache" && pwd)
+
+	# One fetcher per cache directory: a second caller waits, then finds
+	# the cache valid
+	exec 9>"$cache/.lock"
+	flock 9
+
+	if cache_valid; then
+		log "cached: $(cat "$cache/fetch-time.txt" 2>/dev/null || echo "$cache")"
+	else
+		fetch
+	fi
+	build
+}
+
+main "$@"; exit $?
