@@ -11,9 +11,10 @@
  * @dev: a device the domain must be able to serve
  * @auto_domain: remove the HWPT when its last device detaches
  *
- * The domain joins the IOAS (ioasid_hwpt_add_to_ioas()) only once a group is
- * attached, because IOMMU drivers settle the aperture and page sizes of a
- * domain at its first attach.
+ * The domain joins the IOAS (ioasid_hwpt_add_to_ioas()) once a group is
+ * attached, because Linux 6.1's IOMMU drivers settle the aperture and page
+ * sizes of a domain at its first attach; a domain that is complete at
+ * allocation (@complete: the mock IOMMU's) may join it earlier.
  *
  * Return: an unpublished HWPT, or an ERR_PTR.
  */
@@ -39,6 +40,7 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_ctx *ctx,
 		return ERR_PTR(-ENOMEM);
 	}
 	atomic_long_inc(&ioasid_stats.domains);
+	hwpt->complete = ioasid_selftest_domain_init(dev, hwpt->domain);
 	return hwpt;
 }
 
@@ -141,6 +143,17 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 	}
 	if (cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
 		hwpt->dirty_ops = dirty_ops;
+	/*
+	 * As upstream, a complete domain mirrors the IOAS from now on, before
+	 * any device attaches: dirty tracking and the IOVA ranges see it
+	 */
+	if (hwpt->complete) {
+		rc = ioasid_hwpt_add_to_ioas(hwpt);
+		if (rc) {
+			ioasid_object_abort_and_destroy(ucmd->ctx, &hwpt->obj);
+			goto out_unlock;
+		}
+	}
 	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {

@@ -339,6 +339,12 @@ struct ioasid_hwpt {
 	struct iommu_domain *domain;
 	/* Created by an attach to the IOAS; removed with its last device */
 	bool auto_domain;
+	/*
+	 * The domain's aperture and page sizes are final at allocation (only
+	 * the mock IOMMU's are on 6.1), so it may mirror the IOAS before any
+	 * device attaches
+	 */
+	bool complete;
 	/* The domain mirrors the IOAS */
 	bool in_iopt;
 	/* Allocated with dirty tracking; only devices with these ops attach */
@@ -441,6 +447,8 @@ int ioasid_selftest_init(void);
 int ioasid_selftest_hw_info(struct device *dev, void *data, size_t size,
 			    u32 *type);
 const struct ioasid_dirty_ops *ioasid_selftest_dirty_ops(struct device *dev);
+bool ioasid_selftest_domain_init(struct device *dev,
+				 struct iommu_domain *domain);
 void ioasid_selftest_exit(void);
 void ioasid_fault_debugfs_init(struct dentry *dir);
 #else
@@ -464,6 +472,12 @@ static inline const struct ioasid_dirty_ops *
 ioasid_selftest_dirty_ops(struct device *dev)
 {
 	return NULL;
+}
+
+static inline bool ioasid_selftest_domain_init(struct device *dev,
+					       struct iommu_domain *domain)
+{
+	return false;
 }
 
 static inline void ioasid_fault_debugfs_init(struct dentry *dir)

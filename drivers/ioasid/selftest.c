@@ -330,6 +330,23 @@ err_put:
 	return ERR_PTR(rc);
 }
 
+/**
+ * ioasid_selftest_domain_init() - finish a domain allocated for a device
+ * @dev: the device the domain was allocated for
+ * @domain: the new domain
+ *
+ * Return: true for a mock device's domain, which is complete once
+ * allocated, as upstream's domain_alloc_paging() makes domains: its
+ * aperture and page sizes do not change at its first attach, so it can
+ * mirror its IOAS at once.  False for the other IOMMUs of Linux 6.1, whose
+ * domains are settled by their first attach (VT-d's address width).
+ */
+bool ioasid_selftest_domain_init(struct device *dev,
+				 struct iommu_domain *domain)
+{
+	return dev->bus == &mock_bus;
+}
+
 /* Dirty tracking ops of a device's IOMMU: mock devices without NO_DIRTY */
 const struct ioasid_dirty_ops *ioasid_selftest_dirty_ops(struct device *dev)
 {

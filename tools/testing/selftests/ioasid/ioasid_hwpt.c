@@ -557,6 +557,78 @@ TEST_F(mock_hwpt, dirty_bitmap)
 	munmap(big, len);
 }
 
+/*
+ * A HWPT of IOMMU_HWPT_ALLOC on a domain that is complete at allocation (the
+ * mock's) mirrors its IOAS at once, as upstream's does: before any device
+ * attaches, it maps what the IOAS maps, its aperture bounds the IOAS, and
+ * dirty tracking works on it.  (VT-d and AMD-Vi domains of Linux 6.1 wait
+ * for their first attach: edu_hwpt.)
+ */
+TEST_F(mock_hwpt, filled_at_alloc)
+{
+	struct iommu_iova_range r[4];
+	__u64 in[1] = { 1 }, nr, bits[1] = {};
+	__u32 ioas2, h, hd, num = 4;
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		.dev_id = self->idev,
+	};
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map(self->fd, ioas2, self->buf, BUF_LEN, IOVA_A));
+	ASSERT_EQ(0, ioas_ranges(self->fd, ioas2, r, &num, NULL));
+	EXPECT_EQ(1, num);
+	EXPECT_EQ(0, r[0].start);
+
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->idev, ioas2, &h));
+	EXPECT_EQ(0, check_map(self->fd, h, IOVA_A, self->buf, BUF_LEN));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, BUF_LEN, 1));
+	num = 4;
+	ASSERT_EQ(0, ioas_ranges(self->fd, ioas2, r, &num, NULL));
+	EXPECT_EQ(1, num);
+	EXPECT_EQ(MOCK_APERTURE_START, r[0].start);
+	/* Maps made now go into it too */
+	ASSERT_EQ(0, ioas_map(self->fd, ioas2, self->buf, PSZ,
+			      IOVA_A + BUF_LEN));
+	EXPECT_EQ(0, check_map(self->fd, h, IOVA_A + BUF_LEN, self->buf, PSZ));
+	ASSERT_EQ(0, ioas_unmap(self->fd, ioas2, IOVA_A + BUF_LEN, PSZ, NULL));
+
+	/* A dirty-tracking HWPT no device ever attached to */
+	cmd.pt_id = ioas2;
+	ASSERT_EQ(0, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
+	hd = cmd.out_hwpt_id;
+	ASSERT_EQ(0, set_dirty(self->fd, hd, IOMMU_HWPT_DIRTY_TRACKING_ENABLE));
+	ASSERT_EQ(0, mock_dirty(self->fd, hd, IOVA_A + PSZ, PSZ, PSZ, in, &nr));
+	EXPECT_EQ(1, nr);
+	ASSERT_EQ(0, get_dirty(self->fd, hd, IOVA_A, BUF_LEN, PSZ, bits, 0));
+	EXPECT_EQ(1ULL << 1, bits[0]);
+
+	/* Destroyed, they let go of the pages and of the IOAS */
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, ioas2));
+	EXPECT_EQ(0, destroy_obj(self->fd, hd));
+	EXPECT_EQ(0, destroy_obj(self->fd, h));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, BUF_LEN, 0));
+	num = 4;
+	ASSERT_EQ(0, ioas_ranges(self->fd, ioas2, r, &num, NULL));
+	EXPECT_EQ(0, r[0].start);
+	EXPECT_EQ(0, destroy_obj(self->fd, ioas2));
+}
+
+/* An IOAS mapping outside the aperture keeps a complete domain out */
+TEST_F(mock_hwpt, filled_at_alloc_conflict)
+{
+	__u32 ioas2, h;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map(self->fd, ioas2, self->buf, PSZ, PSZ));
+	EXPECT_EQ(EADDRINUSE, hwpt_alloc(self->fd, self->idev, ioas2, &h));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 0));
+	ASSERT_EQ(0, ioas_unmap(self->fd, ioas2, PSZ, PSZ, NULL));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->idev, ioas2, &h));
+	EXPECT_EQ(0, destroy_obj(self->fd, h));
+	EXPECT_EQ(0, destroy_obj(self->fd, ioas2));
+}
+
 /* ------------------------------------------------ real devices */
 
 FIXTURE(edu_hwpt) {
