@@ -35,6 +35,11 @@ enum {
 enum {
 	/* The device's IOMMU cannot track dirty pages */
 	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,
+	/*
+	 * The device's domains also map with large IOPTEs of 512 IO pages
+	 * (1 MiB with 4 KiB CPU pages), whose dirty bit covers all of them
+	 */
+	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,
 };
 
 /* Geometry of a mock domain: IO pages of half a CPU page */

@@ -31,15 +31,21 @@ MODULE_PARM_DESC(test_mode,
 		 "Enable IOMMU_TEST_CMD and the mock IOMMU used by the selftests. Never on production systems.");
 
 #define MOCK_IO_PAGE_SIZE (PAGE_SIZE / 2)
+/* The large IOPTE of MOCK_FLAGS_DEVICE_HUGE_IOVA devices' domains */
+#define MOCK_HUGE_PAGE_SIZE (512 * MOCK_IO_PAGE_SIZE)
+#define MOCK_HUGE_IO_PAGES (MOCK_HUGE_PAGE_SIZE / MOCK_IO_PAGE_SIZE)
 /* Largest range ACCESS_PAGES and ACCESS_RW handle in one call */
 #define MOCK_ACCESS_MAX (16UL * 1024 * 1024)
+/* Most bits one IOMMU_TEST_OP_DIRTY takes: 512 KiB of bitmap */
+#define MOCK_DIRTY_MAX_BITS (4UL * 1024 * 1024)
 
 /* Entry flags of mock_domain::pfns, below the IO page frame number */
 enum {
 	MOCK_PFN_START = 1 << 0,	/* first IO page of a map call */
 	MOCK_PFN_LAST = 1 << 1,		/* last IO page of a map call */
 	MOCK_PFN_DIRTY = 1 << 2,	/* written since the last read */
-	MOCK_PFN_SHIFT = 3,
+	MOCK_PFN_HUGE = 1 << 3,		/* part of a MOCK_HUGE_PAGE_SIZE IOPTE */
+	MOCK_PFN_SHIFT = 4,
 };
 
 struct mock_domain {
@@ -91,28 +97,36 @@ static void mock_detach_dev(struct iommu_domain *domain, struct device *dev)
 {
 }
 
+/*
+ * One map_pages call stores an entry per IO page; a large IOPTE is stored as
+ * the IO pages it covers, each marked MOCK_PFN_HUGE.
+ */
 static int mock_map_pages(struct iommu_domain *domain, unsigned long iova,
 			  phys_addr_t paddr, size_t pgsize, size_t pgcount,
 			  int prot, gfp_t gfp, size_t *mapped)
 {
 	struct mock_domain *mock = to_mock_domain(domain);
 	unsigned long first = iova / MOCK_IO_PAGE_SIZE;
-	size_t i;
+	size_t i, n = pgsize / MOCK_IO_PAGE_SIZE * pgcount;
+	unsigned long huge = 0;
 	int rc;
 
-	if (WARN_ON(pgsize != MOCK_IO_PAGE_SIZE ||
+	if (WARN_ON(!(pgsize & domain->pgsize_bitmap) ||
+		    !is_power_of_2(pgsize) || iova % pgsize ||
 		    iova < MOCK_APERTURE_START ||
 		    iova + pgsize * pgcount - 1 > MOCK_APERTURE_LAST))
 		return -EINVAL;
+	if (pgsize == MOCK_HUGE_PAGE_SIZE)
+		huge = MOCK_PFN_HUGE;
 
-	for (i = 0; i != pgcount; i++) {
-		unsigned long entry = (paddr / MOCK_IO_PAGE_SIZE + i)
-				      << MOCK_PFN_SHIFT;
+	for (i = 0; i != n; i++) {
+		unsigned long entry = ((paddr / MOCK_IO_PAGE_SIZE + i)
+				       << MOCK_PFN_SHIFT) | huge;
 		void *old;
 
 		if (i == 0)
 			entry |= MOCK_PFN_START;
-		if (i == pgcount - 1)
+		if (i == n - 1)
 			entry |= MOCK_PFN_LAST;
 		old = xa_cmpxchg(&mock->pfns, first + i, NULL,
 				 xa_mk_value(entry), gfp);
@@ -133,18 +147,24 @@ static size_t mock_unmap_pages(struct iommu_domain *domain, unsigned long iova,
 {
 	struct mock_domain *mock = to_mock_domain(domain);
 	unsigned long first = iova / MOCK_IO_PAGE_SIZE;
-	size_t i;
+	size_t i, n = pgsize / MOCK_IO_PAGE_SIZE * pgcount;
+	/*
+	 * With large IOPTEs the core picks the page sizes of an unmap from
+	 * the IOVA alone, so its calls need not start and end where the map
+	 * calls did; without, they must.
+	 */
+	bool exact = !(domain->pgsize_bitmap & MOCK_HUGE_PAGE_SIZE);
 
-	for (i = 0; i != pgcount; i++) {
+	for (i = 0; i != n; i++) {
 		void *ent = xa_erase(&mock->pfns, first + i);
 		unsigned long entry;
 
 		if (WARN_ON(!ent))
-			return i * pgsize;
+			return i / (pgsize / MOCK_IO_PAGE_SIZE) * pgsize;
 		entry = xa_to_value(ent);
 		/* The unmap must not cut through a map call */
-		WARN_ON(i == 0 && !(entry & MOCK_PFN_START));
-		WARN_ON(i == pgcount - 1 && !(entry & MOCK_PFN_LAST));
+		WARN_ON(exact && i == 0 && !(entry & MOCK_PFN_START));
+		WARN_ON(exact && i == n - 1 && !(entry & MOCK_PFN_LAST));
 	}
 	return pgsize * pgcount;
 }
@@ -335,6 +355,9 @@ err_put:
  * @dev: the device the domain was allocated for
  * @domain: the new domain
  *
+ * Linux 6.1 allocates domains per bus, so what a mock device asks of its
+ * domains (MOCK_FLAGS_DEVICE_HUGE_IOVA: large IOPTEs too) is applied here.
+ *
  * Return: true for a mock device's domain, which is complete once
  * allocated, as upstream's domain_alloc_paging() makes domains: its
  * aperture and page sizes do not change at its first attach, so it can
@@ -344,7 +367,12 @@ err_put:
 bool ioasid_selftest_domain_init(struct device *dev,
 				 struct iommu_domain *domain)
 {
-	return dev->bus == &mock_bus;
+	if (dev->bus != &mock_bus)
+		return false;
+	if (container_of(dev, struct mock_dev, dev)->flags &
+	    MOCK_FLAGS_DEVICE_HUGE_IOVA)
+		domain->pgsize_bitmap |= MOCK_HUGE_PAGE_SIZE;
+	return true;
 }
 
 /* Dirty tracking ops of a device's IOMMU: mock devices without NO_DIRTY */
@@ -389,7 +417,8 @@ static int test_mock_domain(struct ioasid_ucmd *ucmd, struct iommu_test_cmd *cmd
 	u32 pt_id = cmd->id;
 	int rc;
 
-	if (dev_flags & ~MOCK_FLAGS_DEVICE_NO_DIRTY)
+	if (dev_flags &
+	    ~(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA))
 		return -EINVAL;
 
 	sobj = ioasid_object_alloc(ucmd->ctx, struct selftest_obj,
@@ -449,6 +478,35 @@ static int test_mock_domain_replace(struct ioasid_ucmd *ucmd,
 	return rc;
 }
 
+/*
+ * Mark dirty the IO pages [first, last] of a tracking mock domain, as a
+ * device writing there would.  A large IOPTE has one dirty bit: writing any
+ * of its IO pages marks all of them.  Returns whether anything was mapped.
+ */
+static bool mock_mark_dirty(struct mock_domain *mock, unsigned long first,
+			    unsigned long last)
+{
+	XA_STATE(xas, &mock->pfns, first);
+	bool marked = false;
+	void *ent;
+
+	xas_lock(&xas);
+	ent = xas_load(&xas);
+	if (ent && xa_to_value(ent) & MOCK_PFN_HUGE)
+		first = round_down(first, MOCK_HUGE_IO_PAGES);
+	xas_set(&xas, last);
+	ent = xas_load(&xas);
+	if (ent && xa_to_value(ent) & MOCK_PFN_HUGE)
+		last = round_up(last + 1, MOCK_HUGE_IO_PAGES) - 1;
+	xas_set(&xas, first);
+	xas_for_each(&xas, ent, last) {
+		xas_store(&xas, xa_mk_value(xa_to_value(ent) | MOCK_PFN_DIRTY));
+		marked = true;
+	}
+	xas_unlock(&xas);
+	return marked;
+}
+
 /* Play a device that wrote the pages whose bits are set at uptr */
 static int test_dirty(struct ioasid_ucmd *ucmd, struct iommu_test_cmd *cmd)
 {
@@ -465,7 +523,7 @@ static int test_dirty(struct ioasid_ucmd *ucmd, struct iommu_test_cmd *cmd)
 	    cmd->dirty.iova + cmd->dirty.length < cmd->dirty.iova)
 		return -EINVAL;
 	npages = cmd->dirty.length / page_size;
-	if (npages > MOCK_ACCESS_MAX / MOCK_IO_PAGE_SIZE)
+	if (npages > MOCK_DIRTY_MAX_BITS)
 		return -E2BIG;
 
 	obj = ioasid_get_object(ucmd->ctx, cmd->id, IOASID_OBJ_HWPT);
@@ -481,36 +539,29 @@ static int test_dirty(struct ioasid_ucmd *ucmd, struct iommu_test_cmd *cmd)
 		rc = -EINVAL;
 		goto out_put;
 	}
-	bits = bitmap_zalloc(npages, GFP_KERNEL_ACCOUNT);
+	bits = kvcalloc(BITS_TO_LONGS(npages), sizeof(long), GFP_KERNEL_ACCOUNT);
 	if (!bits) {
 		rc = -ENOMEM;
 		goto out_put;
 	}
+	/* Only the bytes the bits need: the user's bitmap may end there */
 	if (copy_from_user(bits, u64_to_user_ptr(cmd->dirty.uptr),
-			   BITS_TO_LONGS(npages) * sizeof(long))) {
+			   DIV_ROUND_UP(npages, BITS_PER_BYTE))) {
 		rc = -EFAULT;
 		goto out_free;
 	}
 	for_each_set_bit(i, bits, npages) {
 		unsigned long iova = cmd->dirty.iova + i * page_size;
-		XA_STATE(xas, &mock->pfns, iova / MOCK_IO_PAGE_SIZE);
-		bool marked = false;
-		void *ent;
 
-		xas_lock(&xas);
-		xas_for_each(&xas, ent,
-			     (iova + page_size - 1) / MOCK_IO_PAGE_SIZE) {
-			xas_store(&xas, xa_mk_value(xa_to_value(ent) |
-						    MOCK_PFN_DIRTY));
-			marked = true;
-		}
-		xas_unlock(&xas);
-		nr += marked;
+		nr += mock_mark_dirty(mock, iova / MOCK_IO_PAGE_SIZE,
+				      (iova + page_size - 1) /
+				      MOCK_IO_PAGE_SIZE);
+		cond_resched();
 	}
 	cmd->dirty.out_nr_dirty = nr;
 	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 out_free:
-	bitmap_free(bits);
+	kvfree(bits);
 out_put:
 	ioasid_put_object(ucmd->ctx, obj);
 	return rc;

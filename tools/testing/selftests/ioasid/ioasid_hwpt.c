@@ -431,7 +431,8 @@ TEST_F(mock_hwpt, dirty_capability)
 				       &idev_nd));
 	ASSERT_EQ(0, hw_info(self->fd, idev_nd, NULL, &len, &type, &caps));
 	EXPECT_EQ(0, caps);
-	EXPECT_EQ(EINVAL, mock_domain_flags(self->fd, self->ioas, 1 << 1,
+	/* 1 << 1 is MOCK_FLAGS_DEVICE_HUGE_IOVA (huge_iopte); 1 << 2 is none */
+	EXPECT_EQ(EINVAL, mock_domain_flags(self->fd, self->ioas, 1 << 2,
 					    &s2, &i2));
 
 	struct iommu_hwpt_alloc cmd = {
@@ -627,6 +628,77 @@ TEST_F(mock_hwpt, filled_at_alloc_conflict)
 	ASSERT_EQ(0, hwpt_alloc(self->fd, self->idev, ioas2, &h));
 	EXPECT_EQ(0, destroy_obj(self->fd, h));
 	EXPECT_EQ(0, destroy_obj(self->fd, ioas2));
+}
+
+/*
+ * MOCK_FLAGS_DEVICE_HUGE_IOVA: the domains of such a device also map with
+ * 512-IO-page IOPTEs, and one write dirties a whole IOPTE
+ */
+TEST_F(mock_hwpt, huge_iopte)
+{
+	size_t len = 2 * HUGE_SZ, huge = 512 * MOCK_PSZ;
+	size_t nbits = len / MOCK_PSZ, i;
+	__u64 iova = MOCK_APERTURE_START + HUGE_SZ, nr, *bits, in[1] = {};
+	__u32 stdev, idev, h;
+	char *hbuf;
+
+	hbuf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE,
+		    -1, 0);
+	ASSERT_NE(MAP_FAILED, hbuf);
+	bits = calloc(nbits / 64, sizeof(*bits));
+	ASSERT_NE(NULL, bits);
+	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas,
+				       MOCK_FLAGS_DEVICE_HUGE_IOVA, &stdev,
+				       &idev));
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		.dev_id = idev, .pt_id = self->ioas,
+	};
+	ASSERT_EQ(0, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
+	h = cmd.out_hwpt_id;
+
+	/* Huge pages, an unaligned piece of them and 4 KiB pages side by side */
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, hbuf, len, iova));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, hbuf + PSZ, huge,
+			      iova + len + huge));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      iova + len + 4 * huge));
+	EXPECT_EQ(0, check_map(self->fd, h, iova, hbuf, len));
+	EXPECT_EQ(0, check_map(self->fd, h, iova + len + huge, hbuf + PSZ,
+			       huge));
+	EXPECT_EQ(0, check_map(self->fd, h, iova + len + 4 * huge, self->buf,
+			       BUF_LEN));
+
+	/* One IO page written in the second and the fourth IOPTE */
+	ASSERT_EQ(0, set_dirty(self->fd, h, IOMMU_HWPT_DIRTY_TRACKING_ENABLE));
+	in[0] = 1ULL << 1 | 1ULL << 3;
+	ASSERT_EQ(0, mock_dirty(self->fd, h, iova, 4 * huge, huge, in, &nr));
+	EXPECT_EQ(2, nr);
+	ASSERT_EQ(0, get_dirty(self->fd, h, iova, len, MOCK_PSZ, bits,
+			       IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR));
+	for (i = 0; i != nbits; i++)
+		ASSERT_EQ(i / 512 == 1 || i / 512 == 3, TEST_BIT(bits, i));
+	/* Read from the middle of an IOPTE: the part asked for, cleared */
+	memset(bits, 0, nbits / 8);
+	ASSERT_EQ(0, get_dirty(self->fd, h, iova + huge + huge / 2, huge,
+			       MOCK_PSZ, bits, 0));
+	EXPECT_EQ(256, count_bits(bits, 512 / 64));
+	memset(bits, 0, nbits / 8);
+	ASSERT_EQ(0, get_dirty(self->fd, h, iova, len, MOCK_PSZ, bits, 0));
+	EXPECT_EQ(512 + 256, count_bits(bits, nbits / 64));
+	memset(bits, 0, nbits / 8);
+	ASSERT_EQ(0, get_dirty(self->fd, h, iova, len, MOCK_PSZ, bits, 0));
+	EXPECT_EQ(0, count_bits(bits, nbits / 64));
+
+	/* Unmaps that cut nothing, then the rest */
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, iova + len + huge, huge,
+				NULL));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, 0, UINT64_MAX, NULL));
+	EXPECT_EQ(0, destroy_obj(self->fd, h));
+	EXPECT_EQ(0, destroy_obj(self->fd, stdev));
+	free(bits);
+	munmap(hbuf, len);
 }
 
 /* ------------------------------------------------ real devices */
