@@ -251,6 +251,9 @@ EXPORT_SYMBOL_NS_GPL(ioasid_device_id, IOASID);
  */
 static bool hwpt_serves_device(struct ioasid_hwpt *hwpt, struct device *dev)
 {
+	/* A nested domain has ops of its own, its parent the IOMMU's */
+	if (hwpt->parent)
+		hwpt = hwpt->parent;
 	return hwpt->domain->ops == dev_iommu_ops(dev)->default_domain_ops;
 }
 

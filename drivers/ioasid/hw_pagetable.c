@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * HWPT objects: one iommu_domain kept in sync with the IOAS it belongs to.
+ * HWPT objects: one iommu_domain kept in sync with the IOAS it belongs to,
+ * or a nested one: the user's stage-1 translation on top of a parent HWPT.
  */
+#include <linux/uaccess.h>
+
 #include "ioasid_private.h"
 
 /**
@@ -44,12 +47,15 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_ctx *ctx,
 	return hwpt;
 }
 
-/* Start mirroring the IOAS into the domain; see ioasid_hwpt_alloc() */
+/*
+ * Start mirroring the IOAS into the domain; see ioasid_hwpt_alloc().  A
+ * nested HWPT's IOAS is its parent's, which does the mirroring.
+ */
 int ioasid_hwpt_add_to_ioas(struct ioasid_hwpt *hwpt)
 {
 	int rc;
 
-	if (hwpt->in_iopt)
+	if (hwpt->in_iopt || hwpt->parent)
 		return 0;
 	rc = iopt_add_domain(&hwpt->ioas->iopt, hwpt->domain);
 	if (!rc)
@@ -73,32 +79,184 @@ void ioasid_hwpt_destroy(struct ioasid_object *obj)
 		iommu_domain_free(hwpt->domain);
 		atomic_long_dec(&ioasid_stats.domains);
 	}
+	/* After its domain: a nested domain refers to its parent's */
+	if (hwpt->parent)
+		ioasid_put_object(hwpt->ctx, &hwpt->parent->obj);
 	ioasid_put_object(hwpt->ctx, &ioas->obj);
 }
 
+/**
+ * ioasid_copy_user_data() - copy an IOMMU's structure from user space
+ * @dst: the kernel's structure
+ * @size: its size
+ * @min_size: the size of its first revision
+ * @src: the user's data
+ *
+ * The rules of upstream's iommu_copy_struct_from_user(): the user's data
+ * may be any revision from the first to the kernel's, and a shorter one is
+ * zero-extended.
+ *
+ * Return: 0; -EINVAL if the data is shorter than @min_size or longer than
+ * @size; -EFAULT if it cannot be read.
+ */
+int ioasid_copy_user_data(void *dst, size_t size, size_t min_size,
+			  const struct ioasid_user_data *src)
+{
+	if (src->len < min_size || src->len > size)
+		return -EINVAL;
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS))
+		return -EFAULT;
+	return copy_struct_from_user(dst, size, src->uptr, src->len);
+}
+
+/**
+ * ioasid_copy_user_entry() - copy entry @index of a user array
+ * @dst: the kernel's structure
+ * @size: its size
+ * @min_size: the size of its first revision
+ * @array: the user's array; its type must have been checked
+ * @index: the entry, below @array->entry_num
+ *
+ * Return: as ioasid_copy_user_data(), with the array's entry_len.
+ */
+int ioasid_copy_user_entry(void *dst, size_t size, size_t min_size,
+			   const struct ioasid_user_array *array, u32 index)
+{
+	struct ioasid_user_data src = {
+		.type = array->type,
+		.uptr = array->uptr + (unsigned long)array->entry_len * index,
+		.len = array->entry_len,
+	};
+
+	if (WARN_ON(index >= array->entry_num))
+		return -EINVAL;
+	return ioasid_copy_user_data(dst, size, min_size, &src);
+}
+
 /*
- * IOMMU_HWPT_ALLOC: a paging HWPT for one device's IOMMU that lives until
- * IOMMU_DESTROY.  Linux 6.1 offers neither nesting, dirty tracking, fault
- * queues nor PASIDs, so those requests are refused as unsupported.
+ * A HWPT on an IOAS.  Linux 6.1's drivers take no data for such a domain,
+ * and only IOMMUs that can nest (the mock) make nesting parents.
+ */
+static struct ioasid_hwpt *hwpt_alloc_paging(struct ioasid_ctx *ctx,
+					     struct ioasid_ioas *ioas,
+					     struct ioasid_device *idev,
+					     const struct iommu_hwpt_alloc *cmd)
+{
+	const struct ioasid_dirty_ops *dirty_ops;
+	const struct ioasid_nest_ops *nest_ops;
+	struct ioasid_hwpt *hwpt;
+	int rc;
+
+	lockdep_assert_held(&ioas->mutex);
+
+	if (cmd->flags & ~(IOMMU_HWPT_ALLOC_NEST_PARENT |
+			   IOMMU_HWPT_ALLOC_DIRTY_TRACKING))
+		return ERR_PTR(-EOPNOTSUPP);
+	if (cmd->data_len)
+		return ERR_PTR(-EOPNOTSUPP);
+	nest_ops = ioasid_selftest_nest_ops(idev->dev);
+	if ((cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT) && !nest_ops)
+		return ERR_PTR(-EOPNOTSUPP);
+	dirty_ops = ioasid_selftest_dirty_ops(idev->dev);
+	if ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) && !dirty_ops)
+		return ERR_PTR(-EOPNOTSUPP);
+
+	hwpt = ioasid_hwpt_alloc(ctx, ioas, idev->dev, false);
+	if (IS_ERR(hwpt))
+		return hwpt;
+	if (cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
+		hwpt->dirty_ops = dirty_ops;
+	if (cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT) {
+		hwpt->nest_parent = true;
+		hwpt->nest_ops = nest_ops;
+	}
+	/*
+	 * As upstream, a complete domain mirrors the IOAS from now on, before
+	 * any device attaches: dirty tracking and the IOVA ranges see it
+	 */
+	if (hwpt->complete) {
+		rc = ioasid_hwpt_add_to_ioas(hwpt);
+		if (rc) {
+			ioasid_object_abort_and_destroy(ctx, &hwpt->obj);
+			return ERR_PTR(rc);
+		}
+	}
+	return hwpt;
+}
+
+/*
+ * A nested HWPT on @parent: a domain of the parent's IOMMU that translates
+ * through the user's stage-1 and then through the parent.  It holds the
+ * parent (and the parent's IOAS) until it goes, and joins no IOAS itself.
+ */
+static struct ioasid_hwpt *hwpt_alloc_nested(struct ioasid_ctx *ctx,
+					     struct ioasid_hwpt *parent,
+					     struct ioasid_device *idev,
+					     const struct iommu_hwpt_alloc *cmd)
+{
+	const struct ioasid_nest_ops *ops = ioasid_selftest_nest_ops(idev->dev);
+	const struct ioasid_user_data data = {
+		.type = cmd->data_type,
+		.uptr = u64_to_user_ptr(cmd->data_uptr),
+		.len = cmd->data_len,
+	};
+	struct ioasid_hwpt *hwpt;
+	struct iommu_domain *domain;
+
+	if ((cmd->flags & ~IOMMU_HWPT_FAULT_ID_VALID) || !cmd->data_len ||
+	    !ops)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (parent->auto_domain || !parent->nest_parent ||
+	    parent->nest_ops != ops)
+		return ERR_PTR(-EINVAL);
+	/* Fault queues do not exist yet (issue #15) */
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID)
+		return ERR_PTR(-EOPNOTSUPP);
+
+	hwpt = ioasid_object_alloc(ctx, struct ioasid_hwpt, IOASID_OBJ_HWPT);
+	if (IS_ERR(hwpt))
+		return hwpt;
+	INIT_LIST_HEAD(&hwpt->hwpt_item);
+	hwpt->ctx = ctx;
+	hwpt->ioas = parent->ioas;
+	refcount_inc(&hwpt->ioas->obj.users);
+	hwpt->parent = parent;
+	refcount_inc(&parent->obj.users);
+	hwpt->nest_ops = ops;
+
+	domain = ops->alloc_nested(parent->domain, &data);
+	if (IS_ERR(domain)) {
+		ioasid_object_abort_and_destroy(ctx, &hwpt->obj);
+		return ERR_CAST(domain);
+	}
+	hwpt->domain = domain;
+	atomic_long_inc(&ioasid_stats.domains);
+	return hwpt;
+}
+
+/*
+ * IOMMU_HWPT_ALLOC: a HWPT that lives until IOMMU_DESTROY, on an IOAS or,
+ * nested, on a parent HWPT.  The checks come in upstream's order: the data
+ * length against the type, the device, the parent object, then what the
+ * device's IOMMU supports.
  */
 int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 {
-	const struct ioasid_dirty_ops *dirty_ops;
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
+	struct ioasid_ioas *ioas = NULL;
 	struct ioasid_device *idev;
 	struct ioasid_object *pt;
 	struct ioasid_hwpt *hwpt;
-	struct ioasid_ioas *ioas;
 	int rc;
 
 	if (cmd->__reserved || cmd->__reserved2)
 		return -EOPNOTSUPP;
-	if (cmd->flags & ~(IOMMU_HWPT_ALLOC_NEST_PARENT |
-			   IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
-			   IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID))
-		return -EOPNOTSUPP;
-	if (cmd->data_type > IOMMU_HWPT_DATA_ARM_SMMUV3)
-		return -EOPNOTSUPP;
+	/*
+	 * Data comes with a type other than IOMMU_HWPT_DATA_NONE (0), and
+	 * such a type with data
+	 */
+	if (!cmd->data_type != !cmd->data_len)
+		return -EINVAL;
 
 	idev = container_of(ioasid_get_object(ucmd->ctx, cmd->dev_id,
 					      IOASID_OBJ_DEVICE),
@@ -110,61 +268,37 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 		rc = PTR_ERR(pt);
 		goto out_put_idev;
 	}
-	/* A HWPT parent would make a nested HWPT; there are no parents */
-	if (pt->type != IOASID_OBJ_IOAS) {
-		rc = -EINVAL;
-		goto out_put_pt;
-	}
-	if (cmd->data_type != IOMMU_HWPT_DATA_NONE) {
-		rc = -EINVAL;
-		goto out_put_pt;
-	}
-	if (cmd->data_len || cmd->data_uptr) {
-		rc = -EINVAL;
-		goto out_put_pt;
-	}
-	/* Understood, but nothing in Linux 6.1 can do it */
-	if (cmd->flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING) {
-		rc = -EOPNOTSUPP;
-		goto out_put_pt;
-	}
-	dirty_ops = ioasid_selftest_dirty_ops(idev->dev);
-	if ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) && !dirty_ops) {
-		rc = -EOPNOTSUPP;
-		goto out_put_pt;
-	}
-	ioas = container_of(pt, struct ioasid_ioas, obj);
 
-	mutex_lock(&ioas->mutex);
-	hwpt = ioasid_hwpt_alloc(ucmd->ctx, ioas, idev->dev, false);
+	if (pt->type == IOASID_OBJ_IOAS) {
+		ioas = container_of(pt, struct ioasid_ioas, obj);
+		mutex_lock(&ioas->mutex);
+		hwpt = hwpt_alloc_paging(ucmd->ctx, ioas, idev, cmd);
+	} else if (pt->type == IOASID_OBJ_HWPT) {
+		hwpt = hwpt_alloc_nested(ucmd->ctx,
+					 container_of(pt, struct ioasid_hwpt,
+						      obj),
+					 idev, cmd);
+	} else {
+		hwpt = ERR_PTR(-EINVAL);
+	}
 	if (IS_ERR(hwpt)) {
 		rc = PTR_ERR(hwpt);
 		goto out_unlock;
 	}
-	if (cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
-		hwpt->dirty_ops = dirty_ops;
-	/*
-	 * As upstream, a complete domain mirrors the IOAS from now on, before
-	 * any device attaches: dirty tracking and the IOVA ranges see it
-	 */
-	if (hwpt->complete) {
-		rc = ioasid_hwpt_add_to_ioas(hwpt);
-		if (rc) {
-			ioasid_object_abort_and_destroy(ucmd->ctx, &hwpt->obj);
-			goto out_unlock;
-		}
-	}
+
 	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {
 		ioasid_object_abort_and_destroy(ucmd->ctx, &hwpt->obj);
 		goto out_unlock;
 	}
-	list_add_tail(&hwpt->hwpt_item, &ioas->hwpt_list);
+	/* Automatic HWPTs of the IOAS are looked up there; nested ones not */
+	if (ioas)
+		list_add_tail(&hwpt->hwpt_item, &ioas->hwpt_list);
 	ioasid_object_finalize(ucmd->ctx, &hwpt->obj);
 out_unlock:
-	mutex_unlock(&ioas->mutex);
-out_put_pt:
+	if (ioas)
+		mutex_unlock(&ioas->mutex);
 	ioasid_put_object(ucmd->ctx, pt);
 out_put_idev:
 	ioasid_put_object(ucmd->ctx, &idev->obj);
@@ -181,9 +315,10 @@ static struct ioasid_hwpt *ioasid_get_dirty_hwpt(struct ioasid_ctx *ctx,
 	if (IS_ERR(obj))
 		return ERR_CAST(obj);
 	hwpt = container_of(obj, struct ioasid_hwpt, obj);
-	if (!hwpt->dirty_ops) {
+	/* A nested HWPT is no paging HWPT at all, as upstream sees it */
+	if (hwpt->parent || !hwpt->dirty_ops) {
 		ioasid_put_object(ctx, obj);
-		return ERR_PTR(-EOPNOTSUPP);
+		return ERR_PTR(hwpt->parent ? -ENOENT : -EOPNOTSUPP);
 	}
 	return hwpt;
 }
@@ -288,5 +423,52 @@ int ioasid_hwpt_get_dirty_bitmap(struct ioasid_ucmd *ucmd)
 	kfree(d.bits);
 out_put:
 	ioasid_put_object(ucmd->ctx, &hwpt->obj);
+	return rc;
+}
+
+/*
+ * IOMMU_HWPT_INVALIDATE: the nested HWPT's IOMMU handles the requests; how
+ * many it handled goes back to the user whatever the result.
+ */
+int ioasid_hwpt_invalidate(struct ioasid_ucmd *ucmd)
+{
+	struct iommu_hwpt_invalidate *cmd = ucmd->cmd;
+	struct ioasid_user_array array = {
+		.type = cmd->data_type,
+		.uptr = u64_to_user_ptr(cmd->data_uptr),
+		.entry_len = cmd->entry_len,
+		.entry_num = cmd->entry_num,
+	};
+	struct ioasid_object *obj;
+	struct ioasid_hwpt *hwpt;
+	u32 done = 0;
+	int rc;
+
+	if (cmd->__reserved) {
+		rc = -EOPNOTSUPP;
+		goto out;
+	}
+	if (cmd->entry_num && (!cmd->data_uptr || !cmd->entry_len)) {
+		rc = -EINVAL;
+		goto out;
+	}
+	obj = ioasid_get_object(ucmd->ctx, cmd->hwpt_id, IOASID_OBJ_HWPT);
+	if (IS_ERR(obj)) {
+		rc = PTR_ERR(obj);
+		goto out;
+	}
+	hwpt = container_of(obj, struct ioasid_hwpt, obj);
+	if (!hwpt->parent) {
+		/* Only a user-managed (nested) HWPT has caches to flush */
+		rc = -ENOENT;
+	} else {
+		rc = hwpt->nest_ops->cache_invalidate(hwpt->domain, &array);
+		done = array.entry_num;
+	}
+	ioasid_put_object(ucmd->ctx, obj);
+out:
+	cmd->entry_num = done;
+	if (ioasid_ucmd_respond(ucmd, sizeof(*cmd)))
+		return -EFAULT;
 	return rc;
 }

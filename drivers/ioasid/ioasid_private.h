@@ -349,6 +349,12 @@ struct ioasid_hwpt {
 	bool in_iopt;
 	/* Allocated with dirty tracking; only devices with these ops attach */
 	const struct ioasid_dirty_ops *dirty_ops;
+	/* A nested HWPT: the user's stage-1 on top of @parent's domain */
+	struct ioasid_hwpt *parent;
+	/* Allocated with IOMMU_HWPT_ALLOC_NEST_PARENT */
+	bool nest_parent;
+	/* The IOMMU's nesting ops: of a nested HWPT, or of a nesting parent */
+	const struct ioasid_nest_ops *nest_ops;
 	/* Below under ioas->mutex */
 	bool dying;
 	unsigned int ngroups;
@@ -358,6 +364,39 @@ struct ioasid_hwpt {
 int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_hwpt_set_dirty_tracking(struct ioasid_ucmd *ucmd);
 int ioasid_hwpt_get_dirty_bitmap(struct ioasid_ucmd *ucmd);
+int ioasid_hwpt_invalidate(struct ioasid_ucmd *ucmd);
+
+/*
+ * Nesting.  Linux 6.1's IOMMU drivers cannot nest, so only the mock IOMMU
+ * provides these ops.  The user describes a stage-1 translation, and later
+ * its cache invalidations, in formats of the IOMMU's own.
+ */
+struct ioasid_user_data {
+	u32 type;
+	void __user *uptr;
+	u32 len;
+};
+
+struct ioasid_user_array {
+	u32 type;
+	void __user *uptr;
+	u32 entry_len;
+	u32 entry_num;		/* in: entries; out: entries handled */
+};
+
+int ioasid_copy_user_data(void *dst, size_t size, size_t min_size,
+			  const struct ioasid_user_data *src);
+int ioasid_copy_user_entry(void *dst, size_t size, size_t min_size,
+			   const struct ioasid_user_array *array, u32 index);
+
+struct ioasid_nest_ops {
+	/* A nested domain on @parent, a domain of the same IOMMU, or ERR_PTR */
+	struct iommu_domain *(*alloc_nested)(struct iommu_domain *parent,
+					     const struct ioasid_user_data *data);
+	/* Handle @array's requests in order; set its entry_num to those done */
+	int (*cache_invalidate)(struct iommu_domain *nested,
+				struct ioasid_user_array *array);
+};
 
 /*
  * Dirty tracking.  Linux 6.1's IOMMU drivers have none, so only the mock
@@ -449,6 +488,7 @@ int ioasid_selftest_hw_info(struct device *dev, void *data, size_t size,
 const struct ioasid_dirty_ops *ioasid_selftest_dirty_ops(struct device *dev);
 bool ioasid_selftest_domain_init(struct device *dev,
 				 struct iommu_domain *domain);
+const struct ioasid_nest_ops *ioasid_selftest_nest_ops(struct device *dev);
 void ioasid_selftest_exit(void);
 void ioasid_fault_debugfs_init(struct dentry *dir);
 #else
@@ -478,6 +518,12 @@ static inline bool ioasid_selftest_domain_init(struct device *dev,
 					       struct iommu_domain *domain)
 {
 	return false;
+}
+
+static inline const struct ioasid_nest_ops *
+ioasid_selftest_nest_ops(struct device *dev)
+{
+	return NULL;
 }
 
 static inline void ioasid_fault_debugfs_init(struct dentry *dir)

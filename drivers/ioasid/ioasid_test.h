@@ -29,6 +29,9 @@ enum {
 	IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
 	IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
 	IOMMU_TEST_OP_DIRTY,
+	IOMMU_TEST_OP_MD_CHECK_IOTLB,
+	/* Fault queues do not exist yet (issue #15): refused, EOPNOTSUPP */
+	IOMMU_TEST_OP_TRIGGER_IOPF,
 };
 
 /* dev_flags of MOCK_DOMAIN_FLAGS */
@@ -49,6 +52,15 @@ enum {
 	/* The reserved MSI window every mock device reports, as on x86 */
 	MOCK_MSI_START = 0xfee00000UL,
 	MOCK_MSI_LENGTH = 0x100000UL,
+};
+
+/*
+ * Nested mock domains: a stage-1 "IOTLB" of MOCK_NESTED_DOMAIN_IOTLB_NUM
+ * entries that IOMMU_HWPT_INVALIDATE clears and MD_CHECK_IOTLB reads
+ */
+enum {
+	MOCK_NESTED_DOMAIN_IOTLB_ID_MAX = 3,
+	MOCK_NESTED_DOMAIN_IOTLB_NUM = 4,
 };
 
 enum {
@@ -74,6 +86,35 @@ enum {
 struct iommu_test_hw_info {
 	__u32 flags;
 	__u32 test_reg;
+};
+
+/*
+ * IOMMU_HWPT_ALLOC data_type of a nested mock HWPT (no enum
+ * iommu_hwpt_data_type value), and its data: every IOTLB entry of the new
+ * domain starts out as @iotlb (IOMMU_TEST_IOTLB_DEFAULT in the tests)
+ */
+#define IOMMU_HWPT_DATA_SELFTEST 0xdead
+#define IOMMU_TEST_IOTLB_DEFAULT 0xbadbeef
+
+struct iommu_hwpt_selftest {
+	__u32 iotlb;
+};
+
+/*
+ * IOMMU_HWPT_INVALIDATE data_type of the mock (and one it refuses), and a
+ * request: clear IOTLB entry @iotlb_id, or every entry with
+ * IOMMU_TEST_INVALIDATE_FLAG_ALL
+ */
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST 0xdeadbeef
+#define IOMMU_HWPT_INVALIDATE_DATA_SELFTEST_INVALID 0xdadbeef
+
+enum {
+	IOMMU_TEST_INVALIDATE_FLAG_ALL = 1 << 0,
+};
+
+struct iommu_hwpt_invalidate_selftest {
+	__u32 flags;
+	__u32 iotlb_id;
 };
 
 /* Smallest batch memory SET_TEMP_MEMORY_LIMIT accepts, in bytes */
@@ -164,6 +205,11 @@ struct iommu_test_cmd {
 			__aligned_u64 uptr;
 			__aligned_u64 out_nr_dirty;
 		} dirty;
+		/* id = nested mock HWPT: IOTLB entry @id holds @iotlb */
+		struct {
+			__u32 id;
+			__u32 iotlb;
+		} check_iotlb;
 	};
 	__u32 last;
 };

@@ -217,6 +217,7 @@ union ioasid_ucmd_buffer {
 	struct iommu_hw_info hw_info;
 	struct iommu_hwpt_set_dirty_tracking set_dirty;
 	struct iommu_hwpt_get_dirty_bitmap get_dirty;
+	struct iommu_hwpt_invalidate invalidate;
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	struct iommu_test_cmd test;
 #endif
@@ -269,6 +270,8 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 		     struct iommu_hwpt_set_dirty_tracking, __reserved),
 	IOASID_IOCTL(IOMMU_HWPT_GET_DIRTY_BITMAP, ioasid_hwpt_get_dirty_bitmap,
 		     struct iommu_hwpt_get_dirty_bitmap, data),
+	IOASID_IOCTL(IOMMU_HWPT_INVALIDATE, ioasid_hwpt_invalidate,
+		     struct iommu_hwpt_invalidate, __reserved),
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	/* Both the 56-byte (Linux <= 6.6) and 72-byte layouts are accepted */
 	[IOASID_TEST_CMD_NR - IOMMUFD_CMD_BASE] = {

@@ -280,6 +280,113 @@ static const struct ioasid_dirty_ops mock_dirty_ops = {
 	.read_and_clear = mock_read_and_clear_dirty,
 };
 
+/*
+ * A nested mock domain: the user's stage-1 is not translated at all, but
+ * its "IOTLB", entries the user sets at allocation, is what
+ * IOMMU_HWPT_INVALIDATE clears and IOMMU_TEST_OP_MD_CHECK_IOTLB reads.
+ */
+struct mock_nested {
+	struct iommu_domain domain;
+	struct mock_domain *parent;
+	u32 iotlb[MOCK_NESTED_DOMAIN_IOTLB_NUM];
+};
+
+static struct mock_nested *to_mock_nested(struct iommu_domain *domain)
+{
+	return container_of(domain, struct mock_nested, domain);
+}
+
+static void mock_nested_free(struct iommu_domain *domain)
+{
+	kfree(to_mock_nested(domain));
+}
+
+static const struct iommu_domain_ops mock_nested_ops = {
+	.attach_dev = mock_attach_dev,
+	.detach_dev = mock_detach_dev,
+	.free = mock_nested_free,
+};
+
+static struct iommu_domain *
+mock_alloc_nested(struct iommu_domain *parent,
+		  const struct ioasid_user_data *data)
+{
+	struct iommu_hwpt_selftest cfg;
+	struct mock_nested *nested;
+	int i, rc;
+
+	if (data->type != IOMMU_HWPT_DATA_SELFTEST)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (parent->ops != &mock_domain_ops)
+		return ERR_PTR(-EINVAL);
+	rc = ioasid_copy_user_data(&cfg, sizeof(cfg),
+				   offsetofend(struct iommu_hwpt_selftest,
+					       iotlb), data);
+	if (rc)
+		return ERR_PTR(rc);
+
+	nested = ioasid_kzalloc(sizeof(*nested), GFP_KERNEL_ACCOUNT);
+	if (!nested)
+		return ERR_PTR(-ENOMEM);
+	/* Linux 6.1 has no IOMMU_DOMAIN_NESTED; nothing maps into it */
+	nested->domain.type = IOMMU_DOMAIN_UNMANAGED;
+	nested->domain.ops = &mock_nested_ops;
+	nested->parent = to_mock_domain(parent);
+	for (i = 0; i != MOCK_NESTED_DOMAIN_IOTLB_NUM; i++)
+		nested->iotlb[i] = cfg.iotlb;
+	return &nested->domain;
+}
+
+static int mock_cache_invalidate(struct iommu_domain *domain,
+				 struct ioasid_user_array *array)
+{
+	struct mock_nested *nested = to_mock_nested(domain);
+	struct iommu_hwpt_invalidate_selftest inv;
+	u32 i, done = 0;
+	int j, rc = 0;
+
+	if (array->type != IOMMU_HWPT_INVALIDATE_DATA_SELFTEST) {
+		rc = -EINVAL;
+		goto out;
+	}
+	for (i = 0; i != array->entry_num; i++) {
+		rc = ioasid_copy_user_entry(&inv, sizeof(inv),
+					    offsetofend(typeof(inv), iotlb_id),
+					    array, i);
+		if (rc)
+			break;
+		if (inv.flags & ~IOMMU_TEST_INVALIDATE_FLAG_ALL) {
+			rc = -EOPNOTSUPP;
+			break;
+		}
+		if (inv.iotlb_id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX) {
+			rc = -EINVAL;
+			break;
+		}
+		if (inv.flags & IOMMU_TEST_INVALIDATE_FLAG_ALL)
+			for (j = 0; j != MOCK_NESTED_DOMAIN_IOTLB_NUM; j++)
+				WRITE_ONCE(nested->iotlb[j], 0);
+		else
+			WRITE_ONCE(nested->iotlb[inv.iotlb_id], 0);
+		done++;
+		cond_resched();
+	}
+out:
+	array->entry_num = done;
+	return rc;
+}
+
+static const struct ioasid_nest_ops mock_nest_ops = {
+	.alloc_nested = mock_alloc_nested,
+	.cache_invalidate = mock_cache_invalidate,
+};
+
+/* Nesting ops of a device's IOMMU: every mock device's */
+const struct ioasid_nest_ops *ioasid_selftest_nest_ops(struct device *dev)
+{
+	return dev->bus == &mock_bus ? &mock_nest_ops : NULL;
+}
+
 static struct iommu_device mock_iommu = {
 	.ops = &mock_ops,
 };
@@ -594,16 +701,44 @@ static struct mock_domain *test_get_mock_domain(struct ioasid_ucmd *ucmd,
 						struct ioasid_hwpt **hwpt)
 {
 	struct ioasid_object *obj;
+	int rc;
 
 	obj = ioasid_get_object(ucmd->ctx, id, IOASID_OBJ_HWPT);
 	if (IS_ERR(obj))
 		return ERR_CAST(obj);
 	*hwpt = container_of(obj, struct ioasid_hwpt, obj);
-	if ((*hwpt)->domain->ops != &mock_domain_ops) {
+	/* Upstream's paging and nested HWPTs are objects of two types */
+	rc = (*hwpt)->parent ? -ENOENT :
+	     (*hwpt)->domain->ops != &mock_domain_ops ? -EINVAL : 0;
+	if (rc) {
 		ioasid_put_object(ucmd->ctx, obj);
-		return ERR_PTR(-EINVAL);
+		return ERR_PTR(rc);
 	}
 	return to_mock_domain((*hwpt)->domain);
+}
+
+/* IOTLB entry @id of a nested mock HWPT holds @iotlb */
+static int test_md_check_iotlb(struct ioasid_ucmd *ucmd,
+			       struct iommu_test_cmd *cmd)
+{
+	u32 id = cmd->check_iotlb.id;
+	struct ioasid_object *obj;
+	struct ioasid_hwpt *hwpt;
+	int rc = 0;
+
+	obj = ioasid_get_object(ucmd->ctx, cmd->id, IOASID_OBJ_HWPT);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	hwpt = container_of(obj, struct ioasid_hwpt, obj);
+	if (!hwpt->parent)
+		rc = -ENOENT;
+	else if (hwpt->domain->ops != &mock_nested_ops ||
+		 id > MOCK_NESTED_DOMAIN_IOTLB_ID_MAX ||
+		 READ_ONCE(to_mock_nested(hwpt->domain)->iotlb[id]) !=
+		 cmd->check_iotlb.iotlb)
+		rc = -EINVAL;
+	ioasid_put_object(ucmd->ctx, obj);
+	return rc;
 }
 
 /* Every IO page of [iova, iova + length) maps the page behind uptr */
@@ -1102,6 +1237,8 @@ int ioasid_test_cmd(struct ioasid_ucmd *ucmd)
 		return test_md_check_map(ucmd, cmd);
 	case IOMMU_TEST_OP_MD_CHECK_REFS:
 		return test_md_check_refs(cmd);
+	case IOMMU_TEST_OP_MD_CHECK_IOTLB:
+		return test_md_check_iotlb(ucmd, cmd);
 	case IOMMU_TEST_OP_CREATE_ACCESS:
 		return test_create_access(ucmd, cmd);
 	case IOMMU_TEST_OP_DESTROY_ACCESS_PAGES:

@@ -55,6 +55,7 @@ enum {
 	IOMMUFD_CMD_GET_HW_INFO,
 	IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING,
 	IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP,
+	IOMMUFD_CMD_HWPT_INVALIDATE,
 };
 
 /**
@@ -331,12 +332,13 @@ struct iommu_vfio_ioas {
 /**
  * enum iommufd_hwpt_alloc_flags - flags of IOMMU_HWPT_ALLOC
  * @IOMMU_HWPT_ALLOC_NEST_PARENT: the HWPT may become the parent of nested
- *	HWPTs.  Linux 6.1 has no nesting: EOPNOTSUPP.
+ *	HWPTs.  EOPNOTSUPP unless the device's IOMMU can nest (no 6.1 driver
+ *	can; the mock IOMMU of test mode can).
  * @IOMMU_HWPT_ALLOC_DIRTY_TRACKING: the domain tracks the pages DMA wrote.
  *	EOPNOTSUPP unless the device's IOMMU can (no 6.1 driver can; the
  *	mock IOMMU of test mode can).
- * @IOMMU_HWPT_FAULT_ID_VALID: @fault_id names a fault queue.  There are no
- *	fault queues yet: EOPNOTSUPP.
+ * @IOMMU_HWPT_FAULT_ID_VALID: @fault_id names a fault queue of a nested
+ *	HWPT.  There are no fault queues yet: EOPNOTSUPP.
  * @IOMMU_HWPT_ALLOC_PASID: the HWPT may be attached to PASIDs.  EOPNOTSUPP.
  */
 enum iommufd_hwpt_alloc_flags {
@@ -349,8 +351,11 @@ enum iommufd_hwpt_alloc_flags {
 /**
  * enum iommu_hwpt_data_type - data_type of IOMMU_HWPT_ALLOC
  * @IOMMU_HWPT_DATA_NONE: a paging HWPT the kernel fills from an IOAS
- * @IOMMU_HWPT_DATA_VTD_S1: an Intel VT-d stage-1 table (nested); refused
+ * @IOMMU_HWPT_DATA_VTD_S1: an Intel VT-d stage-1 table (nested); refused,
+ *	Linux 6.1's VT-d driver cannot nest
  * @IOMMU_HWPT_DATA_ARM_SMMUV3: an ARM SMMUv3 stage-1 table (nested); refused
+ *
+ * The mock IOMMU of test mode has a nested type of its own.
  */
 enum iommu_hwpt_data_type {
 	IOMMU_HWPT_DATA_NONE = 0,
@@ -363,23 +368,39 @@ enum iommu_hwpt_data_type {
  * @size: sizeof(struct iommu_hwpt_alloc); 24, 40 and 48 are accepted
  * @flags: enum iommufd_hwpt_alloc_flags
  * @dev_id: a bound DEVICE the domain must be able to serve
- * @pt_id: the IOAS the new HWPT mirrors
+ * @pt_id: the IOAS the new HWPT mirrors, or the nesting parent HWPT of a
+ *	nested HWPT
  * @out_hwpt_id: the new HWPT
  * @__reserved: must be 0
- * @data_type: enum iommu_hwpt_data_type; only IOMMU_HWPT_DATA_NONE
- * @data_len: must be 0 with IOMMU_HWPT_DATA_NONE
- * @data_uptr: must be 0 with IOMMU_HWPT_DATA_NONE
+ * @data_type: enum iommu_hwpt_data_type: IOMMU_HWPT_DATA_NONE for a HWPT on
+ *	an IOAS, the IOMMU's stage-1 format for a nested HWPT
+ * @data_len: bytes at @data_uptr; 0 exactly when @data_type is NONE
+ * @data_uptr: the stage-1 description of a nested HWPT; ignored without data
  * @fault_id: a fault queue, with IOMMU_HWPT_FAULT_ID_VALID
  * @__reserved2: must be 0
  *
- * Allocates an IOMMU domain for @dev_id's IOMMU and a HWPT object that keeps
- * it in sync with the IOAS @pt_id.  Unlike the HWPT an ATTACH to an IOAS
- * creates, it stays until IOMMU_DESTROY (EBUSY while a device is attached)
- * and devices attach to it by its ID.  Errors: ENOENT if @dev_id is not a
- * DEVICE or @pt_id is unknown; EINVAL if @pt_id is not an IOAS (a HWPT would
- * be a nesting parent, and none exists on 6.1) or data comes with
- * IOMMU_HWPT_DATA_NONE; EOPNOTSUPP for a flag, data type or reserved field
- * the kernel does not support.
+ * On an IOAS: allocates an IOMMU domain for @dev_id's IOMMU and a HWPT object
+ * that keeps it in sync with the IOAS.  Unlike the HWPT an ATTACH to an IOAS
+ * creates, it stays until IOMMU_DESTROY (EBUSY while a device is attached or
+ * a nested HWPT uses it) and devices attach to it by its ID.  A domain that
+ * is complete at allocation (the mock IOMMU's) mirrors the IOAS at once; one
+ * of Linux 6.1's VT-d or AMD-Vi drivers from its first attach, when the
+ * driver settles its aperture and page sizes.
+ *
+ * On a HWPT allocated with IOMMU_HWPT_ALLOC_NEST_PARENT: a nested HWPT,
+ * whose stage-1 translation the user manages (@data_type, @data_len and
+ * @data_uptr describe it) on top of the parent's; devices attach to it like
+ * to any HWPT, and IOMMU_HWPT_INVALIDATE flushes its caches.  Only the mock
+ * IOMMU of test mode can nest on Linux 6.1.
+ *
+ * Errors: EINVAL if @data_len and @data_type disagree, if @pt_id is neither
+ * an IOAS nor a HWPT, or is a HWPT that cannot be a parent (an automatic
+ * one, one without NEST_PARENT, a nested one, another IOMMU's), or if the
+ * stage-1 data is shorter or longer than the IOMMU knows; ENOENT if @dev_id
+ * is not a DEVICE or @pt_id is unknown; EFAULT if the data cannot be read;
+ * EADDRINUSE if the IOAS maps outside the new domain's aperture; EOPNOTSUPP
+ * for a flag, data type or reserved field the kernel or the IOMMU does not
+ * support, and for data on an IOAS.
  */
 struct iommu_hwpt_alloc {
 	__u32 size;
@@ -509,5 +530,52 @@ struct iommu_hwpt_get_dirty_bitmap {
 
 #define IOMMU_HWPT_GET_DIRTY_BITMAP _IO(IOMMUFD_TYPE,			\
 					IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP)
+
+/**
+ * enum iommu_hwpt_invalidate_data_type - data_type of IOMMU_HWPT_INVALIDATE
+ * @IOMMU_HWPT_INVALIDATE_DATA_VTD_S1: Intel VT-d stage-1 requests; refused
+ * @IOMMU_HWPT_INVALIDATE_DATA_ARM_SMMUV3: ARM SMMUv3 commands; refused
+ *
+ * The mock IOMMU of test mode has a request type of its own.
+ */
+enum iommu_hwpt_invalidate_data_type {
+	IOMMU_HWPT_INVALIDATE_DATA_VTD_S1 = 0,
+	IOMMU_HWPT_INVALIDATE_DATA_ARM_SMMUV3 = 1,
+};
+
+/**
+ * struct iommu_hwpt_invalidate - ioctl(IOMMU_HWPT_INVALIDATE)
+ * @size: sizeof(struct iommu_hwpt_invalidate)
+ * @hwpt_id: a nested HWPT
+ * @data_uptr: user pointer to an array of @entry_num requests
+ * @data_type: enum iommu_hwpt_invalidate_data_type: the format of every
+ *	request, one the HWPT's IOMMU takes
+ * @entry_len: bytes of one request
+ * @entry_num: in: requests in the array; out: requests handled
+ * @__reserved: must be 0
+ *
+ * Flushes the IOMMU's caches of the user-managed stage-1 translation of a
+ * nested HWPT after the user changed it.  Requests are handled in order and
+ * the first that fails stops the call; @entry_num then says how many were
+ * handled, and is written back whatever the result.  @entry_num = 0 checks
+ * whether the IOMMU takes @data_type; @data_uptr and @entry_len are ignored
+ * then.  Errors: ENOENT if @hwpt_id is not a nested HWPT; EINVAL if
+ * requests come without @data_uptr or @entry_len, or the IOMMU does not
+ * know @data_type or a request's values; EOPNOTSUPP for flags a request may
+ * not have; EFAULT if the array cannot be read.  A request shorter than the
+ * IOMMU's first revision of its format, or longer than the IOMMU knows, is
+ * EINVAL.
+ */
+struct iommu_hwpt_invalidate {
+	__u32 size;
+	__u32 hwpt_id;
+	__aligned_u64 data_uptr;
+	__u32 data_type;
+	__u32 entry_len;
+	__u32 entry_num;
+	__u32 __reserved;
+};
+
+#define IOMMU_HWPT_INVALIDATE _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_INVALIDATE)
 
 #endif

@@ -63,6 +63,7 @@ static const struct size_case size_cases[] = {
 	{ IOMMU_IOAS_MAP, 40, sizeof(struct iommu_ioas_map) },
 	{ IOMMU_IOAS_UNMAP, 24, sizeof(struct iommu_ioas_unmap) },
 	{ IOMMU_OPTION, 24, sizeof(struct iommu_option) },
+	{ IOMMU_HWPT_INVALIDATE, 32, sizeof(struct iommu_hwpt_invalidate) },
 	{ IOMMU_TEST_CMD, 52, sizeof(struct iommu_test_cmd) },
 };
 
