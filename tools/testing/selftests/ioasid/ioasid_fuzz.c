@@ -142,7 +142,9 @@ struct hwpt {
 	bool used;
 	bool mock;
 	bool manual;		/* IOMMU_HWPT_ALLOC: stays until DESTROY */
-	bool in_iopt;		/* mirrors its IOAS, from the first attach */
+	bool nest_parent;	/* IOMMU_HWPT_ALLOC_NEST_PARENT (mock only) */
+	bool in_iopt;		/* mirrors its IOAS: from the first attach, or
+				 * from HWPT_ALLOC for a mock domain */
 	int ctx;
 	int ioas;
 	int ngroups;		/* groups attached (mock devices count one) */
@@ -2566,13 +2568,42 @@ static uint32_t pick_devid(struct fz *f, int c)
 	return ids[pick(f, n)];
 }
 
-/* IOMMU_HWPT_ALLOC: a HWPT that waits for its first attach, and stays */
+/*
+ * IOMMU_HWPT_ALLOC on an IOAS joining it at once (a mock domain, complete
+ * at allocation, as selftest.c says): the checks and the pinning of
+ * iopt_add_domain(), as mock_predict() has them for an attach, except the
+ * MSI window, which only an attach reserves.
+ */
+static emask hwpt_alloc_join_predict(struct fz *f, int i, int h)
+{
+	struct ioas *io = &f->m.ioas[i];
+
+	if (ioas_align(f, i) < MOCK_PSZ && !areas_aligned(io, MOCK_PSZ))
+		return E(EADDRINUSE);
+	if (reserve_blocked(io, 0, WIN_BASE - 1) ||
+	    reserve_blocked(io, MOCK_APERTURE_LAST + 1ULL, ULMAX))
+		return E(EADDRINUSE);
+	f->m.hwpt[h] = (struct hwpt){
+		.used = true, .manual = true, .mock = true, .in_iopt = true,
+		.ctx = f->m.ioas[i].ctx, .ioas = i,
+	};
+	return pins_plan(f);
+}
+
+/*
+ * IOMMU_HWPT_ALLOC: a HWPT that stays until DESTROY.  On a real device's
+ * IOMMU it waits for its first attach to mirror the IOAS; a mock domain
+ * does from the start.  The checks come in upstream's order.  The fuzzer
+ * makes no nested HWPTs (they need the mock's data type), but a bad pt_id
+ * may name a HWPT, which then must be a nesting parent.
+ */
 static void op_hwpt_alloc(struct fz *f)
 {
 	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
 	int c = pick_ctx(f), i, h, idx, mut, rc;
-	enum okind dk;
+	enum okind dk, pk;
 	emask exp = E_OK;
+	bool join = false;
 	char what[160];
 
 	if (c < 0)
@@ -2611,32 +2642,54 @@ static void op_hwpt_alloc(struct fz *f)
 	    !cmd.__reserved2 && chance(f, 30))
 		cmd.size = 24 + 16 * pick(f, 2);
 	dk = lookup(f, c, cmd.dev_id, &idx);
-	if (cmd.__reserved || cmd.__reserved2 || (cmd.flags & ~0xfU) ||
-	    cmd.data_type > IOMMU_HWPT_DATA_ARM_SMMUV3)
+	pk = lookup(f, c, cmd.pt_id, &i);
+	snap(f);
+	if (cmd.__reserved || cmd.__reserved2)
 		exp = E(EOPNOTSUPP);
+	else if (!cmd.data_type != !cmd.data_len)
+		exp = E(EINVAL);
 	else if (dk != OK_DEV && dk != OK_IDEV)
 		exp = E(ENOENT);
-	else if (lookup(f, c, cmd.pt_id, &i) == OK_NONE)
+	else if (pk == OK_NONE)
 		exp = E(ENOENT);
-	else if (lookup(f, c, cmd.pt_id, &i) != OK_IOAS ||
-		 cmd.data_type || cmd.data_len)
+	else if (pk == OK_HWPT)
+		/* Nested: needs data, then a parent */
+		exp = (cmd.flags & ~IOMMU_HWPT_FAULT_ID_VALID) ||
+		      !cmd.data_len || dk != OK_IDEV ? E(EOPNOTSUPP) :
+		      !f->m.hwpt[i].manual || !f->m.hwpt[i].nest_parent ||
+		      !f->m.hwpt[i].mock ? E(EINVAL) : E(EOPNOTSUPP);
+	else if (pk != OK_IOAS)
 		exp = E(EINVAL);
-	else if ((cmd.flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING) ||
-		 (cmd.flags && dk != OK_IDEV))
+	else if ((cmd.flags & ~(IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+				IOMMU_HWPT_ALLOC_NEST_PARENT)) ||
+		 cmd.data_len || (cmd.flags && dk != OK_IDEV))
 		exp = E(EOPNOTSUPP);
+	else if (dk == OK_IDEV)
+		join = true;
+	if (join) {
+		exp = hwpt_alloc_join_predict(f, i, h);
+		if (!exp) {
+			restore(f);
+			return;
+		}
+	}
 	snprintf(what, sizeof(what), "HWPT_ALLOC ctx%d size=%u dev=%u pt=%u flags=%#x type=%u len=%u%s",
 		 c, cmd.size, cmd.dev_id, cmd.pt_id, cmd.flags, cmd.data_type,
 		 cmd.data_len, em_name[mut]);
 	rc = raw_ioctl(f, f->m.ctx[c].fd, IOMMUFD_CMD_HWPT_ALLOC, &cmd,
 		       cmd.size, 24, mut, &exp);
-	if (!check_rc(f, what, exp, rc) || rc)
+	if (!check_rc(f, what, exp, rc) || rc) {
+		restore(f);
 		return;
+	}
 	trace_add(&f->tr, "   hwpt%d = id %u", h, cmd.out_hwpt_id);
 	f->m.hwpt[h] = (struct hwpt){
 		.used = true, .manual = true, .mock = dk == OK_IDEV,
-		.ctx = c, .ioas = i, .id = cmd.out_hwpt_id,
+		.nest_parent = cmd.flags & IOMMU_HWPT_ALLOC_NEST_PARENT,
+		.in_iopt = join, .ctx = c, .ioas = i, .id = cmd.out_hwpt_id,
 	};
 	note_id(f, c, cmd.out_hwpt_id);
+	pins_commit(f);
 }
 
 /* IOMMU_GET_HW_INFO: the mock's test data, nothing for real devices */
@@ -4627,6 +4680,8 @@ static const struct {
 	  sizeof(struct iommu_hwpt_set_dirty_tracking) },
 	{ 0x8c, sizeof(struct iommu_hwpt_get_dirty_bitmap),
 	  sizeof(struct iommu_hwpt_get_dirty_bitmap) },
+	{ 0x8d, sizeof(struct iommu_hwpt_invalidate),
+	  sizeof(struct iommu_hwpt_invalidate) },
 	{ 0xa0, sizeof(struct iommu_test_cmd), IOMMU_TEST_CMD_MIN_SIZE },
 };
 
