@@ -189,26 +189,63 @@ static void pages_uncharge(struct ioasid_pages *pages, unsigned long npages)
 	atomic64_sub(npages, &mm->pinned_vm);
 }
 
+/*
+ * A read-only pin, up to the end of the VMA at @uaddr.  Linux 6.1's GUP pins
+ * a page cache page of a private mapping, or the shared zero page, as it
+ * is: the process's next write to it gets a copy of its own, and the IOMMU
+ * keeps reading the old page.  Linux 6.4 unshares such pins; here the pin
+ * breaks COW itself, as a write would, so the pinned page is the process's
+ * own from the start.  The content is the same and the IOMMU mapping stays
+ * read-only.  A readable but not writable private mapping needs FOLL_FORCE
+ * for that, as ptrace does; one the process cannot read (PROT_NONE) gets no
+ * FOLL_FORCE, which would let GUP read it, and fails as before.  Shared
+ * mappings have nothing to unshare and are pinned as they are.
+ */
+static long pages_gup_ro(struct mm_struct *mm, unsigned long uaddr,
+			 unsigned long npages, struct page **batch)
+{
+	unsigned int gup_flags = FOLL_LONGTERM;
+	struct vm_area_struct *vma;
+
+	mmap_assert_locked(mm);
+	vma = vma_lookup(mm, uaddr);
+	if (!vma)
+		return -EFAULT;
+	if (is_cow_mapping(vma->vm_flags) && (vma->vm_flags & VM_READ)) {
+		gup_flags |= FOLL_WRITE;
+		if (!(vma->vm_flags & VM_WRITE))
+			gup_flags |= FOLL_FORCE;
+	}
+	npages = min(npages, (vma->vm_end - uaddr) >> PAGE_SHIFT);
+	return pin_user_pages_remote(mm, uaddr, npages, gup_flags, batch, NULL,
+				     NULL);
+}
+
 static long pages_gup(struct ioasid_pages *pages, unsigned long uaddr,
 		      unsigned long npages, struct page **batch)
 {
-	unsigned int gup_flags = FOLL_LONGTERM;
 	struct mm_struct *mm = pages->source_mm;
 	long rc;
 
 	if (ioasid_should_fail(IOASID_FAULT_PIN))
 		return -EFAULT;
-	if (pages->writable)
-		gup_flags |= FOLL_WRITE;
-	if (current->mm == mm)
-		return pin_user_pages_fast(uaddr, npages, gup_flags, batch);
+	if (current->mm == mm && pages->writable)
+		return pin_user_pages_fast(uaddr, npages,
+					   FOLL_LONGTERM | FOLL_WRITE, batch);
 
-	/* Another process (or its exit) fills a domain of this mapping */
+	/*
+	 * Read-only pins look at the VMA; and another process (or its exit)
+	 * may be filling a domain of this mapping
+	 */
 	if (!mmget_not_zero(mm))
 		return -EFAULT;
 	mmap_read_lock(mm);
-	rc = pin_user_pages_remote(mm, uaddr, npages, gup_flags, batch, NULL,
-				   NULL);
+	if (pages->writable)
+		rc = pin_user_pages_remote(mm, uaddr, npages,
+					   FOLL_LONGTERM | FOLL_WRITE, batch,
+					   NULL, NULL);
+	else
+		rc = pages_gup_ro(mm, uaddr, npages, batch);
 	mmap_read_unlock(mm);
 	mmput(mm);
 	return rc;

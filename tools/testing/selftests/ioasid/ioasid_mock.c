@@ -1041,6 +1041,83 @@ TEST_F(mock, readonly_memory)
 	munmap(buf, len);
 }
 
+/*
+ * A read-only map pins the page the process keeps using, whatever the
+ * mapping: a later write by the process must not move it to a copy the
+ * IOMMU does not see.  Linux 6.4's GUP unshares such pins; on 6.1 the
+ * module breaks COW itself (upstream's iommufd_mock_domain.*.ro_unshare).
+ */
+TEST_F(mock, readonly_unshare)
+{
+	__u64 iova = BASE_IOVA;
+	char *file, *anon, *ro, *rw;
+	__u32 stdev, hwpt;
+	int fd;
+
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt, NULL));
+
+	/* A private file mapping: the page cache page is not the process's */
+	fd = open("/proc/self/exe", O_RDONLY);
+	ASSERT_LE(0, fd);
+	file = mmap(NULL, PSZ, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, file);
+	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas, file, PSZ, &iova,
+				    IOMMU_IOAS_MAP_FIXED_IOVA |
+					    IOMMU_IOAS_MAP_READABLE));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, iova, file, PSZ));
+	memset(file, 1, PSZ);
+	EXPECT_EQ(0, check_map(self->fd, hwpt, iova, file, PSZ));
+	munmap(file, PSZ);
+
+	/* The same, mapped PROT_READ while the pin is taken */
+	file = mmap(NULL, PSZ, PROT_READ, MAP_PRIVATE, fd, 0);
+	ASSERT_NE(MAP_FAILED, file);
+	iova += PSZ;
+	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas, file, PSZ, &iova,
+				    IOMMU_IOAS_MAP_FIXED_IOVA |
+					    IOMMU_IOAS_MAP_READABLE));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, iova, file, PSZ));
+	ASSERT_EQ(0, mprotect(file, PSZ, PROT_READ | PROT_WRITE));
+	memset(file, 2, PSZ);
+	EXPECT_EQ(0, check_map(self->fd, hwpt, iova, file, PSZ));
+	close(fd);
+
+	/* Untouched anonymous memory: the shared zero page */
+	anon = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	iova += PSZ;
+	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas, anon, PSZ, &iova,
+				    IOMMU_IOAS_MAP_FIXED_IOVA |
+					    IOMMU_IOAS_MAP_READABLE));
+	memset(anon, 3, PSZ);
+	EXPECT_EQ(0, check_map(self->fd, hwpt, iova, anon, PSZ));
+
+	/* A shared mapping has nothing to unshare, and is no COW to break */
+	fd = memfd_create("ro", 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, PSZ));
+	ro = mmap(NULL, PSZ, PROT_READ, MAP_SHARED, fd, 0);
+	rw = mmap(NULL, PSZ, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	ASSERT_NE(MAP_FAILED, rw);
+	rw[0] = 4;
+	iova += PSZ;
+	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas, ro, PSZ, &iova,
+				    IOMMU_IOAS_MAP_FIXED_IOVA |
+					    IOMMU_IOAS_MAP_READABLE));
+	rw[1] = 5;
+	EXPECT_EQ(0, check_map(self->fd, hwpt, iova, ro, PSZ));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, iova, rw, PSZ));
+	close(fd);
+
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, 0, UINT64_MAX, NULL));
+	munmap(file, PSZ);
+	munmap(anon, PSZ);
+	munmap(ro, PSZ);
+	munmap(rw, PSZ);
+}
+
 /* A map that cannot pin all of its pages leaves nothing behind */
 TEST_F(mock, map_efault_rollback)
 {
