@@ -17,10 +17,19 @@
  *              "<site> <caller>", or empty.
  * Only the thread that armed the fault is affected, so the steps other
  * threads and workqueues take do not shift the count.
+ *
+ * On a kernel built with CONFIG_FAULT_INJECTION (the debug kernel of make
+ * check-debug; Debian's has none) every step but an allocation also asks
+ * the kernel's fault injection, through the attribute fail_ioasid (in
+ * debugfs under ioasid/, quiet by default), as upstream iommufd's steps ask
+ * fail_iommufd: a thread's /proc/self/task/<tid>/fail-nth then counts our
+ * steps among the kernel's allocations, which failslab and fail_page_alloc
+ * already cover, and upstream's iommufd_fail_nth sweeps our error paths.
  */
 #define pr_fmt(fmt) "ioasid: " fmt
 
 #include <linux/debugfs.h>
+#include <linux/fault-inject.h>
 #include <linux/ioasid_core.h>
 #include <linux/kallsyms.h>
 #include <linux/module.h>
@@ -53,16 +62,36 @@ static struct {
 	.site = -1,
 };
 
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+static struct fault_attr fail_ioasid = FAULT_ATTR_INITIALIZER;
+
+/* The kernel's fault injection, for what its own hooks do not cover */
+static bool ioasid_kernel_should_fail(enum ioasid_fault_site site)
+{
+	return site != IOASID_FAULT_ALLOC && ioasid_test_enabled &&
+	       should_fail(&fail_ioasid, 1);
+}
+#else
+static bool ioasid_kernel_should_fail(enum ioasid_fault_site site)
+{
+	return false;
+}
+#endif
+
 /**
  * ioasid_should_fail - whether this fallible step is the one to fail
  * @site: what kind of step it is
  *
- * Cheap when nothing is armed: one load.  Callable in any context.
+ * Cheap when nothing is armed: one load (and, on a kernel with fault
+ * injection, the kernel's check of the thread's fail-nth).  Callable in any
+ * context.
  */
 bool ioasid_should_fail(enum ioasid_fault_site site)
 {
 	unsigned long flags;
 
+	if (ioasid_kernel_should_fail(site))
+		return true;
 	if (likely(!READ_ONCE(ioasid_fault.tid)))
 		return false;
 	if (READ_ONCE(ioasid_fault.tid) != current->pid)
@@ -121,4 +150,11 @@ void ioasid_fault_debugfs_init(struct dentry *dir)
 {
 	debugfs_create_file_unsafe("fail_nth", 0600, dir, NULL, &fail_nth_fops);
 	debugfs_create_file("fail_site", 0400, dir, NULL, &fail_site_fops);
+#if IS_ENABLED(CONFIG_FAULT_INJECTION)
+	/* No stack dump per injected fault: the test runs check the log */
+	fail_ioasid.verbose = 0;
+#if IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS)
+	fault_create_debugfs_attr("fail_ioasid", dir, &fail_ioasid);
+#endif
+#endif
 }
