@@ -127,8 +127,25 @@ if [ -e $kml ]; then
 	fi
 fi
 
-# Any warning, BUG or oops anywhere in the run fails it.  kmemleak's own
-# start-up line is not a report.
-bad=$(dmesg | grep -v 'kmemleak: Kernel memory leak detector initialized' | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t:|UBSAN:|KASAN:|kernel BUG|corruption|circular locking|kmemleak:|Call Trace:' | head -n 5 | tr '\n' '|')
+# One warning of the kernel itself is left out, counted on a line of its
+# own: on the debug kernel (lockdep), Linux 6.1.192's hugetlb_split()
+# asserts the i_mmap lock, which __vma_adjust() does not hold yet, whenever
+# part of a shared hugetlb mapping is unmapped.  Upstream's
+# iommufd_mock_domain.*_hugepage.basic does that; so does a program that
+# only mmaps and munmaps, with no module loaded.  Its whole report, "cut
+# here" to "end trace", goes.
+dmesg | awk '/WARNING: CPU: [0-9]+ PID: [0-9]+ at include\/linux\/fs\.h:[0-9]+ hugetlb_split\+/ {
+		skip = 1; known++
+	}
+	skip { if (/---\[ end trace/) skip = 0; next }
+	{ print }
+	END { print known + 0 >"/tmp/known-warnings" }' >/tmp/dmesg.checked
+known=$(cat /tmp/known-warnings)
+[ "$known" = 0 ] ||
+	res PASS kernel/known-warnings "$known hugetlb_split lockdep warnings of Linux 6.1.192 itself, left out of kernel/log-clean"
+
+# Any other warning, BUG or oops anywhere in the run fails it.  kmemleak's
+# own start-up line is not a report.
+bad=$(grep -v 'kmemleak: Kernel memory leak detector initialized' /tmp/dmesg.checked | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t:|UBSAN:|KASAN:|kernel BUG|corruption|circular locking|kmemleak:|Call Trace:' | head -n 5 | tr '\n' '|')
 [ -z "$bad" ]; pass_fail $? kernel/log-clean "$bad"
 echo "@@DONE" >$R
