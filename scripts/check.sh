@@ -22,7 +22,9 @@ step build/selftests make -s selftests
 step build/samples make -s samples
 # Upstream's iommufd selftests, fetched from Debian's 6.12 source into
 # ~/.cache and built in build/upstream (scripts/upstream-selftest.sh)
+upstream_start=$(date +%s)
 step build/upstream-selftest scripts/upstream-selftest.sh
+upstream_build=$(( $(date +%s) - upstream_start ))
 
 # Host unit tests: TAP from cmocka, "ok N - name"
 make -s unit >"$logs/unit.log" 2>&1
@@ -60,6 +62,7 @@ else
 	# each); if it was not built, run-tests.sh says so with a FAIL line
 	for iommu in intel-ir amd; do
 		UPSTREAM=iommufd tools/testing/vm/run-tests.sh "$iommu" |
+			tee "$logs/vm-$iommu.out" |
 			grep -E '^(PASS|FAIL|SKIP) ' | record
 	done
 	# VT-d without interrupt remapping: the companion's MSI isolation rule
@@ -116,6 +119,8 @@ if [ "$failed" -ne 0 ]; then
 			tail -n 30
 	done
 fi
+echo "upstream selftest: built in ${upstream_build}s;$(sed -n 's/^# \(.*\): upstream-\(.*\) took \(.*\) s$/ \2 \3s on \1;/p' \
+	"$logs"/vm-*.out 2>/dev/null | tr -d '\n')"
 echo "check took $(( $(date +%s) - start ))s"
 echo "$passed passed, $failed failed" | tee "$top/build/check-summary.txt"
 [ "$failed" -eq 0 ]

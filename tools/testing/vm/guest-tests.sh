@@ -60,9 +60,13 @@ for t in /tests/upstream_*; do
 	name=upstream-${t##*/upstream_}
 	echo "@@SUITE $name" >$R
 	echo "=== $name $(cat /etc/upstream.args 2>/dev/null)"
+	t0=$(cut -d' ' -f1 /proc/uptime)
 	# shellcheck disable=SC2046 # the options are words
 	( cd /tmp && "$t" $(cat /etc/upstream.args 2>/dev/null); echo $? >/tmp/rc ) 2>&1 | tee $R
+	t1=$(cut -d' ' -f1 /proc/uptime)
 	echo "@@END $name $(cat /tmp/rc)" >$R
+	# What the suite costs a run, for run-tests.sh to print
+	echo "# $name took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s" >$R
 done
 
 # After every suite: nothing left behind, then the modules unload.  On a

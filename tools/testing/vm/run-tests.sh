@@ -104,5 +104,6 @@ for u in ${upstream_missing[@]+"${upstream_missing[@]}"}; do
 done
 [ $vm_rc -eq 124 ] && echo "FAIL $iommu/vm/timeout" >>"$out/summary.txt"
 cat "$out/summary.txt"
+tr -d '\r' <"$out/results.log" | sed -n "s/^# \(upstream-.* took .*\)/# $iommu: \1/p"
 echo "# $iommu: VM run took ${secs}s; logs in $out"
 ! grep -qv '^PASS ' "$out/summary.txt"
