@@ -28,7 +28,8 @@
 #                include/uapi/linux/{iommufd,vfio}.h)
 #   usr/include/ those uAPI headers prepared for user space, as the
 #                kernel's headers_install does (no __user annotations)
-#   key          what the cache was made from; fetch-time.txt how long
+#   key          what the cache was made from (version, checksum, file
+#                list, layout); fetch-time.txt how long
 #
 # Needs root the first time on a machine when apt knows no source of that
 # version: it then adds deb-src entries for the Debian archives apt already
@@ -43,6 +44,8 @@ up_version=6.12.57
 orig=linux_$up_version.orig.tar.xz
 orig_sha256=9b5e1773ad8aec2895bc35564850f82c2acc71b24bc1743333f8f5c29c851b99
 backports=bookworm-backports
+# The layout fetch() leaves in the cache
+cache_format=1
 # What the tests are built from, relative to the top of the kernel tree
 files=(
 	tools/testing/selftests/iommu/iommufd.c
@@ -235,10 +238,12 @@ build() {
 main() {
 	[ $# -eq 0 ] || { echo "usage: upstream-selftest.sh" >&2; exit 2; }
 
+	# What the cache holds depends on these alone, not on the rest of this
+	# script (the build is redone every time): editing it refetches
+	# nothing.  Bump cache_format when fetch() changes what it leaves.
 	key=$( {
-		echo "linux $deb_version $orig $orig_sha256"
-		printf '%s\n' "${files[@]}"
-		sha256sum <"$0"
+		echo "linux $deb_version $orig $orig_sha256 format $cache_format"
+		printf '%s\n' "${files[@]}" "${uapi[@]}"
 	} | sha256sum | cut -d' ' -f1)
 	cache=${UPSTREAM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ioasid-upstream/linux-$up_version}
 	out=${UPSTREAM_OUT:-$top/build/upstream}
