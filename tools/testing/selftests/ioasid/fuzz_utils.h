@@ -123,9 +123,12 @@ static inline uint64_t fresh_seed(void)
 
 /* ------------------------------------------------------------ totals */
 
+#ifndef IOASID_NO_HARNESS
 /*
  * The harness runs every test in a child process; the totals live in a
- * shared page so that the parent can print one summary line at exit.
+ * shared page so that the parent can print one summary line at exit.  Like
+ * the harness, they are the file with the tests': another file of its suite
+ * (IOASID_NO_HARNESS) would map a page of its own.
  */
 struct fz_totals {
 	long runs;		/* seeds (fuzz) or rounds (stress) done */
@@ -164,6 +167,7 @@ static inline void fz_note_seed(uint64_t seed)
 					__ATOMIC_RELAXED))
 		fz_totals->first_seed = seed;
 }
+#endif
 
 /* ------------------------------------------------------------ errnos */
 
