@@ -180,7 +180,6 @@ struct pci {
 };
 
 struct fz {
-	struct __test_metadata *md;
 	const char *test;
 	struct rng rng;
 	uint64_t seed;

@@ -172,12 +172,11 @@ static const unsigned int thread_weights[OP_NR] = {
 	COMMON_WEIGHTS,
 };
 
-static void fz_init(struct fz *f, struct __test_metadata *md,
-		    const char *test, uint64_t seed, double deadline)
+static void fz_init(struct fz *f, const char *test, uint64_t seed,
+		    double deadline)
 {
 	int i;
 
-	f->md = md;
 	f->test = test;
 	f->seed = seed;
 	f->rng.s = seed;
@@ -385,7 +384,7 @@ TEST(sequential)
 		double t0 = now_secs();
 
 		ASSERT_NE(NULL, f);
-		fz_init(f, _metadata, "sequential", cfg.seed + run, deadline);
+		fz_init(f, "sequential", cfg.seed + run, deadline);
 		run_seq(f, huge);
 		report_run(f, t0);
 		ops += f->ops;
@@ -574,7 +573,7 @@ static void run_threads(struct __test_metadata *_metadata, uint64_t seed,
 		struct fz *f = calloc(1, sizeof(*f));
 
 		ASSERT_NE(NULL, f);
-		fz_init(f, _metadata, "threads", seed, deadline);
+		fz_init(f, "threads", seed, deadline);
 		/* Each worker its own stream, all from the run's seed */
 		f->rng.s = seed * 0x100000001b3ULL + i + 1;
 		snprintf(f->prefix, sizeof(f->prefix), "threads/%d: ", i);
@@ -843,7 +842,7 @@ TEST(abi)
 		char b[8];
 
 		ASSERT_NE(NULL, f);
-		fz_init(f, _metadata, "abi", cfg.seed + run, deadline);
+		fz_init(f, "abi", cfg.seed + run, deadline);
 		ASSERT_EQ(0, arena_setup(f, false));
 		ASSERT_EQ(0, inv_begin(&f->inv));
 		fd = ioasid_open();
