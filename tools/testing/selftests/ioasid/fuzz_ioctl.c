@@ -22,7 +22,7 @@ const char *const em_name[] = {
  * bad envelope replaces *@exp by the dispatcher's answer.
  */
 int raw_ioctl(struct fz *f, int fd, unsigned int nr, void *cmd,
-		     size_t size, size_t min, int mut, emask *exp)
+	      size_t size, size_t min, int mut, emask *exp)
 {
 	unsigned long req = _IO(IOMMUFD_TYPE, nr);
 	char *buf = f->scratch;
@@ -68,7 +68,7 @@ int raw_ioctl(struct fz *f, int fd, unsigned int nr, void *cmd,
 
 /* Test commands: the 72-byte layout, or the 56-byte one of Linux <= 6.6 */
 int test_ioctl(struct fz *f, int fd, struct iommu_test_cmd *cmd,
-		      int mut, emask *exp)
+	       int mut, emask *exp)
 {
 	size_t size = sizeof(*cmd);
 

@@ -191,7 +191,7 @@ static bool fits(uint64_t start, uint64_t last, uint64_t len, uint64_t align,
 
 /* The automatic IOVA: the lowest fitting hole, as documented */
 int model_find_iova(struct fz *f, int i, uint64_t uva, uint64_t len,
-			   uint64_t min_align, uint64_t *iova)
+		    uint64_t min_align, uint64_t *iova)
 {
 	struct ioas *io = &f->m.ioas[i];
 	struct range used[MAX_RANGES + MAX_AREAS], allow[MAX_ALLOW + 1];
@@ -254,7 +254,7 @@ int model_find_iova(struct fz *f, int i, uint64_t uva, uint64_t len,
 /* ============================================== model: object changes */
 
 int pobj_new(struct fz *f, uint64_t uva, uint64_t len, bool writable,
-		    bool mm)
+	     bool mm)
 {
 	int i;
 

@@ -200,8 +200,8 @@ static uint64_t pick_iova(struct fz *f, int i, uint64_t len, bool is_bad)
  * success the new area is in the model (tentatively) and *@out its IOVA.
  */
 emask map_predict(struct fz *f, int c, uint32_t id, uint64_t uva,
-			 uint64_t len, uint32_t flags, uint32_t resv,
-			 uint64_t iova, uint64_t *out, bool foreign)
+		  uint64_t len, uint32_t flags, uint32_t resv,
+		  uint64_t iova, uint64_t *out, bool foreign)
 {
 	bool fixed = flags & IOMMU_IOAS_MAP_FIXED_IOVA;
 	uint64_t last, align;
@@ -284,7 +284,7 @@ static uint32_t pick_map_flags(struct fz *f, bool is_bad, bool fixed)
 }
 
 void pick_map(struct fz *f, int c, int i, struct map_args *a,
-		     bool allow_bad)
+	      bool allow_bad)
 {
 	bool is_bad = allow_bad && bad(f);
 	bool fixed = chance(f, 60);

@@ -82,8 +82,8 @@ struct area *area_at(struct ioas *io, uint64_t iova)
  * reached @last.
  */
 bool walk(struct ioas *io, uint64_t iova, uint64_t last,
-		 bool (*fn)(struct area *a, uint64_t cur, uint64_t plast,
-			    void *arg), void *arg)
+	  bool (*fn)(struct area *a, uint64_t cur, uint64_t plast,
+		     void *arg), void *arg)
 {
 	uint64_t cur = iova;
 
