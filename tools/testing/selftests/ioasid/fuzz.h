@@ -288,6 +288,11 @@ int ranges_merge(struct range *r, int n);
 int ctx_nobjects(struct fz *f, int c);
 void note_id(struct fz *f, int c, uint32_t id);
 uint64_t ioas_align(struct fz *f, int i);
+int ioas_ndomains(struct fz *f, int i);
+struct area *area_at(struct ioas *io, uint64_t iova);
+bool walk(struct ioas *io, uint64_t iova, uint64_t last,
+	  bool (*fn)(struct area *a, uint64_t cur, uint64_t plast,
+		     void *arg), void *arg);
 int ioas_resv(struct fz *f, int i, struct range *out);
 bool ioas_resv_meets(struct fz *f, int i, uint64_t s, uint64_t l);
 bool ioas_area_meets(struct ioas *io, uint64_t s, uint64_t l);
@@ -314,11 +319,6 @@ void snap(struct fz *f);
 void restore(struct fz *f);
 
 /* fuzz_pins.c */
-int ioas_ndomains(struct fz *f, int i);
-struct area *area_at(struct ioas *io, uint64_t iova);
-bool walk(struct ioas *io, uint64_t iova, uint64_t last,
-	  bool (*fn)(struct area *a, uint64_t cur, uint64_t plast,
-		     void *arg), void *arg);
 void pins_sum(struct fz *f, struct pin_sums *s);
 emask pins_plan(struct fz *f);
 void pins_commit(struct fz *f);

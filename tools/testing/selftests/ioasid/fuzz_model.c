@@ -85,6 +85,54 @@ uint64_t ioas_align(struct fz *f, int i)
 	return align;
 }
 
+int ioas_ndomains(struct fz *f, int i)
+{
+	int h, n = 0;
+
+	for (h = 0; h != MAX_HWPT; h++)
+		n += f->m.hwpt[h].used && f->m.hwpt[h].ioas == i &&
+		     f->m.hwpt[h].in_iopt;
+	return n;
+}
+
+struct area *area_at(struct ioas *io, uint64_t iova)
+{
+	int k;
+
+	for (k = 0; k != io->nareas; k++)
+		if (iova >= io->areas[k].iova &&
+		    iova - io->areas[k].iova < io->areas[k].len)
+			return &io->areas[k];
+	return NULL;
+}
+
+/*
+ * Walk the areas covering [iova, last] back to back, like the kernel's
+ * contiguous walk: @fn is called for each piece; returns true if the walk
+ * reached @last.
+ */
+bool walk(struct ioas *io, uint64_t iova, uint64_t last,
+	  bool (*fn)(struct area *a, uint64_t cur, uint64_t plast,
+		     void *arg), void *arg)
+{
+	uint64_t cur = iova;
+
+	for (;;) {
+		struct area *a = area_at(io, cur);
+		uint64_t alast, plast;
+
+		if (!a)
+			return false;
+		alast = a->iova + a->len - 1;
+		plast = alast < last ? alast : last;
+		if (fn && !fn(a, cur, plast, arg))
+			return false;
+		if (alast >= last)
+			return true;
+		cur = alast + 1;
+	}
+}
+
 /* Reserved ranges of IOAS @i (unmerged) */
 int ioas_resv(struct fz *f, int i, struct range *out)
 {
