@@ -1,11 +1,25 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What the files of ioasid_fuzz share: the model's types, struct fz (one
- * run) and the functions one file calls in another.
+ * run), and the functions one file calls in another.  ioasid_fuzz.c says
+ * what the fuzzer does and which file holds what.
+ *
+ * An operation is void op_<what>(struct fz *f).  It draws its arguments
+ * from f->rng, asks the model what the kernel must answer (a set of
+ * errnos; 0 when the model is full or cannot tell: the operation is then
+ * skipped), makes the call, checks the answer with check_rc() and, if the
+ * call succeeded, changes the model.  A prediction that put new objects in
+ * the model tentatively is undone with snap() and restore().
+ *
+ * A seed replays a run only while every draw from f->rng (pick, chance,
+ * bad, rng_next) happens in the same order: moving code between files does
+ * not change it, adding or reordering a draw changes every run after it.
  *
  * The kselftest harness is ioasid_fuzz.c's alone (it defines functions and
- * keeps its tests in static variables): this header leaves it out, and
- * ioasid_fuzz.c includes fuzz_utils.h before it to have it.
+ * keeps its tests in static variables).  This header leaves it out, and
+ * ioasid_fuzz.c includes fuzz_utils.h before it to have it: the code in
+ * the other files reports through check_rc() and finding(), never with
+ * ASSERT, EXPECT or TH_LOG.
  */
 #ifndef __FUZZ_H
 #define __FUZZ_H
@@ -14,6 +28,8 @@
 #include "fuzz_utils.h"
 
 #define ULMAX UINT64_MAX
+
+/* How much the model holds */
 #define MAX_CTX 3
 #define MAX_IOAS 8
 #define MAX_AREAS 48
@@ -159,6 +175,11 @@ struct model {
 	uint32_t batch_limit;
 };
 
+/* What an ID names in a context */
+enum okind { OK_NONE, OK_IOAS, OK_HWPT, OK_STDEV, OK_IDEV, OK_DEV };
+
+/* ========================================================= pin model */
+
 /* Pin state of the pages of a pobj that lie in the arena */
 #define PIN_NONE (-1)
 #define PIN_FOREIGN 0x4000
@@ -170,6 +191,16 @@ struct pinwin {
 	bool want_outside;
 };
 
+/* Pages pinned now (by mode); @ours_mm counts what VmLck shows */
+struct pin_sums {
+	long pinned, user, ours_mm, ours;
+};
+
+/* What is pinned at user page @uva of pobj @pi, relative to memory now */
+enum pin_view { PV_NONE, PV_CURRENT, PV_STALE, PV_FOREIGN };
+
+/* =========================================================== devices */
+
 /* The PCI devices of the test VM bound to the companion */
 struct pci {
 	struct vdev_info info;
@@ -178,6 +209,8 @@ struct pci {
 	int nresv;
 	struct range resv[8];
 };
+
+/* ============================================================= a run */
 
 struct fz {
 	const char *test;
@@ -250,18 +283,14 @@ static inline int range_err(uint64_t start, uint64_t len)
 	return __builtin_add_overflow(start, len - 1, &last) ? EOVERFLOW : 0;
 }
 
-/* Pages pinned now (by mode); @ours_mm counts what VmLck shows */
-struct pin_sums {
-	long pinned, user, ours_mm, ours;
-};
+/* =================================================== ioctl envelopes */
 
-/* What is pinned at user page @uva of pobj @pi, relative to memory now */
-enum pin_view { PV_NONE, PV_CURRENT, PV_STALE, PV_FOREIGN };
-
-enum okind { OK_NONE, OK_IOAS, OK_HWPT, OK_STDEV, OK_IDEV, OK_DEV };
-
+/* How raw_ioctl() wraps a command: as is, with a zero tail, or badly */
 enum { EM_NONE, EM_TAIL0, EM_SMALL, EM_TAIL, EM_NULL, EM_BADPTR, EM_BITS };
 
+/* ==================================================== the operations */
+
+/* The arguments of one MAP, for op_map() and op_fork() */
 struct map_args {
 	int c;
 	uint32_t id;
@@ -269,13 +298,16 @@ struct map_args {
 	uint32_t flags, resv;
 };
 
-/* fuzz_check.c */
+/*
+ * fuzz_check.c: every call is counted and checked here; a finding stops
+ * the run and prints how to replay it
+ */
 void cov_print(const char *test);
 void finding(struct fz *f, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 bool check_rc(struct fz *f, const char *what, emask exp, int rc);
 
-/* fuzz_memory.c */
+/* fuzz_memory.c: the arena of user memory regions the mappings use */
 extern const char *const rk_name[];
 int arena_setup(struct fz *f, bool huge);
 void arena_teardown(struct fz *f);
@@ -283,7 +315,10 @@ int region_of(struct fz *f, uint64_t uva);
 void op_munmap(struct fz *f);
 void op_remap(struct fz *f);
 
-/* fuzz_model.c */
+/*
+ * fuzz_model.c: the model's queries and changes, and the choice of what
+ * an operation uses: mostly live objects, sometimes a wrong or unknown ID
+ */
 int ranges_merge(struct range *r, int n);
 int ctx_nobjects(struct fz *f, int c);
 void note_id(struct fz *f, int c, uint32_t id);
@@ -318,13 +353,16 @@ uint32_t ioas_id_or_bad(struct fz *f, int c, int i);
 void snap(struct fz *f);
 void restore(struct fz *f);
 
-/* fuzz_pins.c */
+/*
+ * fuzz_pins.c: which user pages are pinned.  pins_plan() gives the errnos
+ * of pinning what the model wants now, pins_commit() records it pinned.
+ */
 void pins_sum(struct fz *f, struct pin_sums *s);
 emask pins_plan(struct fz *f);
 void pins_commit(struct fz *f);
 enum pin_view pin_view(struct fz *f, int pi, uint64_t uva);
 
-/* fuzz_ioctl.c */
+/* fuzz_ioctl.c: /dev/ioasid ioctls in a valid or a bad envelope */
 extern const char *const em_name[];
 int pick_env(struct fz *f);
 int raw_ioctl(struct fz *f, int fd, unsigned int nr, void *cmd,
@@ -332,7 +370,7 @@ int raw_ioctl(struct fz *f, int fd, unsigned int nr, void *cmd,
 int test_ioctl(struct fz *f, int fd, struct iommu_test_cmd *cmd,
 	       int mut, emask *exp);
 
-/* fuzz_ops_ioas.c */
+/* fuzz_ops_ioas.c: the operations on IOASes and their mappings */
 void op_ioas_alloc(struct fz *f);
 void op_destroy(struct fz *f);
 emask map_predict(struct fz *f, int c, uint32_t id, uint64_t uva,
@@ -348,7 +386,7 @@ void op_allow(struct fz *f);
 void op_option(struct fz *f);
 void op_reserve(struct fz *f);
 
-/* fuzz_ops_hwpt.c */
+/* fuzz_ops_hwpt.c: mock domains, HWPTs and the test driver's checks */
 void op_mock(struct fz *f);
 void op_hwpt_alloc(struct fz *f);
 void op_hw_info(struct fz *f);
@@ -356,7 +394,7 @@ void op_check_map(struct fz *f);
 void op_check_refs(struct fz *f);
 void op_batch(struct fz *f);
 
-/* fuzz_ops_access.c */
+/* fuzz_ops_access.c: accesses (the in-kernel users of an IOAS) */
 void op_acc_create(struct fz *f);
 void acc_close(struct fz *f, int a);
 void op_acc_close(struct fz *f);
@@ -364,10 +402,14 @@ void op_acc_pages(struct fz *f);
 void op_acc_unpin(struct fz *f);
 void op_acc_rw(struct fz *f);
 
-/* fuzz_fork.c */
+/* fuzz_fork.c: a child process uses what it inherited */
 void op_fork(struct fz *f);
 
-/* fuzz_devices.c */
+/*
+ * fuzz_devices.c: the VM's PCI devices through their VFIO cdevs, and
+ * the contexts' own fds
+ */
+/* What pci_discover() found, and the last IOVA a real domain maps */
 extern struct pci pci[MAX_PCI];
 extern int npci;
 extern uint64_t real_ap_last;

@@ -2,6 +2,8 @@
 /* The model of what is alive: queries, changes, and picking what to use */
 #include "fuzz.h"
 
+/* ============================================================ ranges */
+
 static uint64_t pow2_up(uint64_t x)
 {
 	return x <= 1 ? 1 : 1ULL << (64 - __builtin_clzll(x - 1));
@@ -558,6 +560,9 @@ uint32_t ioas_id_or_bad(struct fz *f, int c, int i)
 	return f->m.ioas[i].id;
 }
 
+/* ============================================================== undo */
+
+/* Keep the model, to undo a prediction whose call failed */
 void snap(struct fz *f)
 {
 	memcpy(&f->snap, &f->m, sizeof(f->m));

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Helpers of the long-running suites, ioasid_fuzz.c and ioasid_stress.c: a
+ * Helpers of the long-running suites, ioasid_fuzz and ioasid_stress: a
  * seeded PRNG, budgets from the environment, totals shared between the
  * harness's test children, errno sets, an op trace, CAP_IPC_LOCK dropping
- * (so that pins are really charged) and the end-of-run invariants.
+ * (so that pins are really charged) and the end-of-run invariants.  What
+ * the fuzzer alone uses is in its own header, fuzz.h.
  *
  * Budgets and seeds come from the environment (the test VM passes
  * name=value words of the kernel command line to the tests):

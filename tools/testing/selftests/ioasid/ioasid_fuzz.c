@@ -31,6 +31,22 @@
  * Replay: IOASID_FUZZ_SEED=<seed> IOASID_FUZZ_ITERS=1, and
  * IOASID_FUZZ_VERBOSE=1 to print every op.  See
  * Documentation/dev-tools/fuzzing.rst.
+ *
+ * This file has the configuration, a run (which operations, how often,
+ * the checks after each one and the closes at the end) and the tests; the
+ * rest is in the fuzz_*.c files of the suite, which share fuzz.h:
+ *   fuzz_model.c       the model of what is alive; picking what to use
+ *   fuzz_pins.c        which user pages are pinned, and what pinning costs
+ *   fuzz_memory.c      the user memory behind the mappings; munmap, remap
+ *   fuzz_ops_ioas.c    IOAS alloc, destroy, MAP, UNMAP, COPY, IOVA_RANGES,
+ *                      ALLOW_IOVAS, OPTION, ADD_RESERVED
+ *   fuzz_ops_hwpt.c    mock domains, HWPT_ALLOC, GET_HW_INFO, MD_CHECK_MAP,
+ *                      MD_CHECK_REFS, the batch memory limit
+ *   fuzz_ops_access.c  accesses: create, ACCESS_PAGES, unpin, ACCESS_RW
+ *   fuzz_fork.c        fork()
+ *   fuzz_devices.c     the PCI devices' fds, and the contexts' fds
+ *   fuzz_ioctl.c       ioctl envelopes, good and bad
+ *   fuzz_check.c       checking answers, findings, coverage
  */
 #include <pthread.h>
 #include <sys/resource.h>
