@@ -33,34 +33,6 @@ static struct ioasid_ioas *compat_ioas_get(struct ioasid_ctx *ctx)
 	return ioas;
 }
 
-/* The compat IOAS, made if there is none, with a reference */
-static struct ioasid_ioas *compat_ioas_get_or_create(struct ioasid_ctx *ctx)
-{
-	struct ioasid_ioas *ioas;
-
-	ioas = compat_ioas_get(ctx);
-	if (!IS_ERR(ioas))
-		return ioas;
-
-	ioas = ioasid_ioas_create(ctx);
-	if (IS_ERR(ioas))
-		return ioas;
-	mutex_lock(&ctx->compat_lock);
-	if (ctx->vfio_ioas) {
-		/* Another thread made one first: use that */
-		mutex_unlock(&ctx->compat_lock);
-		ioasid_object_abort_and_destroy(ctx, &ioas->obj);
-		return compat_ioas_get(ctx);
-	}
-	/* The xarray's reference and one for the caller */
-	refcount_inc(&ioas->obj.users);
-	ioasid_object_finalize(ctx, &ioas->obj);
-	ctx->vfio_ioas = ioas;
-	ctx->vfio_ioas_id = ioas->obj.id;
-	mutex_unlock(&ctx->compat_lock);
-	return ioas;
-}
-
 int ioasid_vfio_ioas(struct ioasid_ucmd *ucmd)
 {
 	struct iommu_vfio_ioas *cmd = ucmd->cmd;
@@ -121,7 +93,11 @@ static long compat_set_iommu(struct ioasid_ctx *ctx, unsigned long type)
 
 	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
 		return -EINVAL;
-	ioas = compat_ioas_get_or_create(ctx);
+	/*
+	 * As upstream, which creates a compat IOAS only when VFIO attaches a
+	 * group to the context: without one there is nothing to set up
+	 */
+	ioas = compat_ioas_get(ctx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	/* v1 lets users unmap part of a mapping: one IO page per map call */
@@ -342,10 +318,11 @@ out_put:
  * @cmd: an ioctl number below the iommufd range
  * @arg: its argument
  *
- * VFIO_SET_IOMMU creates the compat IOAS if IOMMU_VFIO_IOAS set none.
+ * They act on the compat IOAS, which only IOMMU_VFIO_IOAS SET chooses.
  *
  * Return: as the VFIO container would; -ENOTTY for anything else, and
- * -ENODEV for IOMMU ioctls before VFIO_SET_IOMMU or IOMMU_VFIO_IOAS.
+ * -ENODEV for IOMMU ioctls, VFIO_SET_IOMMU included, while there is no
+ * compat IOAS.
  */
 long ioasid_vfio_ioctl(struct ioasid_ctx *ctx, unsigned int cmd,
 		       unsigned long arg)

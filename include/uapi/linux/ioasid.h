@@ -297,7 +297,7 @@ struct iommu_option {
 /**
  * enum iommufd_vfio_ioas_op - op of IOMMU_VFIO_IOAS
  * @IOMMU_VFIO_IOAS_GET: return the IOAS the VFIO container ioctls use
- *	(ENODEV if none: VFIO_SET_IOMMU creates one if none was set)
+ *	(ENODEV if none; VFIO_SET_IOMMU is ENODEV too until SET chose one)
  * @IOMMU_VFIO_IOAS_SET: make @ioas_id that IOAS
  * @IOMMU_VFIO_IOAS_CLEAR: forget it (the IOAS itself stays)
  */

@@ -33,6 +33,25 @@ static int map_dma(int fd, void *buf, __u64 iova, __u64 size, __u32 flags)
 
 #define RW (VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE)
 
+/*
+ * What a VFIO container user does once the compat IOAS is chosen: a new
+ * IOAS made the compat IOAS with IOMMU_VFIO_IOAS, then VFIO_SET_IOMMU
+ */
+static int compat_start(int fd, unsigned long type, __u32 *id)
+{
+	__u32 ioas;
+	int rc;
+
+	rc = ioas_alloc(fd, &ioas);
+	if (!rc)
+		rc = vfio_ioas(fd, IOMMU_VFIO_IOAS_SET, &ioas);
+	if (!rc)
+		rc = xioctl(fd, VFIO_SET_IOMMU, (void *)type);
+	if (!rc && id)
+		*id = ioas;
+	return rc;
+}
+
 static int unmap_dma(int fd, __u64 iova, __u64 size, __u32 flags,
 		     __u64 *done)
 {
@@ -97,14 +116,48 @@ TEST_F(compat, container_basics)
 				 (void *)VFIO_NOIOMMU_IOMMU));
 }
 
+/*
+ * As upstream: only IOMMU_VFIO_IOAS makes a compat IOAS (VFIO's group
+ * attach would too, and there are no groups here).  VFIO_SET_IOMMU on a
+ * context without one is ENODEV and creates nothing; the type is
+ * checked first.
+ */
+TEST_F(compat, set_iommu_needs_compat_ioas)
+{
+	struct ioasid_counters c0, c1;
+	__u32 id, got;
+
+	ASSERT_EQ(0, read_counters(&c0));
+	EXPECT_EQ(ENODEV, xioctl(self->fd, VFIO_SET_IOMMU,
+				 (void *)VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(ENODEV, xioctl(self->fd, VFIO_SET_IOMMU,
+				 (void *)VFIO_TYPE1_IOMMU));
+	EXPECT_EQ(EINVAL, xioctl(self->fd, VFIO_SET_IOMMU,
+				 (void *)VFIO_SPAPR_TCE_IOMMU));
+	EXPECT_EQ(ENODEV, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &got));
+	ASSERT_EQ(0, read_counters(&c1));
+	EXPECT_EQ(c0.objects, c1.objects);
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &id));
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_SET, &id));
+	EXPECT_EQ(0, xioctl(self->fd, VFIO_SET_IOMMU,
+			    (void *)VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &got));
+	EXPECT_EQ(id, got);
+	/* Cleared again: nothing to set the type of */
+	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_CLEAR, NULL));
+	EXPECT_EQ(ENODEV, xioctl(self->fd, VFIO_SET_IOMMU,
+				 (void *)VFIO_TYPE1v2_IOMMU));
+	EXPECT_EQ(ENODEV, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &got));
+}
+
 TEST_F(compat, vfio_ioas_op)
 {
 	__u32 id, ioas, got;
 	struct iommu_vfio_ioas cmd = { .size = sizeof(cmd) };
 
 	EXPECT_EQ(ENODEV, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
-	ASSERT_EQ(0, xioctl(self->fd, VFIO_SET_IOMMU,
-			    (void *)VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, compat_start(self->fd, VFIO_TYPE1v2_IOMMU, NULL));
 	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
 	/* A real IOAS the iommufd ioctls see */
 	ASSERT_EQ(0, ioas_map(self->fd, id, self->buf, PSZ, IOVA_A));
@@ -141,9 +194,7 @@ TEST_F(compat, map_unmap_v2)
 	__u64 done;
 	struct vfio_iommu_type1_dma_map map = { .argsz = 16 };
 
-	ASSERT_EQ(0, xioctl(self->fd, VFIO_SET_IOMMU,
-			    (void *)VFIO_TYPE1v2_IOMMU));
-	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	ASSERT_EQ(0, compat_start(self->fd, VFIO_TYPE1v2_IOMMU, &id));
 	ASSERT_EQ(0, mock_domain(self->fd, id, &stdev, &hwpt, NULL));
 
 	ASSERT_EQ(0, map_dma(self->fd, self->buf, IOVA_A, NPAGES * PSZ, RW));
@@ -188,9 +239,7 @@ TEST_F(compat, unmap_split_v1)
 	__u32 id, stdev, hwpt;
 	__u64 done;
 
-	ASSERT_EQ(0, xioctl(self->fd, VFIO_SET_IOMMU,
-			    (void *)VFIO_TYPE1_IOMMU));
-	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	ASSERT_EQ(0, compat_start(self->fd, VFIO_TYPE1_IOMMU, &id));
 	ASSERT_EQ(0, mock_domain(self->fd, id, &stdev, &hwpt, NULL));
 	ASSERT_EQ(0, map_dma(self->fd, self->buf, IOVA_A, NPAGES * PSZ, RW));
 
@@ -226,9 +275,7 @@ TEST_F(compat, get_info)
 	char big[4096] = {};
 	__u32 i;
 
-	ASSERT_EQ(0, xioctl(self->fd, VFIO_SET_IOMMU,
-			    (void *)VFIO_TYPE1v2_IOMMU));
-	ASSERT_EQ(0, vfio_ioas(self->fd, IOMMU_VFIO_IOAS_GET, &id));
+	ASSERT_EQ(0, compat_start(self->fd, VFIO_TYPE1v2_IOMMU, &id));
 	ASSERT_EQ(0, mock_domain(self->fd, id, &stdev, NULL, NULL));
 	ASSERT_EQ(0, ioas_ranges(self->fd, id, ranges, &num, NULL));
 
@@ -281,8 +328,7 @@ TEST(edu_through_compat)
 	ASSERT_EQ(0, find_dev(DEV_EDU, 0, &vi));
 	fd = ioasid_open();
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, xioctl(fd, VFIO_SET_IOMMU, (void *)VFIO_TYPE1v2_IOMMU));
-	ASSERT_EQ(0, vfio_ioas(fd, IOMMU_VFIO_IOAS_GET, &id));
+	ASSERT_EQ(0, compat_start(fd, VFIO_TYPE1v2_IOMMU, &id));
 	dfd = open(vi.cdev, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, dfd);
 	ASSERT_EQ(0, dev_bind(dfd, fd, &devid));
