@@ -4,10 +4,12 @@
  * context (IOMMU_VFIO_IOAS), so code written for a VFIO container can drive
  * an IOAS.  Groups are not involved: devices come through the device cdev.
  *
- * Semantics follow vfio_iommu_type1: MAP_DMA at a fixed IOVA; UNMAP_DMA of
- * a range with no mapping succeeds with size 0; VFIO_TYPE1v2_IOMMU refuses
- * to cut through a mapping (EINVAL) while VFIO_TYPE1_IOMMU (v1) turns large
- * pages off for the IOAS and splits mappings at the edges of the range.
+ * Semantics and errnos follow upstream iommufd's emulation of
+ * vfio_iommu_type1: MAP_DMA at a fixed IOVA; UNMAP_DMA of a range with no
+ * mapping succeeds with size 0; VFIO_TYPE1v2_IOMMU refuses to cut through
+ * a mapping (ENOENT, where type1 says EINVAL) while VFIO_TYPE1_IOMMU (v1)
+ * turns large pages off for the IOAS and splits mappings at the edges of
+ * the range.
  */
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -299,10 +301,11 @@ static long compat_unmap_dma(struct ioasid_ctx *ctx, void __user *arg)
 		if (rc)
 			goto out_put;
 	}
+	/*
+	 * v2: a mapping that sticks out of the range is ENOENT, as upstream
+	 * answers (type1 says EINVAL)
+	 */
 	rc = iopt_unmap(&ioas->iopt, unmap.iova, unmap.size, &unmapped);
-	/* v2: a mapping sticks out of the range */
-	if (rc == -ENOENT)
-		rc = -EINVAL;
 out_done:
 	if (!rc && (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
 		    put_user((u64)unmapped, &uunmap->size)))
