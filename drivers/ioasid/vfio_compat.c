@@ -127,15 +127,19 @@ static u64 compat_pgsizes(struct ioasid_ioas *ioas)
 	return sizes ? sizes : PAGE_SIZE;
 }
 
-static int compat_fill_ranges(struct ioasid_ioas *ioas,
-			      struct vfio_iova_range *ranges, u32 cap,
-			      u32 *count)
+/*
+ * Write the usable IOVA ranges (at most @cap of them) to @ranges under the
+ * iova_rwsem and return how many there are.
+ */
+static u32 compat_fill_ranges(struct ioasid_ioas *ioas,
+			      struct vfio_iova_range *ranges, u32 cap)
 {
 	struct rb_root_cached *reserved = &ioas->iopt.reserved_itree;
 	struct ioasid_span span;
 	u32 n = 0;
 
-	down_read(&ioas->iopt.iova_rwsem);
+	lockdep_assert_held(&ioas->iopt.iova_rwsem);
+
 	for (ioasid_span_first(&span, &reserved, 1, 0, ULONG_MAX); !span.done;
 	     ioasid_span_next(&span)) {
 		if (!span.is_hole)
@@ -146,25 +150,73 @@ static int compat_fill_ranges(struct ioasid_ioas *ioas,
 		}
 		n++;
 	}
-	up_read(&ioas->iopt.iova_rwsem);
-	*count = n;
+	return n;
+}
+
+/*
+ * The usable IOVA ranges, in a buffer the caller frees: reserved ranges
+ * change on attach and detach, so count, allocate, and count again.
+ */
+static struct vfio_iova_range *compat_get_ranges(struct ioasid_ioas *ioas,
+						 u32 *nr)
+{
+	struct vfio_iova_range *ranges = NULL;
+	u32 cap = 0;
+
+	for (;;) {
+		down_read(&ioas->iopt.iova_rwsem);
+		*nr = compat_fill_ranges(ioas, ranges, cap);
+		up_read(&ioas->iopt.iova_rwsem);
+		if (*nr <= cap)
+			return ranges;
+		kfree(ranges);
+		cap = *nr;
+		ranges = ioasid_kcalloc(cap, sizeof(*ranges), GFP_KERNEL_ACCOUNT);
+		if (!ranges)
+			return ERR_PTR(-ENOMEM);
+	}
+}
+
+/*
+ * Copy @len bytes to offset @off of the caller's buffer if all of them fit
+ * below @argsz, the size the caller gave: what does not fit is not
+ * written at all, and nothing is ever written past @argsz.
+ */
+static int compat_put(void __user *arg, u32 argsz, size_t off,
+		      const void *src, size_t len)
+{
+	if (off + len > argsz)
+		return 0;
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	    copy_to_user(arg + off, src, len))
+		return -EFAULT;
 	return 0;
 }
 
 /*
- * The type1 info with its capability chain: the usable IOVA ranges, then
- * how many more mappings may be made (no limit here: U32_MAX).
+ * VFIO_IOMMU_GET_INFO in upstream iommufd's layout: the info, then the
+ * capability VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL (U32_MAX: there is no limit
+ * of 65,535 mappings) in a slot of 8-byte aligned size, then
+ * VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE.  argsz always returns the size of
+ * the whole chain, and cap_offset is set only when all of it fits.  A
+ * capability, or range of the range list, is written only if it fits
+ * whole below the caller's argsz, and the list's header only with the
+ * whole list.
  */
 static long compat_get_info(struct ioasid_ctx *ctx, void __user *arg)
 {
+	const size_t avail_off = sizeof(struct vfio_iommu_type1_info);
+	const size_t iovas_off =
+		avail_off +
+		ALIGN(sizeof(struct vfio_iommu_type1_info_dma_avail), 8);
 	size_t minsz = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
-	struct vfio_iommu_type1_info_cap_iova_range *iovas;
-	struct vfio_iommu_type1_info_dma_avail *avail;
-	struct vfio_iommu_type1_info info;
-	size_t iovas_size, total;
+	struct vfio_iommu_type1_info_cap_iova_range iovas = {};
+	struct vfio_iommu_type1_info_dma_avail avail = {};
+	struct vfio_iommu_type1_info info = {};
+	struct vfio_iova_range *ranges;
 	struct ioasid_ioas *ioas;
-	u32 nr, nr2;
-	void *buf;
+	size_t total;
+	u32 argsz, nr, i;
 	long rc;
 
 	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
@@ -172,54 +224,47 @@ static long compat_get_info(struct ioasid_ctx *ctx, void __user *arg)
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
+	argsz = info.argsz;
 	ioas = compat_ioas_get(ctx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 
-	compat_fill_ranges(ioas, NULL, 0, &nr);
-	iovas_size = struct_size(iovas, iova_ranges, nr);
-	total = sizeof(info) + ALIGN(iovas_size, 8) + sizeof(*avail);
-	buf = ioasid_kzalloc(total, GFP_KERNEL_ACCOUNT);
-	if (!buf) {
-		rc = -ENOMEM;
+	ranges = compat_get_ranges(ioas, &nr);
+	if (IS_ERR(ranges)) {
+		rc = PTR_ERR(ranges);
 		goto out_put;
 	}
-	iovas = buf + sizeof(info);
-	compat_fill_ranges(ioas, iovas->iova_ranges, nr, &nr2);
-	/* The ranges changed meanwhile: report what fits, consistently */
-	nr = min(nr, nr2);
-	iovas->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
-	iovas->header.version = 1;
-	iovas->header.next = sizeof(info) + ALIGN(iovas_size, 8);
-	iovas->nr_iovas = nr;
-	avail = buf + iovas->header.next;
-	avail->header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
-	avail->header.version = 1;
-	avail->avail = U32_MAX;
+	total = iovas_off + struct_size(&iovas, iova_ranges, nr);
 
-	info.flags = VFIO_IOMMU_INFO_PGSIZES;
-	info.iova_pgsizes = compat_pgsizes(ioas);
-	info.cap_offset = 0;
-	if (info.argsz >= sizeof(info))
-		info.flags |= VFIO_IOMMU_INFO_CAPS;
-	/* Too small for the chain: say how much is needed, as VFIO does */
-	if (info.argsz < total) {
-		info.argsz = total;
-	} else {
-		info.cap_offset = sizeof(info);
-		memcpy(buf, &info, sizeof(info));
-		if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
-		    copy_to_user(arg, buf, total)) {
-			rc = -EFAULT;
+	avail.header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
+	avail.header.version = 1;
+	/* The link to the next capability is written only if that fits */
+	if (argsz >= iovas_off)
+		avail.header.next = iovas_off;
+	avail.avail = U32_MAX;
+	rc = compat_put(arg, argsz, avail_off, &avail, sizeof(avail));
+	for (i = 0; i != nr && !rc; i++)
+		rc = compat_put(arg, argsz,
+				iovas_off + struct_size(&iovas, iova_ranges, i),
+				&ranges[i], sizeof(ranges[i]));
+	if (rc)
+		goto out_free;
+	iovas.header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+	iovas.header.version = 1;
+	iovas.nr_iovas = nr;
+	if (argsz >= total) {
+		rc = compat_put(arg, argsz, iovas_off, &iovas, sizeof(iovas));
+		if (rc)
 			goto out_free;
-		}
+		info.cap_offset = avail_off;
 	}
-	rc = 0;
-	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
-	    copy_to_user(arg, &info, min_t(size_t, info.argsz, sizeof(info))))
-		rc = -EFAULT;
+
+	info.argsz = total;
+	info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
+	info.iova_pgsizes = compat_pgsizes(ioas);
+	rc = compat_put(arg, argsz, 0, &info, min_t(size_t, argsz, sizeof(info)));
 out_free:
-	kfree(buf);
+	kfree(ranges);
 out_put:
 	ioasid_put_object(ctx, &ioas->obj);
 	return rc;

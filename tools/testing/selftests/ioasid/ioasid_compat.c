@@ -294,7 +294,7 @@ TEST_F(compat, get_info)
 	/* The old 16-byte struct: page sizes, and the size needed */
 	info->argsz = 16;
 	ASSERT_EQ(0, xioctl(self->fd, VFIO_IOMMU_GET_INFO, info));
-	EXPECT_EQ(VFIO_IOMMU_INFO_PGSIZES, info->flags);
+	EXPECT_EQ(VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS, info->flags);
 	EXPECT_EQ(MOCK_PSZ, info->iova_pgsizes);
 	EXPECT_LT(sizeof(*info), info->argsz);
 	info->argsz = sizeof(*info);
@@ -302,22 +302,113 @@ TEST_F(compat, get_info)
 	EXPECT_EQ(VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS, info->flags);
 	EXPECT_EQ(0, info->cap_offset);
 
+	/* The chain: DMA_AVAIL, then the IOVA ranges; argsz says its end */
 	info->argsz = sizeof(big);
 	ASSERT_EQ(0, xioctl(self->fd, VFIO_IOMMU_GET_INFO, info));
 	ASSERT_EQ(sizeof(*info), info->cap_offset);
-	cap = (void *)(big + info->cap_offset);
+	avail = (void *)(big + info->cap_offset);
+	EXPECT_EQ(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, avail->header.id);
+	EXPECT_EQ(1, avail->header.version);
+	EXPECT_EQ(UINT32_MAX, avail->avail);
+	ASSERT_NE(0, avail->header.next);
+	cap = (void *)(big + avail->header.next);
 	EXPECT_EQ(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE, cap->header.id);
 	EXPECT_EQ(1, cap->header.version);
+	EXPECT_EQ(0, cap->header.next);
 	ASSERT_EQ(num, cap->nr_iovas);
 	for (i = 0; i != num; i++) {
 		EXPECT_EQ(ranges[i].start, cap->iova_ranges[i].start);
 		EXPECT_EQ(ranges[i].last, cap->iova_ranges[i].end);
 	}
-	ASSERT_NE(0, cap->header.next);
-	avail = (void *)(big + cap->header.next);
-	EXPECT_EQ(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL, avail->header.id);
-	EXPECT_EQ(UINT32_MAX, avail->avail);
-	EXPECT_EQ(0, avail->header.next);
+	EXPECT_EQ((char *)&cap->iova_ranges[num] - big, info->argsz);
+}
+
+#define CANARY 0xa5
+/* Offsets upstream uses: the info, DMA_AVAIL, then IOVA_RANGE */
+#define INFO_SZ sizeof(struct vfio_iommu_type1_info)
+#define AVAIL_OFF INFO_SZ
+#define IOVAS_OFF (INFO_SZ + 16)
+
+/* The first byte at or after @from that is not the canary, or @len */
+static size_t canary_broken(const unsigned char *buf, size_t from, size_t len)
+{
+	for (; from < len; from++)
+		if (buf[from] != CANARY)
+			break;
+	return from;
+}
+
+/*
+ * Bytes past argsz are never written, whatever argsz is: below the fixed
+ * structure, inside it, between it and the end of the capability chain.
+ * What lands below argsz is what upstream writes: the info with argsz
+ * set to the whole size, padding zeroed, and each capability that fits
+ * whole, DMA_AVAIL first.
+ */
+TEST_F(compat, get_info_argsz)
+{
+	unsigned char buf[1024];
+	struct vfio_iommu_type1_info *info = (void *)buf;
+	struct vfio_iommu_type1_info_dma_avail *avail;
+	struct vfio_iommu_type1_info_cap_iova_range *iovas;
+	__u32 sizes[32], nsizes = 0, total, id, stdev, i, argsz, num = 8;
+	struct iommu_iova_range ranges[8];
+	size_t broken;
+
+	ASSERT_EQ(0, compat_start(self->fd, VFIO_TYPE1v2_IOMMU, &id));
+	ASSERT_EQ(0, mock_domain(self->fd, id, &stdev, NULL, NULL));
+	memset(buf, 0, sizeof(buf));
+	info->argsz = sizeof(buf);
+	ASSERT_EQ(0, xioctl(self->fd, VFIO_IOMMU_GET_INFO, info));
+	ASSERT_EQ(0, ioas_ranges(self->fd, id, ranges, &num, NULL));
+	total = IOVAS_OFF + 16 + num * 16;
+	EXPECT_EQ(total, info->argsz);
+
+	for (argsz = 16; argsz <= IOVAS_OFF + 16; argsz += 4)
+		sizes[nsizes++] = argsz;
+	sizes[nsizes++] = total - 16;
+	sizes[nsizes++] = total - 1;
+	sizes[nsizes++] = total;
+	sizes[nsizes++] = total + 8;
+	for (i = 0; i != nsizes; i++) {
+		argsz = sizes[i];
+		memset(buf, CANARY, sizeof(buf));
+		info->argsz = argsz;
+		ASSERT_EQ(0, xioctl(self->fd, VFIO_IOMMU_GET_INFO, info));
+		broken = canary_broken(buf, argsz, sizeof(buf));
+		EXPECT_EQ(sizeof(buf), broken) {
+			TH_LOG("argsz %u: byte %zu written", argsz, broken);
+		}
+		EXPECT_EQ(total, info->argsz);
+		EXPECT_EQ(VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS,
+			  info->flags);
+		if (argsz < INFO_SZ)
+			continue;
+		EXPECT_EQ(argsz >= total ? INFO_SZ : 0, info->cap_offset);
+		/* The padding after cap_offset */
+		EXPECT_EQ(0, *(__u32 *)(buf + 20)) {
+			TH_LOG("argsz %u: padding not zeroed", argsz);
+		}
+		avail = (void *)(buf + AVAIL_OFF);
+		if (argsz >= AVAIL_OFF + sizeof(*avail)) {
+			EXPECT_EQ(VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL,
+				  avail->header.id);
+			EXPECT_EQ(1, avail->header.version);
+			EXPECT_EQ(argsz >= IOVAS_OFF ? IOVAS_OFF : 0,
+				  avail->header.next);
+			EXPECT_EQ(UINT32_MAX, avail->avail);
+		} else {
+			EXPECT_EQ(argsz, canary_broken(buf, INFO_SZ, argsz));
+		}
+		iovas = (void *)(buf + IOVAS_OFF);
+		if (argsz >= total) {
+			EXPECT_EQ(VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE,
+				  iovas->header.id);
+			EXPECT_EQ(1, iovas->header.version);
+			EXPECT_EQ(0, iovas->header.next);
+			EXPECT_EQ(num, iovas->nr_iovas);
+		}
+	}
 }
 
 /* A type1-style map through the compat IOAS reaches a real device */
