@@ -1041,6 +1041,91 @@ TEST_F(mock, readonly_memory)
 	munmap(buf, len);
 }
 
+/*
+ * A read-only shared mapping of a file, mapped READABLE: the pages are
+ * pinned and checked without asking for write access, which the VMA
+ * could not grant (and a write fault on it would be SIGBUS or EFAULT).
+ */
+TEST_F(mock, readonly_file_mapping)
+{
+	char path[] = "/tmp/ioasid_ro_XXXXXX";
+	size_t len = 4 * PSZ;
+	char *data = malloc(len), *out = malloc(len), *ro;
+	__u64 iova = BASE_IOVA;
+	__u32 stdev, hwpt, pages_id;
+	int fd, afd;
+
+	ASSERT_NE(NULL, data);
+	ASSERT_NE(NULL, out);
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	fill_pattern(data, len, 9);
+	ASSERT_EQ((ssize_t)len, write(fd, data, len));
+	close(fd);
+	/* Opened read-only: the VMA cannot even become writable */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	unlink(path);
+	ro = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	/* Not faulted in yet: the checks must fault it in for reading */
+	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas, ro, len, &iova,
+				    IOMMU_IOAS_MAP_FIXED_IOVA |
+					    IOMMU_IOAS_MAP_READABLE));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas, 0, &afd));
+	memset(out, 0, len);
+	EXPECT_EQ(0, access_rw(self->fd, afd, iova, out, len, 0));
+	EXPECT_EQ(0, memcmp(out, data, len));
+	EXPECT_EQ(0, access_rw(self->fd, afd, iova + 3, out, 64,
+			       MOCK_ACCESS_RW_SLOW_PATH));
+	EXPECT_EQ(0, memcmp(out, data + 3, 64));
+	EXPECT_EQ(EPERM, access_rw(self->fd, afd, iova, out, 64,
+				   MOCK_ACCESS_RW_WRITE));
+	close(afd);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, 0, UINT64_MAX, NULL));
+
+	/* Mapped with a domain attached: pinned at MAP */
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt, NULL));
+	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas, ro, len, &iova,
+				    IOMMU_IOAS_MAP_FIXED_IOVA |
+					    IOMMU_IOAS_MAP_READABLE));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, iova, ro, len));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, iova + MOCK_PSZ,
+			       ro + MOCK_PSZ, len - MOCK_PSZ));
+	EXPECT_EQ(0, check_refs(self->fd, ro, len, 1));
+	/* An access reads it and pins it without write */
+	ASSERT_EQ(0, create_access(self->fd, self->ioas,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &afd));
+	EXPECT_EQ(0, access_pages(self->fd, afd, iova, len, ro, 0,
+				  &pages_id));
+	EXPECT_EQ(EPERM, access_pages(self->fd, afd, iova, len, ro,
+				      MOCK_FLAGS_ACCESS_WRITE, NULL));
+	EXPECT_EQ(0, destroy_access_pages(self->fd, afd, pages_id));
+	close(afd);
+	/* Never writable */
+	EXPECT_EQ(EFAULT, ioas_map(self->fd, self->ioas, ro, len,
+				   BASE_IOVA + 8 * PSZ));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, 0, UINT64_MAX, NULL));
+	EXPECT_EQ(0, check_refs(self->fd, ro, len, 0));
+
+	/* Mapped first, pinned by the attach */
+	EXPECT_EQ(0, destroy_obj(self->fd, stdev));
+	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas, ro, len, &iova,
+				    IOMMU_IOAS_MAP_FIXED_IOVA |
+					    IOMMU_IOAS_MAP_READABLE));
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt, NULL));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, iova, ro, len));
+	EXPECT_EQ(0, check_refs(self->fd, ro, len, 1));
+	EXPECT_EQ(0, memcmp(ro, data, len));
+	EXPECT_EQ(0, destroy_obj(self->fd, stdev));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, 0, UINT64_MAX, NULL));
+	munmap(ro, len);
+	close(fd);
+	free(data);
+	free(out);
+}
+
 /* A map that cannot pin all of its pages leaves nothing behind */
 TEST_F(mock, map_efault_rollback)
 {
