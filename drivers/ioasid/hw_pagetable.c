@@ -42,13 +42,22 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_ctx *ctx,
 	return hwpt;
 }
 
-/* Start mirroring the IOAS into the domain; see ioasid_hwpt_alloc() */
+/*
+ * Start mirroring the IOAS into the domain; see ioasid_hwpt_alloc().  A
+ * HWPT that blocks no-snoop DMA tells its domain first: VT-d sets the
+ * snoop bit only in PTEs made after it was told.
+ */
 int ioasid_hwpt_add_to_ioas(struct ioasid_hwpt *hwpt)
 {
+	const struct iommu_domain_ops *ops = hwpt->domain->ops;
 	int rc;
 
 	if (hwpt->in_iopt)
 		return 0;
+	if (hwpt->enforce_cc &&
+	    !(ops->enforce_cache_coherency &&
+	      ops->enforce_cache_coherency(hwpt->domain)))
+		return -EINVAL;
 	rc = iopt_add_domain(&hwpt->ioas->iopt, hwpt->domain);
 	if (!rc)
 		hwpt->in_iopt = true;
@@ -87,6 +96,7 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 	struct ioasid_object *pt;
 	struct ioasid_hwpt *hwpt;
 	struct ioasid_ioas *ioas;
+	bool enforce_cc;
 	int rc;
 
 	if (cmd->__reserved || cmd->__reserved2)
@@ -131,6 +141,13 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 		rc = -EOPNOTSUPP;
 		goto out_put_pt;
 	}
+	/*
+	 * As upstream, the HWPT blocks no-snoop DMA if the IOMMU of the
+	 * device it is made for can; its first attach tells the domain
+	 */
+	rc = ioasid_device_cc_capable(idev, &enforce_cc);
+	if (rc)
+		goto out_put_pt;
 	ioas = container_of(pt, struct ioasid_ioas, obj);
 
 	mutex_lock(&ioas->mutex);
@@ -141,6 +158,8 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 	}
 	if (cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
 		hwpt->dirty_ops = dirty_ops;
+	hwpt->enforce_cc = enforce_cc;
+	hwpt->cc_decided = true;
 	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {

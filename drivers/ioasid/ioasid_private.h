@@ -345,6 +345,15 @@ struct ioasid_hwpt {
 	const struct ioasid_dirty_ops *dirty_ops;
 	/* Below under ioas->mutex */
 	bool dying;
+	/*
+	 * Cache coherency, settled once for the HWPT's life: @enforce_cc
+	 * means the domain blocks DMA that would bypass the CPU caches
+	 * (PCIe no-snoop).  An IOMMU_HWPT_ALLOC HWPT is decided at
+	 * allocation, by its device's IOMMU; an automatic one at its first
+	 * attach.  The domain is told before it is first filled.
+	 */
+	bool cc_decided;
+	bool enforce_cc;
 	unsigned int ngroups;
 	struct list_head hwpt_item;
 };
@@ -397,6 +406,7 @@ struct ioasid_device {
 };
 
 void ioasid_device_destroy(struct ioasid_object *obj);
+int ioasid_device_cc_capable(struct ioasid_device *idev, bool *capable);
 int ioasid_get_hw_info(struct ioasid_ucmd *ucmd);
 struct ioasid_device *__ioasid_device_bind(struct ioasid_ctx *ctx,
 					   struct device *dev, bool hold_ctx);

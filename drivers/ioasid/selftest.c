@@ -46,6 +46,8 @@ struct mock_domain {
 	struct iommu_domain domain;
 	struct xarray pfns;		/* IOVA / MOCK_IO_PAGE_SIZE -> entry */
 	bool tracking;			/* dirty tracking is on */
+	bool enforce_cc;		/* blocks no-snoop DMA */
+	bool saw_nocc;			/* a device that cannot was attached */
 };
 
 static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
@@ -82,9 +84,36 @@ static void mock_domain_free(struct iommu_domain *domain)
 	kfree(mock);
 }
 
+static bool mock_dev_enforces_cc(struct device *dev);
+
 static int mock_attach_dev(struct iommu_domain *domain, struct device *dev)
 {
+	struct mock_domain *mock = to_mock_domain(domain);
+
+	if (mock_dev_enforces_cc(dev))
+		return 0;
+	/* Like VT-d: a unit without Snoop Control stays off such a domain */
+	if (mock->enforce_cc)
+		return -EINVAL;
+	mock->saw_nocc = true;
 	return 0;
+}
+
+/*
+ * Like Linux 6.1's VT-d: only if every device attached can, and, as later
+ * VT-d drivers insist, not once anything is mapped: PTEs made before
+ * would let no-snoop through.
+ */
+static bool mock_enforce_cache_coherency(struct iommu_domain *domain)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+
+	if (mock->enforce_cc)
+		return true;
+	if (mock->saw_nocc || !xa_empty(&mock->pfns))
+		return false;
+	mock->enforce_cc = true;
+	return true;
 }
 
 static void mock_detach_dev(struct iommu_domain *domain, struct device *dev)
@@ -172,6 +201,7 @@ static const struct iommu_domain_ops mock_domain_ops = {
 	.map_pages = mock_map_pages,
 	.unmap_pages = mock_unmap_pages,
 	.iova_to_phys = mock_iova_to_phys,
+	.enforce_cache_coherency = mock_enforce_cache_coherency,
 	.free = mock_domain_free,
 };
 
@@ -330,6 +360,12 @@ err_put:
 	return ERR_PTR(rc);
 }
 
+static bool mock_dev_enforces_cc(struct device *dev)
+{
+	return container_of(dev, struct mock_dev, dev)->flags &
+	       MOCK_FLAGS_DEVICE_ENFORCE_CC;
+}
+
 /* Dirty tracking ops of a device's IOMMU: mock devices without NO_DIRTY */
 const struct ioasid_dirty_ops *ioasid_selftest_dirty_ops(struct device *dev)
 {
@@ -372,7 +408,8 @@ static int test_mock_domain(struct ioasid_ucmd *ucmd, struct iommu_test_cmd *cmd
 	u32 pt_id = cmd->id;
 	int rc;
 
-	if (dev_flags & ~MOCK_FLAGS_DEVICE_NO_DIRTY)
+	if (dev_flags &
+	    ~(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_ENFORCE_CC))
 		return -EINVAL;
 
 	sobj = ioasid_object_alloc(ucmd->ctx, struct selftest_obj,

@@ -74,15 +74,40 @@ int ioasid_vfio_ioas(struct ioasid_ucmd *ucmd)
 	return rc;
 }
 
-static long compat_check_extension(unsigned long type)
+/*
+ * VFIO_DMA_CC_IOMMU: 1 if every HWPT of the compat IOAS blocks no-snoop
+ * DMA (so KVM need not emulate WBINVD for its devices), as upstream
+ */
+static long compat_cc_iommu(struct ioasid_ctx *ctx)
+{
+	struct ioasid_hwpt *hwpt;
+	struct ioasid_ioas *ioas;
+	long rc = 1;
+
+	ioas = compat_ioas_get(ctx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	mutex_lock(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
+		if (!hwpt->enforce_cc) {
+			rc = 0;
+			break;
+		}
+	}
+	mutex_unlock(&ioas->mutex);
+	ioasid_put_object(ctx, &ioas->obj);
+	return rc;
+}
+
+static long compat_check_extension(struct ioasid_ctx *ctx, unsigned long type)
 {
 	switch (type) {
 	case VFIO_TYPE1_IOMMU:
 	case VFIO_TYPE1v2_IOMMU:
 	case VFIO_UNMAP_ALL:
-	/* Devices must be cache coherent to bind */
-	case VFIO_DMA_CC_IOMMU:
 		return 1;
+	case VFIO_DMA_CC_IOMMU:
+		return compat_cc_iommu(ctx);
 	default:
 		return 0;
 	}
@@ -381,7 +406,7 @@ long ioasid_vfio_ioctl(struct ioasid_ctx *ctx, unsigned int cmd,
 	case VFIO_GET_API_VERSION:
 		return VFIO_API_VERSION;
 	case VFIO_CHECK_EXTENSION:
-		return compat_check_extension(arg);
+		return compat_check_extension(ctx, arg);
 	case VFIO_SET_IOMMU:
 		return compat_set_iommu(ctx, arg);
 	case VFIO_IOMMU_GET_INFO:
