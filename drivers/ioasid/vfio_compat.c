@@ -134,22 +134,27 @@ static long compat_set_iommu(struct ioasid_ctx *ctx, unsigned long type)
 	return rc;
 }
 
-/* Page sizes every domain of the IOAS supports, at least the alignment */
+/*
+ * iova_pgsizes as upstream reports it: the page sizes every domain of the
+ * IOAS supports (all of them without a domain), those below PAGE_SIZE
+ * replaced by PAGE_SIZE as VFIO type1 does, and then no smaller, as a
+ * number, than the IOVA alignment.
+ */
 static u64 compat_pgsizes(struct ioasid_ioas *ioas)
 {
-	unsigned long align = READ_ONCE(ioas->iopt.iova_alignment);
+	struct ioasid_iopt *iopt = &ioas->iopt;
 	unsigned long sizes = ULONG_MAX;
-	struct ioasid_hwpt *hwpt;
+	struct iommu_domain *domain;
+	unsigned long index;
 
-	mutex_lock(&ioas->mutex);
-	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item)
-		if (hwpt->in_iopt)
-			sizes &= hwpt->domain->pgsize_bitmap;
-	mutex_unlock(&ioas->mutex);
-	if (READ_ONCE(ioas->iopt.disable_large_pages))
-		sizes &= PAGE_SIZE;
-	sizes &= ~(align - 1);
-	return sizes ? sizes : PAGE_SIZE;
+	down_read(&iopt->domains_rwsem);
+	xa_for_each(&iopt->domains, index, domain)
+		sizes &= domain->pgsize_bitmap;
+	if (sizes & ~PAGE_MASK)
+		sizes = (sizes & PAGE_MASK) | PAGE_SIZE;
+	sizes = max(sizes, iopt->iova_alignment);
+	up_read(&iopt->domains_rwsem);
+	return sizes;
 }
 
 /*
@@ -308,8 +313,12 @@ static long compat_map_dma(struct ioasid_ctx *ctx, void __user *arg)
 	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
 	    copy_from_user(&map, arg, minsz))
 		return -EFAULT;
-	/* As type1: a mapping the device can neither read nor write is EINVAL */
-	if (map.argsz < minsz || map.flags & ~supported || !map.flags)
+	/*
+	 * Neither READ nor WRITE is accepted, as upstream does (type1 says
+	 * EINVAL): nothing can use such a mapping, and IOMMU drivers that
+	 * refuse to map it fail the map with EINVAL
+	 */
+	if (map.argsz < minsz || map.flags & ~supported)
 		return -EINVAL;
 	if (map.vaddr > ULONG_MAX || map.iova > ULONG_MAX ||
 	    map.size > ULONG_MAX)
@@ -351,18 +360,18 @@ static long compat_unmap_dma(struct ioasid_ctx *ctx, void __user *arg)
 		if (unmap.iova || unmap.size)
 			goto out_put;
 		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
-		goto out_done;
+		goto out_answer;
 	}
 	if (unmap.iova > ULONG_MAX || unmap.size > ULONG_MAX) {
 		rc = -EOVERFLOW;
-		goto out_put;
+		goto out_answer;
 	}
 	rc = ioasid_range_last(unmap.iova, unmap.size, &last);
 	if (rc)
-		goto out_put;
+		goto out_answer;
 	/* Nothing there: success, with nothing unmapped */
 	if (!iopt_has_area(&ioas->iopt, unmap.iova, last))
-		goto out_done;
+		goto out_answer;
 	if (READ_ONCE(ioas->iopt.disable_large_pages)) {
 		/* v1: the range may cut mappings; make it not cut them */
 		rc = iopt_cut_iova(&ioas->iopt, unmap.iova);
@@ -376,9 +385,13 @@ static long compat_unmap_dma(struct ioasid_ctx *ctx, void __user *arg)
 	 * answers (type1 says EINVAL)
 	 */
 	rc = iopt_unmap(&ioas->iopt, unmap.iova, unmap.size, &unmapped);
-out_done:
-	if (!rc && (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
-		    put_user((u64)unmapped, &uunmap->size)))
+out_answer:
+	/*
+	 * As upstream, size returns the bytes unmapped, also when the unmap
+	 * failed (then 0: nothing is removed unless all of it can be)
+	 */
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	    put_user((u64)unmapped, &uunmap->size))
 		rc = -EFAULT;
 out_put:
 	ioasid_put_object(ctx, &ioas->obj);
