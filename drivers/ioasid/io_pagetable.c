@@ -513,6 +513,34 @@ int iopt_map_user(struct ioasid_ctx *ctx, struct ioasid_iopt *iopt,
 }
 
 /**
+ * iopt_check_contig() - is a range covered by mappings without a hole
+ * @iopt: the IOVA map
+ * @iova: first IOVA
+ * @length: bytes
+ *
+ * Return: 0; -ENOENT if the range has a hole; -EINVAL or -EOVERFLOW for a
+ * bad range.  A snapshot: the caller's next step checks again.
+ */
+int iopt_check_contig(struct ioasid_iopt *iopt, unsigned long iova,
+		      unsigned long length)
+{
+	struct ioasid_area *area;
+	struct iopt_contig c;
+	unsigned long last;
+	int rc;
+
+	rc = ioasid_range_last(iova, length, &last);
+	if (rc)
+		return rc;
+	down_read(&iopt->iova_rwsem);
+	for (area = iopt_contig_first(&c, iopt, iova, last); area;
+	     area = iopt_contig_next(&c, area))
+		;
+	up_read(&iopt->iova_rwsem);
+	return c.complete ? 0 : -ENOENT;
+}
+
+/**
  * iopt_copy() - map the pages behind a range of another IOVA map
  * @dst: the IOVA map that receives the mapping
  * @src: the IOVA map the pages come from (may be @dst)

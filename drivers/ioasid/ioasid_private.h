@@ -217,6 +217,8 @@ void iopt_destroy(struct ioasid_iopt *iopt);
 int iopt_map_user(struct ioasid_ctx *ctx, struct ioasid_iopt *iopt,
 		  unsigned long *iova, unsigned long uptr,
 		  unsigned long length, int iommu_prot, bool fixed);
+int iopt_check_contig(struct ioasid_iopt *iopt, unsigned long iova,
+		      unsigned long length);
 int iopt_copy(struct ioasid_iopt *dst, struct ioasid_iopt *src,
 	      unsigned long src_iova, unsigned long length,
 	      unsigned long *dst_iova, int iommu_prot, bool fixed);

@@ -2018,8 +2018,7 @@ static emask copy_predict(struct fz *f, int c, struct iommu_ioas_copy *cmd,
 		return E(EOVERFLOW);
 	if (!(cmd->flags & MAP_RW))
 		return E(EINVAL);
-	if (lookup(f, c, cmd->src_ioas_id, &si) != OK_IOAS ||
-	    lookup(f, c, cmd->dst_ioas_id, &di) != OK_IOAS)
+	if (lookup(f, c, cmd->src_ioas_id, &si) != OK_IOAS)
 		return E(ENOENT);
 	if (range_err(cmd->src_iova, cmd->length))
 		return E(range_err(cmd->src_iova, cmd->length));
@@ -2027,6 +2026,9 @@ static emask copy_predict(struct fz *f, int c, struct iommu_ioas_copy *cmd,
 	/* The source must be mapped without a hole; pieces may be partial */
 	if (!walk(&f->m.ioas[si], cmd->src_iova, last, copy_piece, &w))
 		return w.n == MAX_AREAS ? 0 : E(ENOENT);
+	/* Only then the destination, as upstream */
+	if (lookup(f, c, cmd->dst_ioas_id, &di) != OK_IOAS)
+		return E(ENOENT);
 	align = ioas_align(f, di);
 	if (cmd->length & (align - 1))
 		return E(EINVAL);
