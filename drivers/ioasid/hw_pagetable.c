@@ -85,11 +85,17 @@ void ioasid_hwpt_destroy(struct ioasid_object *obj)
 
 /*
  * IOMMU_HWPT_ALLOC: a paging HWPT for one device's IOMMU that lives until
- * IOMMU_DESTROY.  Linux 6.1 offers neither nesting, dirty tracking, fault
- * queues nor PASIDs, so those requests are refused as unsupported.
+ * IOMMU_DESTROY.  The checks come in upstream's order, with the answers an
+ * upstream kernel gives for IOMMU drivers that, like Linux 6.1's, offer
+ * neither nesting, PASIDs nor driver data for paging domains, and while no
+ * fault queue exists.
  */
 int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 {
+	const u32 known_flags = IOMMU_HWPT_ALLOC_NEST_PARENT |
+				IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+				IOMMU_HWPT_FAULT_ID_VALID |
+				IOMMU_HWPT_ALLOC_PASID;
 	const struct ioasid_dirty_ops *dirty_ops;
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
 	struct ioasid_device *idev;
@@ -101,38 +107,37 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 
 	if (cmd->__reserved || cmd->__reserved2)
 		return -EOPNOTSUPP;
-	if (cmd->flags & ~(IOMMU_HWPT_ALLOC_NEST_PARENT |
-			   IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
-			   IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID))
-		return -EOPNOTSUPP;
-	if (cmd->data_type > IOMMU_HWPT_DATA_ARM_SMMUV3)
-		return -EOPNOTSUPP;
+	/* Data comes with a type and a type with data */
+	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len) ||
+	    (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len))
+		return -EINVAL;
 
 	idev = container_of(ioasid_get_object(ucmd->ctx, cmd->dev_id,
 					      IOASID_OBJ_DEVICE),
 			    struct ioasid_device, obj);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
+	/* Upstream answers EINVAL for a pt_id that names nothing */
 	pt = ioasid_get_object(ucmd->ctx, cmd->pt_id, IOASID_OBJ_ANY);
 	if (IS_ERR(pt)) {
-		rc = PTR_ERR(pt);
+		rc = -EINVAL;
 		goto out_put_idev;
 	}
-	/* A HWPT parent would make a nested HWPT; there are no parents */
-	if (pt->type != IOASID_OBJ_IOAS) {
+	switch (pt->type) {
+	case IOASID_OBJ_IOAS:
+		break;
+	case IOASID_OBJ_HWPT:
+		/* A nested HWPT on this parent: no 6.1 driver can nest */
+		rc = -EOPNOTSUPP;
+		goto out_put_pt;
+	default:
 		rc = -EINVAL;
 		goto out_put_pt;
 	}
-	if (cmd->data_type != IOMMU_HWPT_DATA_NONE) {
-		rc = -EINVAL;
-		goto out_put_pt;
-	}
-	if (cmd->data_len || cmd->data_uptr) {
-		rc = -EINVAL;
-		goto out_put_pt;
-	}
-	/* Understood, but nothing in Linux 6.1 can do it */
-	if (cmd->flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING) {
+	/* What a paging domain of a Linux 6.1 IOMMU driver cannot be */
+	if ((cmd->flags & ~known_flags) || cmd->data_len ||
+	    (cmd->flags &
+	     (IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_PASID))) {
 		rc = -EOPNOTSUPP;
 		goto out_put_pt;
 	}
@@ -142,8 +147,16 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 		goto out_put_pt;
 	}
 	/*
+	 * fault_id is looked up last: there is no IOMMU_FAULT_QUEUE_ALLOC,
+	 * so it names no fault queue
+	 */
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		rc = -ENOENT;
+		goto out_put_pt;
+	}
+	/*
 	 * As upstream, the HWPT blocks no-snoop DMA if the IOMMU of the
-	 * device it is made for can; its first attach tells the domain
+	 * device it is made for can; the domain is told before its first fill
 	 */
 	rc = ioasid_device_cc_capable(idev, &enforce_cc);
 	if (rc)

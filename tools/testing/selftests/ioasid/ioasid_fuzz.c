@@ -2573,7 +2573,7 @@ static void op_hwpt_alloc(struct fz *f)
 {
 	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
 	int c = pick_ctx(f), i, h, idx, mut, rc;
-	enum okind dk;
+	enum okind dk, pk;
 	emask exp = E_OK;
 	char what[160];
 
@@ -2613,19 +2613,27 @@ static void op_hwpt_alloc(struct fz *f)
 	    !cmd.__reserved2 && chance(f, 30))
 		cmd.size = 24 + 16 * pick(f, 2);
 	dk = lookup(f, c, cmd.dev_id, &idx);
-	if (cmd.__reserved || cmd.__reserved2 || (cmd.flags & ~0xfU) ||
-	    cmd.data_type > IOMMU_HWPT_DATA_ARM_SMMUV3)
+	pk = lookup(f, c, cmd.pt_id, &i);
+	/* Upstream's order, and its answers for drivers that cannot nest */
+	if (cmd.__reserved || cmd.__reserved2)
 		exp = E(EOPNOTSUPP);
+	else if (!cmd.data_type != !cmd.data_len)
+		exp = E(EINVAL);
 	else if (dk != OK_DEV && dk != OK_IDEV)
 		exp = E(ENOENT);
-	else if (lookup(f, c, cmd.pt_id, &i) == OK_NONE)
-		exp = E(ENOENT);
-	else if (lookup(f, c, cmd.pt_id, &i) != OK_IOAS ||
-		 cmd.data_type || cmd.data_len)
-		exp = E(EINVAL);
-	else if ((cmd.flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING) ||
-		 (cmd.flags && dk != OK_IDEV))
+	else if (pk == OK_HWPT)
 		exp = E(EOPNOTSUPP);
+	else if (pk != OK_IOAS)
+		exp = E(EINVAL);
+	else if ((cmd.flags & ~(IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+				IOMMU_HWPT_FAULT_ID_VALID)) || cmd.data_len)
+		exp = E(EOPNOTSUPP);
+	else if ((cmd.flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
+		 dk != OK_IDEV)
+		exp = E(EOPNOTSUPP);
+	/* No fault queue exists for fault_id to name */
+	else if (cmd.flags & IOMMU_HWPT_FAULT_ID_VALID)
+		exp = E(ENOENT);
 	snprintf(what, sizeof(what), "HWPT_ALLOC ctx%d size=%u dev=%u pt=%u flags=%#x type=%u len=%u%s",
 		 c, cmd.size, cmd.dev_id, cmd.pt_id, cmd.flags, cmd.data_type,
 		 cmd.data_len, em_name[mut]);

@@ -150,12 +150,29 @@ TEST_F(mock_hwpt, alloc_errors)
 	big[sizeof(cmd)] = 1;
 	EXPECT_EQ(E2BIG, xioctl(self->fd, IOMMU_HWPT_ALLOC, big));
 
+	/*
+	 * Upstream's order and answers: reserved fields, then data without a
+	 * type or a type without data (EINVAL), then dev_id (ENOENT), then
+	 * pt_id (EINVAL if it names nothing or no IOAS, EOPNOTSUPP for a
+	 * HWPT, as a nesting parent of a driver that cannot nest), then the
+	 * flags and data a paging domain cannot take (EOPNOTSUPP), and
+	 * fault_id last (ENOENT: there are no fault queues)
+	 */
 	EXPECT_EQ(ENOENT, hwpt_alloc(self->fd, self->ioas, self->ioas, &hwpt));
 	EXPECT_EQ(ENOENT, hwpt_alloc(self->fd, 9999, self->ioas, &hwpt));
-	EXPECT_EQ(ENOENT, hwpt_alloc(self->fd, self->idev, 9999, &hwpt));
-	/* A device or a HWPT is no IOAS (a HWPT parent would mean nesting) */
+	EXPECT_EQ(EINVAL, hwpt_alloc(self->fd, self->idev, 9999, &hwpt));
 	EXPECT_EQ(EINVAL, hwpt_alloc(self->fd, self->idev, self->idev, &hwpt));
-	EXPECT_EQ(EINVAL, hwpt_alloc(self->fd, self->idev, self->hwpt, &hwpt));
+	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc(self->fd, self->idev, self->hwpt,
+					 &hwpt));
+	CMD(.data_len = 8);
+	cmd.dev_id = 9999;
+	EXPECT_EQ(EINVAL, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.flags = 1 << 4);
+	cmd.dev_id = 9999;
+	EXPECT_EQ(ENOENT, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.flags = IOMMU_HWPT_ALLOC_NEST_PARENT);
+	cmd.pt_id = 9999;
+	EXPECT_EQ(EINVAL, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 
 	CMD(.flags = IOMMU_HWPT_ALLOC_NEST_PARENT);
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
@@ -164,6 +181,8 @@ TEST_F(mock_hwpt, alloc_errors)
 	EXPECT_EQ(0, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 	EXPECT_EQ(0, destroy_obj(self->fd, cmd.out_hwpt_id));
 	CMD(.flags = IOMMU_HWPT_FAULT_ID_VALID, .fault_id = 1);
+	EXPECT_EQ(ENOENT, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.flags = IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID);
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 	CMD(.flags = IOMMU_HWPT_ALLOC_PASID);
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
@@ -171,18 +190,23 @@ TEST_F(mock_hwpt, alloc_errors)
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 	CMD(.__reserved = 1);
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	/* Ours only: upstream does not look at __reserved2 */
 	CMD(.__reserved2 = 1);
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 	CMD(.data_type = 3);
-	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
-	/* Nested data on an IOAS; data with the NONE type */
+	EXPECT_EQ(EINVAL, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	/* Data for a paging domain, known type or not; data without type */
 	CMD(.data_type = IOMMU_HWPT_DATA_VTD_S1, .data_len = 8,
 	    .data_uptr = (uintptr_t)big);
-	EXPECT_EQ(EINVAL, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.data_type = 99, .data_len = 8, .data_uptr = (uintptr_t)big);
+	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 	CMD(.data_len = 8);
 	EXPECT_EQ(EINVAL, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	/* A pointer without a length is not looked at */
 	CMD(.data_uptr = (uintptr_t)big);
-	EXPECT_EQ(EINVAL, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	EXPECT_EQ(0, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	EXPECT_EQ(0, destroy_obj(self->fd, cmd.out_hwpt_id));
 #undef CMD
 }
 
