@@ -243,33 +243,59 @@ void ioasid_dirty_record(struct ioasid_dirty *d, unsigned long iova,
 /* Bits read, updated and written back per round */
 #define DIRTY_CHUNK_WORDS 64
 
+/*
+ * The range of GET_DIRTY_BITMAP, checked in upstream's order: it must not
+ * wrap, must fit an unsigned long, and must start and end on the IOAS
+ * alignment and on page_size.  Ours also wants page_size a power of two
+ * (upstream's mask test lets some other sizes through and then uses the
+ * lowest bit) and length not 0.
+ */
+static int dirty_check_range(const struct iommu_hwpt_get_dirty_bitmap *cmd,
+			     unsigned long align)
+{
+	u64 last;
+
+	if (check_add_overflow(cmd->iova, cmd->length - 1, &last))
+		return -EOVERFLOW;
+	if (cmd->iova > ULONG_MAX || last > ULONG_MAX)
+		return -EOVERFLOW;
+	if ((cmd->iova & (align - 1)) || ((last + 1) & (align - 1)))
+		return -EINVAL;
+	if (!cmd->page_size)
+		return -EINVAL;
+	if ((cmd->iova & (cmd->page_size - 1)) ||
+	    ((last + 1) & (cmd->page_size - 1)))
+		return -EINVAL;
+	if (!is_power_of_2(cmd->page_size) || !cmd->length)
+		return -EINVAL;
+	return 0;
+}
+
 int ioasid_hwpt_get_dirty_bitmap(struct ioasid_ucmd *ucmd)
 {
 	struct iommu_hwpt_get_dirty_bitmap *cmd = ucmd->cmd;
 	u64 __user *ubits = u64_to_user_ptr(cmd->data);
-	unsigned long align, last, nbits, nwords, word;
+	unsigned long align, nbits, nwords, word;
 	bool clear = !(cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR);
 	struct ioasid_dirty d = {};
+	struct ioasid_object *obj;
 	struct ioasid_hwpt *hwpt;
 	int rc = 0;
 
 	if (cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR ||
 	    cmd->__reserved)
 		return -EOPNOTSUPP;
-	rc = ioasid_range_last(cmd->iova, cmd->length, &last);
-	if (rc)
-		return rc;
-	if (!cmd->page_size || !is_power_of_2(cmd->page_size) ||
-	    cmd->page_size > ULONG_MAX ||
-	    (cmd->iova | cmd->length) & (cmd->page_size - 1))
-		return -EINVAL;
-
-	hwpt = ioasid_get_dirty_hwpt(ucmd->ctx, cmd->hwpt_id);
-	if (IS_ERR(hwpt))
-		return PTR_ERR(hwpt);
+	obj = ioasid_get_object(ucmd->ctx, cmd->hwpt_id, IOASID_OBJ_HWPT);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	hwpt = container_of(obj, struct ioasid_hwpt, obj);
 	align = READ_ONCE(hwpt->ioas->iopt.iova_alignment);
-	if ((cmd->iova | cmd->length) & (align - 1)) {
-		rc = -EINVAL;
+	rc = dirty_check_range(cmd, align);
+	if (rc)
+		goto out_put;
+	/* Only then, as upstream: does the HWPT track at all */
+	if (!hwpt->dirty_ops) {
+		rc = -EOPNOTSUPP;
 		goto out_put;
 	}
 

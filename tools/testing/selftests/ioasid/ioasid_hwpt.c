@@ -564,7 +564,8 @@ TEST_F(mock_hwpt, dirty_bitmap)
 				    0));
 	EXPECT_EQ(EINVAL, get_dirty(self->fd, h, IOVA_A, PSZ + 1, PSZ, bits,
 				    0));
-	EXPECT_EQ(EINVAL, get_dirty(self->fd, h, IOVA_A, 0, PSZ, bits, 0));
+	/* length 0: the last IOVA wraps, so EOVERFLOW, as upstream */
+	EXPECT_EQ(EOVERFLOW, get_dirty(self->fd, h, IOVA_A, 0, PSZ, bits, 0));
 	EXPECT_EQ(EOVERFLOW, get_dirty(self->fd, h, -PSZ, 2 * PSZ, PSZ, bits,
 				       0));
 	EXPECT_EQ(EOPNOTSUPP, get_dirty(self->fd, h, IOVA_A, len, PSZ, bits,
@@ -573,6 +574,20 @@ TEST_F(mock_hwpt, dirty_bitmap)
 	EXPECT_EQ(EOPNOTSUPP, get_dirty(self->fd, self->hwpt, IOVA_A, len, PSZ,
 					bits, 0));
 	EXPECT_EQ(ENOENT, get_dirty(self->fd, 9999, IOVA_A, len, PSZ, bits, 0));
+	/*
+	 * Upstream's order: the HWPT, then the range, then whether the HWPT
+	 * tracks at all
+	 */
+	EXPECT_EQ(ENOENT, get_dirty(self->fd, 9999, IOVA_A + 1, len, PSZ, bits,
+				    0));
+	EXPECT_EQ(ENOENT, get_dirty(self->fd, self->ioas, -PSZ, 2 * PSZ, PSZ,
+				    bits, 0));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, self->hwpt, IOVA_A + 1, len, PSZ,
+				    bits, 0));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, self->hwpt, IOVA_A, len, 0, bits,
+				    0));
+	EXPECT_EQ(EOVERFLOW, get_dirty(self->fd, self->hwpt, -PSZ, 2 * PSZ, PSZ,
+				       bits, 0));
 
 	ASSERT_EQ(0, set_dirty(self->fd, h, 0));
 	EXPECT_EQ(EINVAL, mock_dirty(self->fd, h, IOVA_A, PSZ, PSZ, in, NULL));
