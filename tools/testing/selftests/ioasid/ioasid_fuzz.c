@@ -2409,13 +2409,14 @@ static void op_reserve(struct fz *f)
 			break;
 		}
 	}
-	if (cmd.add_reserved.start == ULMAX || cmd.add_reserved.length == ULMAX)
+	if (lookup(f, c, cmd.id, &i) != OK_IOAS)
+		exp = E(ENOENT);
+	else if (cmd.add_reserved.start == ULMAX ||
+		 cmd.add_reserved.length == ULMAX)
 		exp = E(EOVERFLOW);
 	else if (range_err(cmd.add_reserved.start, cmd.add_reserved.length))
 		exp = E(range_err(cmd.add_reserved.start,
 				  cmd.add_reserved.length));
-	else if (lookup(f, c, cmd.id, &i) != OK_IOAS)
-		exp = E(ENOENT);
 	else if (range_last(cmd.add_reserved.start, cmd.add_reserved.length,
 			    &last),
 		 reserve_blocked(&f->m.ioas[i], cmd.add_reserved.start, last))
@@ -2754,14 +2755,18 @@ static emask check_map_predict(struct fz *f, int c, struct iommu_test_cmd *cmd)
 	struct ioas *io;
 	int h, e;
 
-	if ((iova | uptr | len) % MOCK_PSZ)
+	if ((iova | uptr | len) % MOCK_PSZ || uptr + len < uptr)
 		return E(EINVAL);
-	if (range_err(iova, len))
-		return E(range_err(iova, len));
 	if (lookup(f, c, cmd->id, &h) != OK_HWPT)
 		return E(ENOENT);
-	/* Not a mock domain, or one that maps nothing before its attach */
-	if (!f->m.hwpt[h].mock || !f->m.hwpt[h].in_iopt)
+	/* Not a mock domain */
+	if (!f->m.hwpt[h].mock)
+		return E(EINVAL);
+	/* Nothing to check */
+	if (!len)
+		return E_OK;
+	/* One that maps nothing before its attach */
+	if (!f->m.hwpt[h].in_iopt)
 		return E(EINVAL);
 	io = &f->m.ioas[f->m.hwpt[h].ioas];
 	for (off = 0; off < len; off += MOCK_PSZ) {
@@ -3006,12 +3011,12 @@ static void op_acc_close(struct fz *f)
 		acc_close(f, a);
 }
 
-/* An fd to give where an access fd is expected; *@exp gets EBADF if bad */
+/* An fd to give where an access fd is expected; *@exp gets EBADFD if bad */
 static int access_fd_or_bad(struct fz *f, int a, emask *exp)
 {
 	if (a >= 0 && !bad(f))
 		return f->m.acc[a].fd;
-	*exp = E(EBADF);
+	*exp = E(EBADFD);
 	switch (pick(f, 3)) {
 	case 0:
 		return f->devnull;
@@ -3108,9 +3113,9 @@ static emask acc_pages_predict(struct fz *f, int a, struct iommu_test_cmd *cmd,
 		enum pin_view v = pin_view(f, first->pobj, uva);
 
 		if (v == PV_FOREIGN)
-			exp |= E(EINVAL);
+			exp |= E(EBADE);
 		else if (v == PV_STALE)
-			return E(EINVAL) | E(EFAULT);
+			return E(EBADE) | E(EFAULT);
 		if (last - p < PSZ)
 			break;
 	}
@@ -3160,17 +3165,17 @@ static void op_acc_pages(struct fz *f)
 	cmd.access_pages.length = len;
 	cmd.id = access_fd_or_bad(f, a, &badfd);
 	snap(f);
-	if (cmd.access_pages.flags & ~(MOCK_FLAGS_ACCESS_WRITE |
-				       MOCK_FLAGS_ACCESS_SYZ))
-		exp = E(EOPNOTSUPP);
-	else if (range_err(iova, len))
-		exp = E(range_err(iova, len));
-	else if (len > MOCK_ACCESS_MAX)
+	if (len > MOCK_ACCESS_MAX)
 		exp = E(ENOMEM);
+	else if (cmd.access_pages.flags & ~(MOCK_FLAGS_ACCESS_WRITE |
+					    MOCK_FLAGS_ACCESS_SYZ))
+		exp = E(EOPNOTSUPP);
 	else if (badfd)
 		exp = badfd;
 	else if (!acc->pin)
 		exp = E(EOPNOTSUPP);
+	else if (range_err(iova, len))
+		exp = E(range_err(iova, len));
 	else
 		exp = acc_pages_predict(f, a, &cmd, first);
 	mut = pick_env(f);
@@ -3335,15 +3340,15 @@ static void op_acc_rw(struct fz *f)
 	w->write = cmd.access_rw.flags & MOCK_ACCESS_RW_WRITE;
 	w->slow = cmd.access_rw.flags & MOCK_ACCESS_RW_SLOW_PATH;
 	cmd.id = access_fd_or_bad(f, a, &badfd);
-	if (cmd.access_rw.flags & ~(MOCK_ACCESS_RW_WRITE |
-				    MOCK_ACCESS_RW_SLOW_PATH))
-		exp = E(EOPNOTSUPP);
-	else if (!len)
-		exp = E(EINVAL);
-	else if (len > MOCK_ACCESS_MAX)
+	if (len > MOCK_ACCESS_MAX)
 		exp = E(ENOMEM);
+	else if (cmd.access_rw.flags & ~(MOCK_ACCESS_RW_WRITE |
+					 MOCK_ACCESS_RW_SLOW_PATH))
+		exp = E(EOPNOTSUPP);
 	else if (badfd)
 		exp = badfd;
+	else if (!len)
+		exp = E(EINVAL);
 	else if (w->write && bad_uptr)
 		exp = E(EFAULT);
 	else if (range_err(iova, len))

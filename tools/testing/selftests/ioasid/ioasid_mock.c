@@ -1166,6 +1166,80 @@ TEST_F(mock, map_efault_rollback)
 	munmap(buf, len / 2);
 }
 
+/*
+ * The test ops check in upstream's order and answer its errnos: the access
+ * ops size, flags, access fd (EBADFD), the access's kind, then the range;
+ * pages that are not the user's EBADE; MD_CHECK_MAP EINVAL for odd values
+ * and 0 for nothing to check; ADD_RESERVED the IOAS first
+ */
+TEST_F(mock, test_op_errnos)
+{
+	size_t len = 4 * PSZ;
+	char *buf = alloc_buffer(len, PSZ, 0);
+	char *other = alloc_buffer(len, PSZ, 0);
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
+		.id = self->fd,
+		.access_replace_ioas = { .ioas_id = self->ioas },
+	};
+	__u32 stdev, hwpt, pages;
+	int afd, afd_nopin;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, other);
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt, NULL));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, buf, len, BASE_IOVA));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &afd));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas, 0, &afd_nopin));
+
+	EXPECT_EQ(ENOMEM, access_pages(self->fd, -1, BASE_IOVA,
+				       (16UL << 20) + PSZ, NULL, 1 << 3, NULL));
+	EXPECT_EQ(EOPNOTSUPP, access_pages(self->fd, -1, BASE_IOVA, 0, NULL,
+					   1 << 3, NULL));
+	EXPECT_EQ(EBADFD, access_pages(self->fd, -1, BASE_IOVA, 0, NULL, 0,
+				       NULL));
+	EXPECT_EQ(EBADFD, access_pages(self->fd, self->fd, BASE_IOVA, 0, NULL,
+				       0, NULL));
+	EXPECT_EQ(EOPNOTSUPP, access_pages(self->fd, afd_nopin, BASE_IOVA, 0,
+					   NULL, 0, NULL));
+	EXPECT_EQ(EINVAL, access_pages(self->fd, afd, BASE_IOVA, 0, NULL, 0,
+				       NULL));
+	EXPECT_EQ(EBADE, access_pages(self->fd, afd, BASE_IOVA, PSZ, other, 0,
+				      NULL));
+	ASSERT_EQ(0, access_pages(self->fd, afd, BASE_IOVA, PSZ, buf, 0,
+				  &pages));
+	EXPECT_EQ(0, destroy_access_pages(self->fd, afd, pages));
+
+	EXPECT_EQ(ENOMEM, access_rw(self->fd, -1, BASE_IOVA, other,
+				    (16UL << 20) + 1, 1 << 1));
+	EXPECT_EQ(EOPNOTSUPP, access_rw(self->fd, -1, BASE_IOVA, other, 0,
+					1 << 1));
+	EXPECT_EQ(EBADFD, access_rw(self->fd, -1, BASE_IOVA, other, 0, 0));
+	EXPECT_EQ(EINVAL, access_rw(self->fd, afd, BASE_IOVA, other, 0, 0));
+	EXPECT_EQ(EBADFD, destroy_access_pages(self->fd, self->fd, 0));
+	EXPECT_EQ(EBADFD, test_cmd(self->fd, &cmd));
+
+	EXPECT_EQ(0, check_map(self->fd, hwpt, BASE_IOVA, buf, 0));
+	EXPECT_EQ(ENOENT, check_map(self->fd, 9999, BASE_IOVA, buf, 0));
+	EXPECT_EQ(EINVAL, check_map(self->fd, hwpt, -MOCK_PSZ, buf,
+				    2 * MOCK_PSZ));
+	EXPECT_EQ(EINVAL, check_map(self->fd, hwpt, BASE_IOVA,
+				    (void *)-MOCK_PSZ, 2 * MOCK_PSZ));
+	EXPECT_EQ(EINVAL, check_refs(self->fd, (void *)-PSZ, 2 * PSZ, 0));
+
+	EXPECT_EQ(ENOENT, add_reserved(self->fd, 9999, 0, 0));
+	EXPECT_EQ(ENOENT, add_reserved(self->fd, 9999, UINT64_MAX, PSZ));
+	EXPECT_EQ(EINVAL, add_reserved(self->fd, self->ioas, BASE_IOVA, 0));
+
+	close(afd);
+	close(afd_nopin);
+	EXPECT_EQ(0, destroy_obj(self->fd, stdev));
+	munmap(buf, len);
+	munmap(other, len);
+}
+
 /* Data written by the CPU is what the IOVA reads */
 TEST_F(mock, data_through_iova)
 {
