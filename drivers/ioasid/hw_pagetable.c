@@ -42,13 +42,22 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_ctx *ctx,
 	return hwpt;
 }
 
-/* Start mirroring the IOAS into the domain; see ioasid_hwpt_alloc() */
+/*
+ * Start mirroring the IOAS into the domain; see ioasid_hwpt_alloc().  A
+ * HWPT that blocks no-snoop DMA tells its domain first: VT-d sets the
+ * snoop bit only in PTEs made after it was told.
+ */
 int ioasid_hwpt_add_to_ioas(struct ioasid_hwpt *hwpt)
 {
+	const struct iommu_domain_ops *ops = hwpt->domain->ops;
 	int rc;
 
 	if (hwpt->in_iopt)
 		return 0;
+	if (hwpt->enforce_cc &&
+	    !(ops->enforce_cache_coherency &&
+	      ops->enforce_cache_coherency(hwpt->domain)))
+		return -EINVAL;
 	rc = iopt_add_domain(&hwpt->ioas->iopt, hwpt->domain);
 	if (!rc)
 		hwpt->in_iopt = true;
@@ -76,53 +85,59 @@ void ioasid_hwpt_destroy(struct ioasid_object *obj)
 
 /*
  * IOMMU_HWPT_ALLOC: a paging HWPT for one device's IOMMU that lives until
- * IOMMU_DESTROY.  Linux 6.1 offers neither nesting, dirty tracking, fault
- * queues nor PASIDs, so those requests are refused as unsupported.
+ * IOMMU_DESTROY.  The checks come in upstream's order, with the answers an
+ * upstream kernel gives for IOMMU drivers that, like Linux 6.1's, offer
+ * neither nesting, PASIDs nor driver data for paging domains, and while no
+ * fault queue exists.
  */
 int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 {
+	const u32 known_flags = IOMMU_HWPT_ALLOC_NEST_PARENT |
+				IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+				IOMMU_HWPT_FAULT_ID_VALID |
+				IOMMU_HWPT_ALLOC_PASID;
 	const struct ioasid_dirty_ops *dirty_ops;
 	struct iommu_hwpt_alloc *cmd = ucmd->cmd;
 	struct ioasid_device *idev;
 	struct ioasid_object *pt;
 	struct ioasid_hwpt *hwpt;
 	struct ioasid_ioas *ioas;
+	bool enforce_cc;
 	int rc;
 
 	if (cmd->__reserved || cmd->__reserved2)
 		return -EOPNOTSUPP;
-	if (cmd->flags & ~(IOMMU_HWPT_ALLOC_NEST_PARENT |
-			   IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
-			   IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID))
-		return -EOPNOTSUPP;
-	if (cmd->data_type > IOMMU_HWPT_DATA_ARM_SMMUV3)
-		return -EOPNOTSUPP;
+	/* Data comes with a type and a type with data */
+	if ((cmd->data_type == IOMMU_HWPT_DATA_NONE && cmd->data_len) ||
+	    (cmd->data_type != IOMMU_HWPT_DATA_NONE && !cmd->data_len))
+		return -EINVAL;
 
 	idev = container_of(ioasid_get_object(ucmd->ctx, cmd->dev_id,
 					      IOASID_OBJ_DEVICE),
 			    struct ioasid_device, obj);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
+	/* Upstream answers EINVAL for a pt_id that names nothing */
 	pt = ioasid_get_object(ucmd->ctx, cmd->pt_id, IOASID_OBJ_ANY);
 	if (IS_ERR(pt)) {
-		rc = PTR_ERR(pt);
+		rc = -EINVAL;
 		goto out_put_idev;
 	}
-	/* A HWPT parent would make a nested HWPT; there are no parents */
-	if (pt->type != IOASID_OBJ_IOAS) {
+	switch (pt->type) {
+	case IOASID_OBJ_IOAS:
+		break;
+	case IOASID_OBJ_HWPT:
+		/* A nested HWPT on this parent: no 6.1 driver can nest */
+		rc = -EOPNOTSUPP;
+		goto out_put_pt;
+	default:
 		rc = -EINVAL;
 		goto out_put_pt;
 	}
-	if (cmd->data_type != IOMMU_HWPT_DATA_NONE) {
-		rc = -EINVAL;
-		goto out_put_pt;
-	}
-	if (cmd->data_len || cmd->data_uptr) {
-		rc = -EINVAL;
-		goto out_put_pt;
-	}
-	/* Understood, but nothing in Linux 6.1 can do it */
-	if (cmd->flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING) {
+	/* What a paging domain of a Linux 6.1 IOMMU driver cannot be */
+	if ((cmd->flags & ~known_flags) || cmd->data_len ||
+	    (cmd->flags &
+	     (IOMMU_HWPT_ALLOC_NEST_PARENT | IOMMU_HWPT_ALLOC_PASID))) {
 		rc = -EOPNOTSUPP;
 		goto out_put_pt;
 	}
@@ -131,6 +146,21 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 		rc = -EOPNOTSUPP;
 		goto out_put_pt;
 	}
+	/*
+	 * fault_id is looked up last: there is no IOMMU_FAULT_QUEUE_ALLOC,
+	 * so it names no fault queue
+	 */
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		rc = -ENOENT;
+		goto out_put_pt;
+	}
+	/*
+	 * As upstream, the HWPT blocks no-snoop DMA if the IOMMU of the
+	 * device it is made for can; the domain is told before its first fill
+	 */
+	rc = ioasid_device_cc_capable(idev, &enforce_cc);
+	if (rc)
+		goto out_put_pt;
 	ioas = container_of(pt, struct ioasid_ioas, obj);
 
 	mutex_lock(&ioas->mutex);
@@ -141,6 +171,8 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 	}
 	if (cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
 		hwpt->dirty_ops = dirty_ops;
+	hwpt->enforce_cc = enforce_cc;
+	hwpt->cc_decided = true;
 	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc) {
@@ -211,33 +243,59 @@ void ioasid_dirty_record(struct ioasid_dirty *d, unsigned long iova,
 /* Bits read, updated and written back per round */
 #define DIRTY_CHUNK_WORDS 64
 
+/*
+ * The range of GET_DIRTY_BITMAP, checked in upstream's order: it must not
+ * wrap, must fit an unsigned long, and must start and end on the IOAS
+ * alignment and on page_size.  Ours also wants page_size a power of two
+ * (upstream's mask test lets some other sizes through and then uses the
+ * lowest bit) and length not 0.
+ */
+static int dirty_check_range(const struct iommu_hwpt_get_dirty_bitmap *cmd,
+			     unsigned long align)
+{
+	u64 last;
+
+	if (check_add_overflow(cmd->iova, cmd->length - 1, &last))
+		return -EOVERFLOW;
+	if (cmd->iova > ULONG_MAX || last > ULONG_MAX)
+		return -EOVERFLOW;
+	if ((cmd->iova & (align - 1)) || ((last + 1) & (align - 1)))
+		return -EINVAL;
+	if (!cmd->page_size)
+		return -EINVAL;
+	if ((cmd->iova & (cmd->page_size - 1)) ||
+	    ((last + 1) & (cmd->page_size - 1)))
+		return -EINVAL;
+	if (!is_power_of_2(cmd->page_size) || !cmd->length)
+		return -EINVAL;
+	return 0;
+}
+
 int ioasid_hwpt_get_dirty_bitmap(struct ioasid_ucmd *ucmd)
 {
 	struct iommu_hwpt_get_dirty_bitmap *cmd = ucmd->cmd;
 	u64 __user *ubits = u64_to_user_ptr(cmd->data);
-	unsigned long align, last, nbits, nwords, word;
+	unsigned long align, nbits, nwords, word;
 	bool clear = !(cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR);
 	struct ioasid_dirty d = {};
+	struct ioasid_object *obj;
 	struct ioasid_hwpt *hwpt;
 	int rc = 0;
 
 	if (cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR ||
 	    cmd->__reserved)
 		return -EOPNOTSUPP;
-	rc = ioasid_range_last(cmd->iova, cmd->length, &last);
-	if (rc)
-		return rc;
-	if (!cmd->page_size || !is_power_of_2(cmd->page_size) ||
-	    cmd->page_size > ULONG_MAX ||
-	    (cmd->iova | cmd->length) & (cmd->page_size - 1))
-		return -EINVAL;
-
-	hwpt = ioasid_get_dirty_hwpt(ucmd->ctx, cmd->hwpt_id);
-	if (IS_ERR(hwpt))
-		return PTR_ERR(hwpt);
+	obj = ioasid_get_object(ucmd->ctx, cmd->hwpt_id, IOASID_OBJ_HWPT);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	hwpt = container_of(obj, struct ioasid_hwpt, obj);
 	align = READ_ONCE(hwpt->ioas->iopt.iova_alignment);
-	if ((cmd->iova | cmd->length) & (align - 1)) {
-		rc = -EINVAL;
+	rc = dirty_check_range(cmd, align);
+	if (rc)
+		goto out_put;
+	/* Only then, as upstream: does the HWPT track at all */
+	if (!hwpt->dirty_ops) {
+		rc = -EOPNOTSUPP;
 		goto out_put;
 	}
 

@@ -217,6 +217,8 @@ void iopt_destroy(struct ioasid_iopt *iopt);
 int iopt_map_user(struct ioasid_ctx *ctx, struct ioasid_iopt *iopt,
 		  unsigned long *iova, unsigned long uptr,
 		  unsigned long length, int iommu_prot, bool fixed);
+int iopt_check_contig(struct ioasid_iopt *iopt, unsigned long iova,
+		      unsigned long length);
 int iopt_copy(struct ioasid_iopt *dst, struct ioasid_iopt *src,
 	      unsigned long src_iova, unsigned long length,
 	      unsigned long *dst_iova, int iommu_prot, bool fixed);
@@ -345,6 +347,15 @@ struct ioasid_hwpt {
 	const struct ioasid_dirty_ops *dirty_ops;
 	/* Below under ioas->mutex */
 	bool dying;
+	/*
+	 * Cache coherency, settled once for the HWPT's life: @enforce_cc
+	 * means the domain blocks DMA that would bypass the CPU caches
+	 * (PCIe no-snoop).  An IOMMU_HWPT_ALLOC HWPT is decided at
+	 * allocation, by its device's IOMMU; an automatic one at its first
+	 * attach.  The domain is told before it is first filled.
+	 */
+	bool cc_decided;
+	bool enforce_cc;
 	unsigned int ngroups;
 	struct list_head hwpt_item;
 };
@@ -397,6 +408,7 @@ struct ioasid_device {
 };
 
 void ioasid_device_destroy(struct ioasid_object *obj);
+int ioasid_device_cc_capable(struct ioasid_device *idev, bool *capable);
 int ioasid_get_hw_info(struct ioasid_ucmd *ucmd);
 struct ioasid_device *__ioasid_device_bind(struct ioasid_ctx *ctx,
 					   struct device *dev, bool hold_ctx);

@@ -35,6 +35,13 @@ enum {
 enum {
 	/* The device's IOMMU cannot track dirty pages */
 	MOCK_FLAGS_DEVICE_NO_DIRTY = 1 << 0,
+	/*
+	 * ioasid only (upstream's mock cannot enforce): the device's IOMMU
+	 * can block no-snoop DMA, like VT-d with Snoop Control.  Its domains
+	 * enforce when asked before their first map and while only such
+	 * devices were attached, and then refuse other devices.
+	 */
+	MOCK_FLAGS_DEVICE_ENFORCE_CC = 1 << 16,
 };
 
 /* Geometry of a mock domain: IO pages of half a CPU page */

@@ -297,7 +297,7 @@ struct iommu_option {
 /**
  * enum iommufd_vfio_ioas_op - op of IOMMU_VFIO_IOAS
  * @IOMMU_VFIO_IOAS_GET: return the IOAS the VFIO container ioctls use
- *	(ENODEV if none: VFIO_SET_IOMMU creates one if none was set)
+ *	(ENODEV if none; VFIO_SET_IOMMU is ENODEV too until SET chose one)
  * @IOMMU_VFIO_IOAS_SET: make @ioas_id that IOAS
  * @IOMMU_VFIO_IOAS_CLEAR: forget it (the IOAS itself stays)
  */
@@ -375,11 +375,13 @@ enum iommu_hwpt_data_type {
  * Allocates an IOMMU domain for @dev_id's IOMMU and a HWPT object that keeps
  * it in sync with the IOAS @pt_id.  Unlike the HWPT an ATTACH to an IOAS
  * creates, it stays until IOMMU_DESTROY (EBUSY while a device is attached)
- * and devices attach to it by its ID.  Errors: ENOENT if @dev_id is not a
- * DEVICE or @pt_id is unknown; EINVAL if @pt_id is not an IOAS (a HWPT would
- * be a nesting parent, and none exists on 6.1) or data comes with
- * IOMMU_HWPT_DATA_NONE; EOPNOTSUPP for a flag, data type or reserved field
- * the kernel does not support.
+ * and devices attach to it by its ID.  Errors, in this order: EOPNOTSUPP
+ * for a reserved field; EINVAL for @data_len with IOMMU_HWPT_DATA_NONE or
+ * another type without it; ENOENT if @dev_id is not a DEVICE; EINVAL if
+ * @pt_id names nothing or neither an IOAS nor a HWPT, EOPNOTSUPP if it is
+ * a HWPT (a nesting parent: no 6.1 driver nests); EOPNOTSUPP for a flag or
+ * data a paging domain cannot take; ENOENT with IOMMU_HWPT_FAULT_ID_VALID
+ * (no fault queue exists).
  */
 struct iommu_hwpt_alloc {
 	__u32 size;

@@ -99,12 +99,12 @@ void op_acc_close(struct fz *f)
 		acc_close(f, a);
 }
 
-/* An fd to give where an access fd is expected; *@exp gets EBADF if bad */
+/* An fd to give where an access fd is expected; *@exp gets EBADFD if bad */
 static int access_fd_or_bad(struct fz *f, int a, emask *exp)
 {
 	if (a >= 0 && !bad(f))
 		return f->m.acc[a].fd;
-	*exp = E(EBADF);
+	*exp = E(EBADFD);
 	switch (pick(f, 3)) {
 	case 0:
 		return f->devnull;
@@ -201,9 +201,9 @@ static emask acc_pages_predict(struct fz *f, int a, struct iommu_test_cmd *cmd,
 		enum pin_view v = pin_view(f, first->pobj, uva);
 
 		if (v == PV_FOREIGN)
-			exp |= E(EINVAL);
+			exp |= E(EBADE);
 		else if (v == PV_STALE)
-			return E(EINVAL) | E(EFAULT);
+			return E(EBADE) | E(EFAULT);
 		if (last - p < PSZ)
 			break;
 	}
@@ -253,17 +253,17 @@ void op_acc_pages(struct fz *f)
 	cmd.access_pages.length = len;
 	cmd.id = access_fd_or_bad(f, a, &badfd);
 	snap(f);
-	if (cmd.access_pages.flags & ~(MOCK_FLAGS_ACCESS_WRITE |
-				       MOCK_FLAGS_ACCESS_SYZ))
-		exp = E(EOPNOTSUPP);
-	else if (range_err(iova, len))
-		exp = E(range_err(iova, len));
-	else if (len > MOCK_ACCESS_MAX)
+	if (len > MOCK_ACCESS_MAX)
 		exp = E(ENOMEM);
+	else if (cmd.access_pages.flags & ~(MOCK_FLAGS_ACCESS_WRITE |
+					    MOCK_FLAGS_ACCESS_SYZ))
+		exp = E(EOPNOTSUPP);
 	else if (badfd)
 		exp = badfd;
 	else if (!acc->pin)
 		exp = E(EOPNOTSUPP);
+	else if (range_err(iova, len))
+		exp = E(range_err(iova, len));
 	else
 		exp = acc_pages_predict(f, a, &cmd, first);
 	mut = pick_env(f);
@@ -428,15 +428,15 @@ void op_acc_rw(struct fz *f)
 	w->write = cmd.access_rw.flags & MOCK_ACCESS_RW_WRITE;
 	w->slow = cmd.access_rw.flags & MOCK_ACCESS_RW_SLOW_PATH;
 	cmd.id = access_fd_or_bad(f, a, &badfd);
-	if (cmd.access_rw.flags & ~(MOCK_ACCESS_RW_WRITE |
-				    MOCK_ACCESS_RW_SLOW_PATH))
-		exp = E(EOPNOTSUPP);
-	else if (!len)
-		exp = E(EINVAL);
-	else if (len > MOCK_ACCESS_MAX)
+	if (len > MOCK_ACCESS_MAX)
 		exp = E(ENOMEM);
+	else if (cmd.access_rw.flags & ~(MOCK_ACCESS_RW_WRITE |
+					 MOCK_ACCESS_RW_SLOW_PATH))
+		exp = E(EOPNOTSUPP);
 	else if (badfd)
 		exp = badfd;
+	else if (!len)
+		exp = E(EINVAL);
 	else if (w->write && bad_uptr)
 		exp = E(EFAULT);
 	else if (range_err(iova, len))

@@ -142,7 +142,7 @@ void op_hwpt_alloc(struct fz *f)
 {
 	struct iommu_hwpt_alloc cmd = { .size = sizeof(cmd) };
 	int c = pick_ctx(f), i, h, idx, mut, rc;
-	enum okind dk;
+	enum okind dk, pk;
 	emask exp = E_OK;
 	char what[160];
 
@@ -182,19 +182,27 @@ void op_hwpt_alloc(struct fz *f)
 	    !cmd.__reserved2 && chance(f, 30))
 		cmd.size = 24 + 16 * pick(f, 2);
 	dk = lookup(f, c, cmd.dev_id, &idx);
-	if (cmd.__reserved || cmd.__reserved2 || (cmd.flags & ~0xfU) ||
-	    cmd.data_type > IOMMU_HWPT_DATA_ARM_SMMUV3)
+	pk = lookup(f, c, cmd.pt_id, &i);
+	/* Upstream's order, and its answers for drivers that cannot nest */
+	if (cmd.__reserved || cmd.__reserved2)
 		exp = E(EOPNOTSUPP);
+	else if (!cmd.data_type != !cmd.data_len)
+		exp = E(EINVAL);
 	else if (dk != OK_DEV && dk != OK_IDEV)
 		exp = E(ENOENT);
-	else if (lookup(f, c, cmd.pt_id, &i) == OK_NONE)
-		exp = E(ENOENT);
-	else if (lookup(f, c, cmd.pt_id, &i) != OK_IOAS ||
-		 cmd.data_type || cmd.data_len)
-		exp = E(EINVAL);
-	else if ((cmd.flags & ~IOMMU_HWPT_ALLOC_DIRTY_TRACKING) ||
-		 (cmd.flags && dk != OK_IDEV))
+	else if (pk == OK_HWPT)
 		exp = E(EOPNOTSUPP);
+	else if (pk != OK_IOAS)
+		exp = E(EINVAL);
+	else if ((cmd.flags & ~(IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+				IOMMU_HWPT_FAULT_ID_VALID)) || cmd.data_len)
+		exp = E(EOPNOTSUPP);
+	else if ((cmd.flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
+		 dk != OK_IDEV)
+		exp = E(EOPNOTSUPP);
+	/* No fault queue exists for fault_id to name */
+	else if (cmd.flags & IOMMU_HWPT_FAULT_ID_VALID)
+		exp = E(ENOENT);
 	snprintf(what, sizeof(what), "HWPT_ALLOC ctx%d size=%u dev=%u pt=%u flags=%#x type=%u len=%u%s",
 		 c, cmd.size, cmd.dev_id, cmd.pt_id, cmd.flags, cmd.data_type,
 		 cmd.data_len, em_name[mut]);
@@ -315,14 +323,18 @@ static emask check_map_predict(struct fz *f, int c, struct iommu_test_cmd *cmd)
 	struct ioas *io;
 	int h, e;
 
-	if ((iova | uptr | len) % MOCK_PSZ)
+	if ((iova | uptr | len) % MOCK_PSZ || uptr + len < uptr)
 		return E(EINVAL);
-	if (range_err(iova, len))
-		return E(range_err(iova, len));
 	if (lookup(f, c, cmd->id, &h) != OK_HWPT)
 		return E(ENOENT);
-	/* Not a mock domain, or one that maps nothing before its attach */
-	if (!f->m.hwpt[h].mock || !f->m.hwpt[h].in_iopt)
+	/* Not a mock domain */
+	if (!f->m.hwpt[h].mock)
+		return E(EINVAL);
+	/* Nothing to check */
+	if (!len)
+		return E_OK;
+	/* One that maps nothing before its attach */
+	if (!f->m.hwpt[h].in_iopt)
 		return E(EINVAL);
 	io = &f->m.ioas[f->m.hwpt[h].ioas];
 	for (off = 0; off < len; off += MOCK_PSZ) {

@@ -496,8 +496,7 @@ static emask copy_predict(struct fz *f, int c, struct iommu_ioas_copy *cmd,
 		return E(EOVERFLOW);
 	if (!(cmd->flags & MAP_RW))
 		return E(EINVAL);
-	if (lookup(f, c, cmd->src_ioas_id, &si) != OK_IOAS ||
-	    lookup(f, c, cmd->dst_ioas_id, &di) != OK_IOAS)
+	if (lookup(f, c, cmd->src_ioas_id, &si) != OK_IOAS)
 		return E(ENOENT);
 	if (range_err(cmd->src_iova, cmd->length))
 		return E(range_err(cmd->src_iova, cmd->length));
@@ -505,6 +504,9 @@ static emask copy_predict(struct fz *f, int c, struct iommu_ioas_copy *cmd,
 	/* The source must be mapped without a hole; pieces may be partial */
 	if (!walk(&f->m.ioas[si], cmd->src_iova, last, copy_piece, &w))
 		return w.n == MAX_AREAS ? 0 : E(ENOENT);
+	/* Only then the destination, as upstream */
+	if (lookup(f, c, cmd->dst_ioas_id, &di) != OK_IOAS)
+		return E(ENOENT);
 	align = ioas_align(f, di);
 	if (cmd->length & (align - 1))
 		return E(EINVAL);
@@ -885,13 +887,14 @@ void op_reserve(struct fz *f)
 			break;
 		}
 	}
-	if (cmd.add_reserved.start == ULMAX || cmd.add_reserved.length == ULMAX)
+	if (lookup(f, c, cmd.id, &i) != OK_IOAS)
+		exp = E(ENOENT);
+	else if (cmd.add_reserved.start == ULMAX ||
+		 cmd.add_reserved.length == ULMAX)
 		exp = E(EOVERFLOW);
 	else if (range_err(cmd.add_reserved.start, cmd.add_reserved.length))
 		exp = E(range_err(cmd.add_reserved.start,
 				  cmd.add_reserved.length));
-	else if (lookup(f, c, cmd.id, &i) != OK_IOAS)
-		exp = E(ENOENT);
 	else if (range_last(cmd.add_reserved.start, cmd.add_reserved.length,
 			    &last),
 		 reserve_blocked(&f->m.ioas[i], cmd.add_reserved.start, last))
