@@ -36,7 +36,7 @@ for d in /sys/bus/pci/devices/*; do
 	echo "${d##*/}" >/sys/bus/pci/drivers_probe
 	[ -c "/dev/vfio/devices/$(ls $d/vfio-dev 2>/dev/null)" ] && bound=$((bound + 1))
 done
-[ $bound = 5 ]; pass_fail $? companion/bind-devices "$bound of 5 bound"
+[ $bound = 7 ]; pass_fail $? companion/bind-devices "$bound of 7 bound"
 
 for t in /tests/ioasid_*; do
 	name=${t##*/}

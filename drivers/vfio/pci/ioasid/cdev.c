@@ -45,32 +45,46 @@ static int vioasid_open(struct inode *inode, struct file *filep)
 	return 0;
 }
 
-/* Power the device up and let it be used through @df's fd */
+/*
+ * Power the device up and let it be used.  The order is that of Linux 6.1's
+ * vfio_device_open(): open_count counts the device before its open_device
+ * runs and goes back down only if that fails, all under the dev_set lock.
+ */
 static int vioasid_enable(struct vioasid_device *vdev)
 {
 	struct vfio_device *vfio = vioasid_vfio(vdev);
 	int rc = 0;
 
 	mutex_lock(&vfio->dev_set->lock);
-	if (!vfio->open_count) {
+	vfio->open_count++;
+	if (vfio->open_count == 1) {
 		rc = ioasid_should_fail(IOASID_FAULT_ENABLE) ? -ENOMEM :
 		     vfio_pci_core_enable(&vdev->core);
-		if (!rc)
+		if (rc)
+			vfio->open_count--;
+		else
 			vfio_pci_core_finish_enable(&vdev->core);
 	}
-	if (!rc)
-		vfio->open_count++;
 	mutex_unlock(&vfio->dev_set->lock);
 	return rc;
 }
 
+/*
+ * The order of Linux 6.1's vfio_device_fops_release(): close_device runs
+ * while open_count still counts the device, and only then does the count
+ * drop.  vfio-pci-core's close resets the whole bus or slot when it finds
+ * no other device of the dev_set open (vfio_device_set_open_count() <= 1,
+ * the closing device included); counting this one out first would let it
+ * reset a sibling that is in use, without that sibling's memory_lock.
+ */
 static void vioasid_disable(struct vioasid_device *vdev)
 {
 	struct vfio_device *vfio = vioasid_vfio(vdev);
 
 	mutex_lock(&vfio->dev_set->lock);
-	if (!--vfio->open_count)
+	if (vfio->open_count == 1)
 		vfio_pci_core_close_device(vfio);
+	vfio->open_count--;
 	mutex_unlock(&vfio->dev_set->lock);
 }
 

@@ -22,7 +22,18 @@
  * that this driver must use because Linux 6.1's vfio core has no device
  * cdev: index (the N of vfioN and the cdev minor), refcount and comp (the
  * registration reference of an open file), open_count (devices of a
- * dev_set that are open, read by vfio-pci-core before a bus reset).
+ * dev_set that are open, read by vfio-pci-core before a bus reset).  They
+ * change exactly as vfio_main.c changes them, in the same order and under
+ * the same lock:
+ *   open      refcount_inc_not_zero(refcount), or ENODEV once remove began
+ *   BIND      dev_set lock; open_count++; open_device when it became 1
+ *             (open_count-- if that fails)
+ *   close     dev_set lock; close_device while open_count is still 1;
+ *             then open_count--
+ *   release   refcount_dec_and_test(refcount) -> complete(comp), which
+ *             vfio_unregister_group_dev() waits for
+ * Only a bound fd counts in open_count: a parked fd has not opened the
+ * device.
  */
 #ifndef __VFIO_IOASID_H
 #define __VFIO_IOASID_H

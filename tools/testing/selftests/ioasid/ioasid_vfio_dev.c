@@ -9,7 +9,7 @@
  *
  * Tests that unbind or remove a device use the second root-bus edu
  * (DEV_EDU index 1) and bind it back in their teardown, so the suites that
- * run afterwards find all five devices bound.
+ * run afterwards find all seven devices bound.
  */
 #include <stddef.h>
 
@@ -131,16 +131,6 @@ static __u32 msix_vectors(int dfd, int *bir)
 		return 0;
 	*bir = table & PCI_MSIX_TABLE_BIR;
 	return (flags & PCI_MSIX_FLAGS_QSIZE) + 1;
-}
-
-static int bar_r32(int dfd, __u32 off, __u32 *val)
-{
-	return pread(dfd, val, 4, REGION_OFFSET(0) + off) == 4 ? 0 : errno;
-}
-
-static int bar_w32(int dfd, __u32 off, __u32 val)
-{
-	return pwrite(dfd, &val, 4, REGION_OFFSET(0) + off) == 4 ? 0 : errno;
 }
 
 static int power_state(const char *bdf, char *state, size_t len)
