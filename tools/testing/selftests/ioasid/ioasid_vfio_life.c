@@ -7,6 +7,10 @@
  *    open: vfio-pci-core resets a bus on close only when no other device of
  *    the dev_set is open, and counts open devices by vfio_device.open_count,
  *    which this driver keeps for it.
+ *  - A device fd's close, and the PCI remove behind it, wait for the ioctls
+ *    that still use the device's DEVICE object only so long: an ioctl
+ *    stalled on user memory (userfaultfd here, FUSE in real life) cannot
+ *    hold them forever.
  *
  * The edu and the NVMe controller behind the second bridge share a bus (one
  * dev_set) and an iommu_group.  edu has no function reset, so closing it
@@ -14,6 +18,11 @@
  * controller forgets its registers in a reset, which shows whether one
  * happened.
  */
+#include <poll.h>
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <linux/userfaultfd.h>
+
 #include "vfio_utils.h"
 
 #define NVME_REG_CC	0x14
@@ -151,6 +160,278 @@ TEST_F(bus_pair, last_close_resets)
 	ASSERT_EQ(0, set_bus_master(self->dn));
 	ASSERT_EQ(0, bar_r32(self->dn, NVME_REG_CC, &val));
 	EXPECT_EQ(0, val);
+}
+
+/* =================================================== stalled ioctl */
+
+/*
+ * How long ioasid_object_remove() waits for an ioctl (drivers/ioasid/main.c),
+ * and how long the test gives a close that should be bounded by it.
+ */
+#define REMOVE_TIMEOUT_S	10
+#define CLOSE_LIMIT_S		(3 * REMOVE_TIMEOUT_S)
+
+/* An anonymous page whose first touch waits until the test resolves it */
+struct stall_page {
+	int uffd;
+	void *page;
+};
+
+static int stall_page_init(struct stall_page *sp)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+
+	sp->page = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (sp->page == MAP_FAILED) {
+		sp->page = NULL;
+		return errno;
+	}
+	/* Root: faults of kernel code (copy_to_user) wait too */
+	sp->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (sp->uffd < 0)
+		return errno;
+	reg.range.start = (unsigned long)sp->page;
+	reg.range.len = PSZ;
+	return xioctl(sp->uffd, UFFDIO_API, &api) ?:
+	       xioctl(sp->uffd, UFFDIO_REGISTER, &reg);
+}
+
+/* Wait up to @ms for a thread to fault on the page */
+static bool stall_page_faulted(struct stall_page *sp, int ms)
+{
+	struct pollfd p = { .fd = sp->uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	if (poll(&p, 1, ms) != 1)
+		return false;
+	return read(sp->uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+	       msg.event == UFFD_EVENT_PAGEFAULT;
+}
+
+/* Let the faulting thread go on, with a zero page */
+static int stall_page_resolve(struct stall_page *sp)
+{
+	struct uffdio_zeropage zp = {};
+
+	zp.range.start = (unsigned long)sp->page;
+	zp.range.len = PSZ;
+	return xioctl(sp->uffd, UFFDIO_ZEROPAGE, &zp);
+}
+
+static void stall_page_fini(struct stall_page *sp)
+{
+	if (sp->uffd >= 0)
+		close(sp->uffd);
+	if (sp->page)
+		munmap(sp->page, PSZ);
+}
+
+/* IOMMU_GET_HW_INFO whose output lands on the stalling page */
+struct hw_info_call {
+	pthread_t thread;
+	int fd, rc;
+	__u32 dev_id;
+	void *data;
+};
+
+static void *hw_info_thread(void *arg)
+{
+	struct hw_info_call *c = arg;
+	struct iommu_hw_info info = {
+		.size = sizeof(info),
+		.dev_id = c->dev_id,
+		.data_len = 64,
+		.data_uptr = (uintptr_t)c->data,
+	};
+
+	c->rc = xioctl(c->fd, IOMMU_GET_HW_INFO, &info);
+	return NULL;
+}
+
+/* close() in a thread of its own, timed */
+struct close_call {
+	pthread_t thread;
+	int fd;
+	volatile bool done;
+	struct timespec end;
+};
+
+static void *close_thread(void *arg)
+{
+	struct close_call *c = arg;
+
+	close(c->fd);
+	clock_gettime(CLOCK_MONOTONIC, &c->end);
+	c->done = true;
+	return NULL;
+}
+
+static bool close_call_wait(struct close_call *c, int ms)
+{
+	for (; ms > 0 && !c->done; ms -= 10)
+		usleep(10 * 1000);
+	return c->done;
+}
+
+FIXTURE(stalled) {
+	struct ioasid_env env;
+	struct vdev_info info;
+	struct stall_page sp;
+	struct hw_info_call hw;
+	struct close_call cl;
+	struct sysfs_writer writer;
+	bool hw_started, cl_started;
+	int fd, fd2, dfd, kmsg;
+	__u32 devid;
+};
+
+FIXTURE_SETUP(stalled)
+{
+	self->fd = self->fd2 = self->dfd = self->kmsg = -1;
+	self->sp.uffd = -1;
+	env_begin(&self->env);
+	ASSERT_EQ(0, companion_restore_all());
+	ASSERT_EQ(0, find_dev(DEV_EDU, 1, &self->info));
+	ASSERT_EQ(0, stall_page_init(&self->sp));
+	self->kmsg = kmsg_open();
+	ASSERT_LE(0, self->kmsg);
+	self->fd = ioasid_open();
+	ASSERT_LE(0, self->fd);
+	self->dfd = open(self->info.cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dfd);
+	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, &self->devid));
+}
+
+FIXTURE_TEARDOWN(stalled)
+{
+	/* Whatever happened, let the stalled ioctl and the close finish */
+	if (self->sp.uffd >= 0)
+		stall_page_resolve(&self->sp);
+	if (self->hw_started)
+		pthread_join(self->hw.thread, NULL);
+	if (self->cl_started)
+		pthread_join(self->cl.thread, NULL);
+	if (self->dfd >= 0)
+		close(self->dfd);
+	if (self->fd2 >= 0)
+		close(self->fd2);
+	if (self->fd >= 0)
+		close(self->fd);
+	EXPECT_TRUE(sysfs_writer_wait(&self->writer, 15000));
+	EXPECT_EQ(0, companion_restore(self->info.bdf));
+	EXPECT_EQ(COMPANION_NR_DEVICES, companion_count());
+	stall_page_fini(&self->sp);
+	if (self->kmsg >= 0)
+		close(self->kmsg);
+	env_end(&self->env);
+}
+
+/*
+ * An ioctl holds the DEVICE object while user memory stalls it.  Closing
+ * the device fd unbinds the device and removes the object: that waits for
+ * the ioctl, but only for a bounded time, and the driver unbind (PCI
+ * remove) queued behind the close finishes too.  The object then stays in
+ * its context without an owner, keeping the device's iommu_group, until
+ * IOMMU_DESTROY.
+ */
+TEST_F_TIMEOUT(stalled, close_while_ioctl_stalls, 180)
+{
+	struct vdev_info info;
+	struct timespec start;
+	char path[128];
+	long secs;
+	__u32 devid2;
+	int dfd2;
+
+	self->hw.fd = self->fd;
+	self->hw.dev_id = self->devid;
+	self->hw.data = self->sp.page;
+	ASSERT_EQ(0, pthread_create(&self->hw.thread, NULL, hw_info_thread,
+				    &self->hw));
+	self->hw_started = true;
+	ASSERT_TRUE(stall_page_faulted(&self->sp, 5000 * time_scale()));
+
+	/* Close the device fd, and unbind the driver behind it */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	self->cl.fd = self->dfd;
+	self->dfd = -1;
+	ASSERT_EQ(0, pthread_create(&self->cl.thread, NULL, close_thread,
+				    &self->cl));
+	self->cl_started = true;
+	usleep(200 * 1000);
+	snprintf(path, sizeof(path), "%s/unbind", COMPANION);
+	ASSERT_EQ(0, sysfs_writer_start(&self->writer, path, self->info.bdf));
+
+	EXPECT_TRUE(close_call_wait(&self->cl, CLOSE_LIMIT_S * 1000 *
+				    time_scale())) {
+		TH_LOG("close() of the device fd still waits for the stalled ioctl after %d s",
+		       CLOSE_LIMIT_S * time_scale());
+	}
+	if (!self->cl.done)
+		return;
+	secs = self->cl.end.tv_sec - start.tv_sec;
+	TH_LOG("close() returned after %ld s", secs);
+	EXPECT_LE(REMOVE_TIMEOUT_S - 1, secs);
+	EXPECT_TRUE(kmsg_wait(self->kmsg, "is still in use by an ioctl", 2000));
+	/* The PCI remove behind it is not held up either */
+	EXPECT_TRUE(sysfs_writer_wait(&self->writer, 10000 * time_scale()));
+	EXPECT_EQ(0, self->writer.rc);
+	EXPECT_FALSE(companion_bound(self->info.bdf));
+
+	/* The ioctl still holds the object: IOMMU_DESTROY is refused */
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->devid));
+	ASSERT_EQ(0, stall_page_resolve(&self->sp));
+	pthread_join(self->hw.thread, NULL);
+	self->hw_started = false;
+	EXPECT_EQ(0, self->hw.rc);
+
+	/* The device is back with the companion, its group still owned */
+	ASSERT_EQ(0, companion_restore(self->info.bdf));
+	ASSERT_EQ(0, vdev_info_by_bdf(self->info.bdf, &info));
+	self->fd2 = ioasid_open();
+	ASSERT_LE(0, self->fd2);
+	dfd2 = open(info.cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dfd2);
+	EXPECT_EQ(EBUSY, dev_bind(dfd2, self->fd2, &devid2));
+	/* Ownerless now: IOMMU_DESTROY frees it and the group */
+	EXPECT_EQ(0, destroy_obj(self->fd, self->devid));
+	EXPECT_EQ(ENOENT, destroy_obj(self->fd, self->devid));
+	EXPECT_EQ(0, dev_bind(dfd2, self->fd2, &devid2));
+	close(dfd2);
+}
+
+/*
+ * Without IOMMU_DESTROY the context's close frees the object left behind,
+ * whichever of the two fds goes first.
+ */
+TEST_F_TIMEOUT(stalled, context_close_frees_leftover, 180)
+{
+	self->hw.fd = self->fd;
+	self->hw.dev_id = self->devid;
+	self->hw.data = self->sp.page;
+	ASSERT_EQ(0, pthread_create(&self->hw.thread, NULL, hw_info_thread,
+				    &self->hw));
+	self->hw_started = true;
+	ASSERT_TRUE(stall_page_faulted(&self->sp, 5000 * time_scale()));
+
+	self->cl.fd = self->dfd;
+	self->dfd = -1;
+	ASSERT_EQ(0, pthread_create(&self->cl.thread, NULL, close_thread,
+				    &self->cl));
+	self->cl_started = true;
+	EXPECT_TRUE(close_call_wait(&self->cl, CLOSE_LIMIT_S * 1000 *
+				    time_scale()));
+	if (!self->cl.done)
+		return;
+	ASSERT_EQ(0, stall_page_resolve(&self->sp));
+	pthread_join(self->hw.thread, NULL);
+	self->hw_started = false;
+	EXPECT_EQ(0, self->hw.rc);
+	/* env_end() in the teardown checks the close of fd freed it all */
 }
 
 TEST_HARNESS_MAIN
