@@ -35,10 +35,11 @@
  *
  * Return: 0 on success; EINVAL for a bad argsz or flags, a negative
  * @iommufd, an fd bound already or a device bound through another fd; EBADF
- * if @iommufd is not an open fd; EBADFD if it is not /dev/ioasid; EBUSY if a
- * driver, the VFIO group path or another context owns the group's DMA; EPERM
- * if the IOMMU does not isolate the device's MSIs (see the ioasid module
- * parameter allow_unsafe_interrupts); ENODEV without an IOMMU.
+ * if @iommufd is not an open fd; EBADFD if it is not /dev/ioasid; EBUSY if
+ * the device's VFIO group node (/dev/vfio/<group>) is open, or a driver or
+ * another context owns the group's DMA; EPERM if the IOMMU does not isolate
+ * the device's MSIs (see the ioasid module parameter
+ * allow_unsafe_interrupts); ENODEV without an IOMMU.
  */
 struct vfio_device_bind_iommufd {
 	__u32 argsz;

@@ -37,6 +37,11 @@ for d in /sys/bus/pci/devices/*; do
 	[ -c "/dev/vfio/devices/$(ls $d/vfio-dev 2>/dev/null)" ] && bound=$((bound + 1))
 done
 [ $bound = 7 ]; pass_fail $? companion/bind-devices "$bound of 7 bound"
+# The kernel's vfio-pci and type1, for the tests of the two paths side by
+# side; vfio-pci binds nothing by itself (driver_override only)
+for m in vfio_iommu_type1 vfio-pci; do
+	insmod /lib/modules/$m.ko || res FAIL "module/load-$m"
+done
 
 for t in /tests/ioasid_*; do
 	name=${t##*/}

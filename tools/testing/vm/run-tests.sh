@@ -29,7 +29,7 @@ fi
 adds=(--add "$ioasid_ko:/lib/modules/ioasid-core.ko"
 	--add "$companion_ko:/lib/modules/vfio-ioasid-pci.ko"
 	--add "$prod_ko:/lib/modules/prod/ioasid-core.ko"
-	--kmod vfio-pci-core)
+	--kmod vfio-pci-core --kmod vfio-pci --kmod vfio_iommu_type1)
 # Two edu devices on the root bus (one iommu_group each), two behind a
 # conventional PCI bridge (one shared group), and an NVMe controller for
 # MSI-X and function reset.  edu: at most 4095 bytes per DMA, IOVAs below

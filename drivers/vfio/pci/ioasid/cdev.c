@@ -123,11 +123,15 @@ static long vioasid_bind(struct vioasid_file *df,
 		rc = -EINVAL;
 		goto out_unlock;
 	}
+	/* The vfio group path and the cdev exclude each other */
+	rc = vioasid_group_hold(vdev);
+	if (rc)
+		goto out_unlock;
 
 	idev = ioasid_device_bind(ctx, &vdev->core.pdev->dev, &id);
 	if (IS_ERR(idev)) {
 		rc = PTR_ERR(idev);
-		goto out_unlock;
+		goto err_release_group;
 	}
 
 	rc = vioasid_enable(vdev);
@@ -150,6 +154,8 @@ err_disable:
 	vioasid_disable(vdev);
 err_unbind:
 	ioasid_device_unbind(idev);
+err_release_group:
+	vioasid_group_release(vdev);
 out_unlock:
 	mutex_unlock(&vdev->bind_lock);
 	ioasid_ctx_put(ctx);
@@ -315,6 +321,7 @@ static int vioasid_release(struct inode *inode, struct file *filep)
 		mutex_lock(&vdev->bind_lock);
 		vioasid_disable(vdev);
 		ioasid_device_unbind(df->idev);
+		vioasid_group_release(vdev);
 		vdev->bound = NULL;
 		mutex_unlock(&vdev->bind_lock);
 	}

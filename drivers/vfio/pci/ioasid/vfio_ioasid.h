@@ -15,6 +15,8 @@
  *
  * Lock order
  *   vioasid_device.bind_lock
+ *     -> vioasid_groups_lock (group.c)
+ *          -> the vfio group's group_lock (opening and closing its node)
  *     -> vfio_device_set.lock (vfio_pci_core enable and disable)
  *     -> the ioasid core's locks (ioasid_device_bind, _unbind)
  *
@@ -44,11 +46,14 @@
 
 struct ioasid_device;
 
+struct vioasid_group;
+
 struct vioasid_device {
 	struct vfio_pci_core_device core;	/* first, for vfio_alloc_device */
 	struct cdev cdev;
-	struct mutex bind_lock;		/* protects @bound and @removing */
+	struct mutex bind_lock;		/* protects the members below */
 	struct vioasid_file *bound;	/* the file bound to a context */
+	struct vioasid_group *group;	/* held while @bound */
 	bool removing;			/* no new opens or binds */
 };
 
@@ -59,5 +64,8 @@ struct vioasid_file {
 };
 
 extern const struct file_operations vioasid_fops;
+
+int vioasid_group_hold(struct vioasid_device *vdev);
+void vioasid_group_release(struct vioasid_device *vdev);
 
 #endif

@@ -772,7 +772,12 @@ TEST(bind_errors)
 
 /* --------------------------------------------------------- ownership */
 
-/* The legacy vfio group path and a bound fd exclude each other */
+/*
+ * The legacy vfio group path and a bound fd exclude each other, as
+ * upstream: while the group's node is open, with a container or without,
+ * BIND is EBUSY; while a device of the group is bound, opening the node is
+ * EBUSY.
+ */
 TEST(ownership_group_path)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
@@ -793,19 +798,28 @@ TEST(ownership_group_path)
 	cfd = open("/dev/vfio/vfio", O_RDWR);
 	ASSERT_LE(0, cfd);
 
-	/* The group path takes DMA ownership first */
+	/* The group path has the group */
 	container = cfd;
 	ASSERT_EQ(0, xioctl(gfd, VFIO_GROUP_SET_CONTAINER, &container));
 	EXPECT_EQ(EBUSY, dev_bind(dfd, fd, NULL));
 	ASSERT_EQ(0, xioctl(gfd, VFIO_GROUP_UNSET_CONTAINER, NULL));
+	EXPECT_EQ(EBUSY, dev_bind(dfd, fd, NULL));
+	close(gfd);
 
-	/* Now the ioasid context has it */
+	/* Now the ioasid context has it, and the node stays shut */
 	ASSERT_EQ(0, dev_bind(dfd, fd, NULL));
-	ASSERT_EQ(0, xioctl(gfd, VFIO_GROUP_GET_STATUS, &status));
-	EXPECT_FALSE(status.flags & VFIO_GROUP_FLAGS_VIABLE);
-	EXPECT_EQ(EPERM, xioctl(gfd, VFIO_GROUP_SET_CONTAINER, &container));
+	gfd = open(path, O_RDWR);
+	EXPECT_EQ(-1, gfd);
+	EXPECT_EQ(EBUSY, errno);
+	if (gfd >= 0)
+		close(gfd);
 	close(dfd);
+
 	/* Released with the device fd */
+	gfd = open(path, O_RDWR);
+	ASSERT_LE(0, gfd);
+	ASSERT_EQ(0, xioctl(gfd, VFIO_GROUP_GET_STATUS, &status));
+	EXPECT_TRUE(status.flags & VFIO_GROUP_FLAGS_VIABLE);
 	EXPECT_EQ(0, xioctl(gfd, VFIO_GROUP_SET_CONTAINER, &container));
 	close(gfd);
 	close(cfd);

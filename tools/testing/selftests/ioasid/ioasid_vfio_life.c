@@ -7,6 +7,10 @@
  *    open: vfio-pci-core resets a bus on close only when no other device of
  *    the dev_set is open, and counts open devices by vfio_device.open_count,
  *    which this driver keeps for it.
+ *  - The vfio group path and the cdev exclude each other, as upstream: a
+ *    group fd is proof of owning the group's devices (a bus reset takes
+ *    it), so it cannot be opened while one of them is bound through its
+ *    cdev, and BIND fails while it is open.
  *  - A device fd's close, and the PCI remove behind it, wait for the ioctls
  *    that still use the device's DEVICE object only so long: an ioctl
  *    stalled on user memory (userfaultfd here, FUSE in real life) cannot
@@ -160,6 +164,167 @@ TEST_F(bus_pair, last_close_resets)
 	ASSERT_EQ(0, set_bus_master(self->dn));
 	ASSERT_EQ(0, bar_r32(self->dn, NVME_REG_CC, &val));
 	EXPECT_EQ(0, val);
+}
+
+/* ======================================================= group path */
+
+/* Bind @bdf to @driver (through driver_override), from whatever it has */
+static int pci_rebind(const char *bdf, const char *driver)
+{
+	char path[128], drv[64];
+	int rc;
+
+	if (!pci_dev_driver(bdf, drv, sizeof(drv))) {
+		if (!strcmp(drv, driver))
+			return 0;
+		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind",
+			 drv);
+		rc = sysfs_write(path, bdf);
+		if (rc)
+			return rc;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	rc = sysfs_write(path, driver) ?:
+	     sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	if (rc)
+		return rc;
+	rc = pci_dev_driver(bdf, drv, sizeof(drv));
+	return rc ?: strcmp(drv, driver) ? ENXIO : 0;
+}
+
+static int hot_reset_with(int dfd, int group_fd)
+{
+	struct {
+		struct vfio_pci_hot_reset hdr;
+		__s32 fds[1];
+	} hr = { .hdr = { .argsz = sizeof(hr), .count = 1 },
+		 .fds = { group_fd } };
+
+	return xioctl(dfd, VFIO_DEVICE_PCI_HOT_RESET, &hr);
+}
+
+/*
+ * The two edus behind the first bridge: one bus, one iommu_group.  A stays
+ * with the companion, B goes to the kernel's vfio-pci, whose only way in is
+ * the group path.
+ */
+FIXTURE(group_path) {
+	struct ioasid_env env;
+	struct vdev_info ia, ib;
+	int fd, da, gfd, cfd, vb;
+	char path[64];
+	bool moved;
+};
+
+FIXTURE_SETUP(group_path)
+{
+	self->fd = self->da = self->gfd = self->cfd = self->vb = -1;
+	env_begin(&self->env);
+	ASSERT_EQ(0, companion_restore_all());
+	ASSERT_EQ(0, find_dev(DEV_EDU_BRIDGE, 0, &self->ia));
+	ASSERT_EQ(0, find_dev(DEV_EDU_BRIDGE, 1, &self->ib));
+	ASSERT_TRUE(pci_same_bus(self->ia.bdf, self->ib.bdf));
+	ASSERT_EQ(self->ia.group, self->ib.group);
+	snprintf(self->path, sizeof(self->path), "/dev/vfio/%d",
+		 self->ia.group);
+	self->fd = ioasid_open();
+	ASSERT_LE(0, self->fd);
+	self->moved = true;
+	ASSERT_EQ(0, pci_rebind(self->ib.bdf, "vfio-pci"));
+}
+
+FIXTURE_TEARDOWN(group_path)
+{
+	if (self->vb >= 0)
+		close(self->vb);
+	if (self->gfd >= 0)
+		close(self->gfd);
+	if (self->cfd >= 0)
+		close(self->cfd);
+	if (self->da >= 0)
+		close(self->da);
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->moved) {
+		EXPECT_EQ(0, pci_rebind(self->ib.bdf, COMPANION_NAME));
+		EXPECT_EQ(0, companion_restore(self->ib.bdf));
+	}
+	env_end(&self->env);
+}
+
+/* B's user through the group path: group, container, type1, device fd */
+static int group_path_open(FIXTURE_DATA(group_path) *self)
+{
+	int container, rc;
+
+	self->gfd = open(self->path, O_RDWR | O_CLOEXEC);
+	if (self->gfd < 0)
+		return errno;
+	self->cfd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (self->cfd < 0)
+		return errno;
+	container = self->cfd;
+	rc = xioctl(self->gfd, VFIO_GROUP_SET_CONTAINER, &container);
+	if (!rc && ioctl(self->cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		rc = errno;
+	if (rc)
+		return rc;
+	self->vb = ioctl(self->gfd, VFIO_GROUP_GET_DEVICE_FD, self->ib.bdf);
+	return self->vb < 0 ? errno : 0;
+}
+
+static void group_path_close(FIXTURE_DATA(group_path) *self)
+{
+	close(self->vb);
+	close(self->cfd);
+	close(self->gfd);
+	self->vb = self->cfd = self->gfd = -1;
+}
+
+/*
+ * While A is bound through its cdev, B's user cannot open the group: no
+ * device fd for B, and no group fd to prove a bus reset of A's bus with.
+ */
+TEST_F(group_path, sibling_locked_out_while_bound)
+{
+	int err;
+
+	self->da = open_bound(self->ia.cdev, self->fd);
+	ASSERT_LE(0, self->da);
+	err = group_path_open(self);
+	EXPECT_EQ(EBUSY, err);
+	if (self->vb >= 0 && self->gfd >= 0) {
+		EXPECT_NE(0, hot_reset_with(self->vb, self->gfd)) {
+			TH_LOG("vfio-pci's user reset the bus under a cdev user");
+		}
+	}
+	if (self->gfd >= 0)
+		group_path_close(self);
+
+	/* Unbound, the group path works, and a bus reset through B too */
+	close(self->da);
+	self->da = -1;
+	ASSERT_EQ(0, group_path_open(self));
+	EXPECT_EQ(0, hot_reset_with(self->vb, self->gfd));
+	group_path_close(self);
+}
+
+/* While B's user has the group open, A cannot be bound; then it can */
+TEST_F(group_path, bind_refused_while_group_open)
+{
+	ASSERT_EQ(0, group_path_open(self));
+	self->da = open(self->ia.cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->da);
+	EXPECT_EQ(EBUSY, dev_bind(self->da, self->fd, NULL));
+	/* The group fd alone, without device fd and container, is enough */
+	close(self->vb);
+	self->vb = -1;
+	ASSERT_EQ(0, xioctl(self->gfd, VFIO_GROUP_UNSET_CONTAINER, NULL));
+	EXPECT_EQ(EBUSY, dev_bind(self->da, self->fd, NULL));
+	close(self->gfd);
+	self->gfd = -1;
+	EXPECT_EQ(0, dev_bind(self->da, self->fd, NULL));
 }
 
 /* =================================================== stalled ioctl */
