@@ -702,6 +702,7 @@ TEST(bind_errors)
 	struct vdev_info info;
 	struct ioasid_env env;
 	int fd, fd2, dfd, dfd2, null;
+	__u8 token[16] = { 1 };
 	__u32 devid = 0;
 
 	env_begin(&env);
@@ -715,13 +716,26 @@ TEST(bind_errors)
 	null = open("/dev/null", O_RDWR);
 	ASSERT_LE(0, null);
 
-	bind.argsz = sizeof(bind) - 1;
+	/* Below the first revision's 16 bytes */
+	bind.argsz = 15;
 	bind.iommufd = fd;
 	EXPECT_EQ(EINVAL, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	bind.argsz = sizeof(bind);
-	bind.flags = 1;
+	bind.flags = 1U << 1;
+	EXPECT_EQ(EINVAL, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	/*
+	 * A VF token: none to read (the pointer is 0, or past an argsz of 16,
+	 * which reads as 0), and none this device takes (neither PF nor VF)
+	 */
+	bind.flags = VFIO_DEVICE_BIND_FLAG_TOKEN;
+	EXPECT_EQ(EFAULT, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	bind.token_uuid_ptr = (uintptr_t)token;
+	bind.argsz = 16;
+	EXPECT_EQ(EFAULT, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	bind.argsz = sizeof(bind);
 	EXPECT_EQ(EINVAL, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	bind.flags = 0;
+	bind.token_uuid_ptr = 0;
 	bind.iommufd = -1;
 	EXPECT_EQ(EINVAL, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	bind.iommufd = 1000;

@@ -168,31 +168,6 @@ TEST_F(bus_pair, last_close_resets)
 
 /* ======================================================= group path */
 
-/* Bind @bdf to @driver (through driver_override), from whatever it has */
-static int pci_rebind(const char *bdf, const char *driver)
-{
-	char path[128], drv[64];
-	int rc;
-
-	if (!pci_dev_driver(bdf, drv, sizeof(drv))) {
-		if (!strcmp(drv, driver))
-			return 0;
-		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind",
-			 drv);
-		rc = sysfs_write(path, bdf);
-		if (rc)
-			return rc;
-	}
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
-		 bdf);
-	rc = sysfs_write(path, driver) ?:
-	     sysfs_write("/sys/bus/pci/drivers_probe", bdf);
-	if (rc)
-		return rc;
-	rc = pci_dev_driver(bdf, drv, sizeof(drv));
-	return rc ?: strcmp(drv, driver) ? ENXIO : 0;
-}
-
 static int hot_reset_with(int dfd, int group_fd)
 {
 	struct {

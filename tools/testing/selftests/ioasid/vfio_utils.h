@@ -8,7 +8,8 @@
  * root bus (one iommu_group each), two behind a PCI bridge (one shared
  * group), an NVMe controller on the root bus, and an edu and an NVMe
  * controller behind a second bridge (one bus, one group), all bound to
- * vfio-ioasid-pci.
+ * vfio-ioasid-pci; and an NVMe controller with SR-IOV behind a PCIe root
+ * port, which the guest script leaves alone (ioasid_vfio_sriov).
  *
  * edu: BAR0 registers 0x80 DMA source, 0x88 destination, 0x90 count,
  * 0x98 command (bit 0 start and busy, bit 1 device -> RAM, bit 2 interrupt
@@ -71,6 +72,19 @@ static inline int sysfs_write(const char *path, const char *val)
 	return n < 0 ? errno : 0;
 }
 
+/* An SR-IOV PF or VF: those belong to ioasid_vfio_sriov alone */
+static inline bool pci_is_sriov_function(const char *bdf)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/sriov_totalvfs",
+		 bdf);
+	if (!access(path, F_OK))
+		return true;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/physfn", bdf);
+	return !access(path, F_OK);
+}
+
 static inline bool dev_is_kind(const char *bdf, enum dev_kind kind)
 {
 	char path[512], vendor[16], device[16];
@@ -85,6 +99,7 @@ static inline bool dev_is_kind(const char *bdf, enum dev_kind kind)
 		return false;
 	if (kind == DEV_NVME || kind == DEV_NVME_BRIDGE)
 		return !strcmp(vendor, "0x1b36") && !strcmp(device, "0x0010") &&
+		       !pci_is_sriov_function(bdf) &&
 		       root == (kind == DEV_NVME);
 	if (strcmp(vendor, "0x1234") || strcmp(device, "0x11e8"))
 		return false;
@@ -527,6 +542,36 @@ static inline int companion_restore(const char *bdf)
 		usleep(10 * 1000);
 	}
 	return ENOENT;
+}
+
+/*
+ * Bind @bdf to @driver through driver_override, unbinding whatever driver
+ * it has; "" leaves it without a driver.  0, or an errno.
+ */
+static inline int pci_rebind(const char *bdf, const char *driver)
+{
+	char path[128], drv[64];
+	int rc;
+
+	if (!pci_dev_driver(bdf, drv, sizeof(drv))) {
+		if (!strcmp(drv, driver))
+			return 0;
+		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind",
+			 drv);
+		rc = sysfs_write(path, bdf);
+		if (rc)
+			return rc;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	rc = sysfs_write(path, *driver ? driver : "\n");
+	if (rc || !*driver)
+		return rc;
+	rc = sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	if (rc)
+		return rc;
+	rc = pci_dev_driver(bdf, drv, sizeof(drv));
+	return rc ?: strcmp(drv, driver) ? ENXIO : 0;
 }
 
 /*
