@@ -19,7 +19,9 @@
  * xarray holds the last reference; otherwise it is EBUSY and nothing
  * changes.  Objects owned by a kernel driver (DEVICE, ACCESS) are removed by
  * that driver with ioasid_object_remove(), which unpublishes the object and
- * waits for ioctls that still hold it.
+ * waits for ioctls that still hold it: for an ACCESS as long as it takes,
+ * for the others at most IOASID_REMOVE_TIMEOUT_MS, after which the object
+ * goes back to its context without an owner (main.c).
  *
  * Lock order, outermost first
  * ---------------------------

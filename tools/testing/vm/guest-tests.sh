@@ -20,7 +20,7 @@ pass_fail $? module/load
 [ -c /dev/ioasid ] || { res FAIL module/devnode; echo "@@DONE" >$R; exit 1; }
 
 # The companion driver and what it needs, then every edu and NVMe device
-# bound to it with driver_override
+# bound to it with driver_override, but for the SR-IOV PF
 for m in irqbypass vfio vfio_virqfd vfio-pci-core; do
 	insmod /lib/modules/$m.ko || res FAIL "module/load-$m"
 done
@@ -32,13 +32,21 @@ for d in /sys/bus/pci/devices/*; do
 	0x1234:0x11e8|0x1b36:0x0010) ;;
 	*) continue ;;
 	esac
+	[ -e "$d/sriov_totalvfs" ] && continue
 	echo vfio-ioasid-pci >"$d/driver_override"
 	echo "${d##*/}" >/sys/bus/pci/drivers_probe
 	for v in "$d"/vfio-dev/vfio*; do
 		[ -c "/dev/vfio/devices/${v##*/}" ] && bound=$((bound + 1))
 	done
 done
-[ $bound = 5 ]; pass_fail $? companion/bind-devices "$bound of 5 bound"
+[ $bound = 7 ]; pass_fail $? companion/bind-devices "$bound of 7 bound"
+# The kernel's vfio-pci (with SR-IOV, for the VF token) and type1, for
+# the tests of the two paths side by side, and pci-pf-stub, a PF driver
+# that is not vfio-pci; both bind nothing by themselves (driver_override
+# only)
+insmod /lib/modules/vfio_iommu_type1.ko || res FAIL module/load-vfio_iommu_type1
+insmod /lib/modules/vfio-pci.ko enable_sriov=1 || res FAIL module/load-vfio-pci
+insmod /lib/modules/pci-pf-stub.ko || res FAIL module/load-pci-pf-stub
 
 for t in /tests/ioasid_*; do
 	name=${t##*/}

@@ -137,10 +137,17 @@ void op_dev_bind(struct fz *f)
 			break;
 		}
 	}
+	/*
+	 * 16 bytes is the first revision; a VF token flag without a
+	 * token_uuid_ptr (0 here) has no token to read
+	 */
 	if (!arg || arg == f->reg[NREG - 1].va)
 		exp = E(EFAULT);
-	else if (b.argsz < sizeof(b) || b.flags || b.iommufd < 0)
+	else if (b.argsz < 16 || (b.flags & ~VFIO_DEVICE_BIND_FLAG_TOKEN) ||
+		 b.iommufd < 0)
 		exp = E(EINVAL);
+	else if (b.flags)
+		exp = E(EFAULT);
 	else if (b.iommufd >= 100000)
 		exp = E(EBADF);
 	else if (b.iommufd == f->devnull || b.iommufd == dv->fd)
