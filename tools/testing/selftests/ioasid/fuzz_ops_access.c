@@ -199,7 +199,14 @@ static emask acc_pages_predict(struct fz *f, int a, struct iommu_test_cmd *cmd,
 		uint64_t uva = first->uva + (p < first->iova ? 0 :
 					     p - first->iova);
 		enum pin_view v = pin_view(f, first->pobj, uva);
+		int r = region_of(f, uva);
 
+		/*
+		 * The user's page is gone (munmapped since the pin): the
+		 * test driver cannot look it up to compare
+		 */
+		if (r < 0 || !f->reg[r].live)
+			exp |= E(EFAULT);
 		if (v == PV_FOREIGN)
 			exp |= E(EBADE);
 		else if (v == PV_STALE)
