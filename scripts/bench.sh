@@ -143,7 +143,7 @@ if command -v gnuplot >/dev/null && [ -s "$chart_data" ]; then
 		      for (j = 1; j <= m; j++) { printf "%s", order[j]
 			for (i = 1; i <= n; i++) printf "\t%s", ((order[j], io[i]) in v) ? v[order[j], io[i]] : "NaN"
 			print "" } }' "$chart_data" >"$out/ratios.tsv"
-	ncol=$(echo $iommus | wc -w)
+	ncol=$(echo "$iommus" | wc -w)
 	gnuplot <<EOF || echo "bench: gnuplot failed" >&2
 set terminal svg size 1100,560 dynamic font "sans,11"
 set output "$out/ratios.svg"
@@ -220,7 +220,9 @@ fi
 		echo "| iommu | workload | case | metric | unit | type1 before | type1 now | ioasid before | ioasid now | ratio before | ratio now |"
 		echo "|---|---|---|---|---|---|---|---|---|---|---|"
 		for iommu in $iommus; do
-			[ -s "$out/results-$iommu.csv" ] && [ -s "$out/prev/results-$iommu.csv" ] || continue
+			if [ ! -s "$out/results-$iommu.csv" ] || [ ! -s "$out/prev/results-$iommu.csv" ]; then
+				continue
+			fi
 			awk -F, 'function f(v,  x) { if (v == "") return "-"
 					if (v !~ /^[-+0-9.e]+$/) return v
 					x = v + 0

@@ -60,6 +60,26 @@ lint_build() {
 	make -s -C "$kdir" M="$dir" "$@" modules >/dev/null 2>&1
 }
 
+# Every shell script, the busybox guest scripts included, the package's
+# maintainer script and dkms.conf (which dkms sources as bash)
+if ! command -v shellcheck >/dev/null; then
+	echo "FAIL lint/shellcheck shellcheck is not installed (scripts/setup.sh installs it)"
+else
+	if git rev-parse --git-dir >/dev/null 2>&1; then
+		scripts=$(git ls-files '*.sh' .ci/run 'debian/*.postinst' dkms.conf)
+	else
+		scripts=$(find . -name '*.sh' -not -path './build/*'; echo .ci/run debian/ioasid-dkms.postinst dkms.conf)
+	fi
+	# shellcheck disable=SC2086 # one file per word
+	shellcheck -x -f gcc $scripts >"$logs/shellcheck.log" 2>&1
+	n=$(grep -c ': \(error\|warning\|note\|info\|style\):' "$logs/shellcheck.log")
+	if [ "$n" -ne 0 ]; then
+		echo "FAIL lint/shellcheck $n findings, see build/logs/shellcheck.log"
+	else
+		echo "PASS lint/shellcheck"
+	fi
+fi
+
 lint_build "" "$top"
 "$top/scripts/module-src.sh" "$top/build/ktest"
 lint_build -test "$top/build/ktest" CONFIG_DEV_IOASID_TEST=y

@@ -14,6 +14,7 @@ pkgs=(
 	busybox-static
 	libcmocka-dev
 	sparse
+	shellcheck		# make lint
 	# make deb and the package test of make check (a Debian 12 chroot)
 	debhelper dh-dkms dpkg-dev fakeroot lintian debootstrap
 )

@@ -21,6 +21,12 @@ struct ioasid_group {
 	struct mutex lock;		/* protects the members below */
 	struct ioasid_hwpt *hwpt;
 	struct list_head devices;	/* attached struct ioasid_device */
+	/*
+	 * Whether the group's IOMMU can block DMA that bypasses the CPU
+	 * caches (PCIe no-snoop), once learnt; always known while attached
+	 */
+	bool cc_known;
+	bool cc_capable;
 };
 
 /* Protects ioasid_groups: iommu_group ID -> struct ioasid_group */
@@ -258,8 +264,110 @@ static bool hwpt_serves_device(struct ioasid_hwpt *hwpt, struct device *dev)
 }
 
 /*
+ * Cache coherency.  Every mapping is IOMMU_CACHE, but a device may still
+ * set no-snoop in its requests (PCI_EXP_DEVCTL_NOSNOOP_EN, which its user
+ * can write through config space) and have them bypass the CPU caches.
+ * An IOMMU that can refuse that does so for a domain once asked through
+ * enforce_cache_coherency(), and VT-d only for PTEs made afterwards, so
+ * every domain is asked before it is first filled, as VFIO type1 and
+ * upstream iommufd do.  A HWPT then serves only groups whose IOMMU can
+ * do what its domain does: a group that can enforce never lands on a
+ * HWPT that does not, and the other way round (VT-d refuses to attach a
+ * unit without Snoop Control to an enforcing domain anyway).
+ *
+ * Linux 6.1 has no IOMMU_CAP_ENFORCE_CACHE_COHERENCY to ask a device's
+ * IOMMU beforehand, and VT-d answers enforce_cache_coherency() for the
+ * devices attached to the domain.  So a group's answer is learnt from the
+ * first domain it is attached to while still empty, or, when its first
+ * attach is to a HWPT in use, from an empty domain attached for the
+ * purpose and thrown away.
+ */
+static bool dev_iommu_has_enforce_cc(struct device *dev)
+{
+	return dev_iommu_ops(dev)->default_domain_ops->enforce_cache_coherency;
+}
+
+/* Learn whether the IOMMU of the unattached @igroup can enforce */
+static int group_probe_cc(struct ioasid_group *igroup, struct device *dev)
+{
+	struct iommu_domain *domain;
+	int rc;
+
+	lockdep_assert_held(&igroup->lock);
+
+	if (igroup->cc_known)
+		return 0;
+	if (!dev_iommu_has_enforce_cc(dev)) {
+		igroup->cc_capable = false;
+		igroup->cc_known = true;
+		return 0;
+	}
+	/* Always known while attached */
+	if (WARN_ON(igroup->hwpt))
+		return -EINVAL;
+
+	domain = ioasid_should_fail(IOASID_FAULT_DOMAIN) ? NULL :
+		 iommu_domain_alloc(dev->bus);
+	if (!domain)
+		return -ENOMEM;
+	rc = ioasid_should_fail(IOASID_FAULT_ATTACH) ? -ENOMEM :
+	     iommu_attach_group(domain, igroup->group);
+	if (rc)
+		goto out_free;
+	igroup->cc_capable = domain->ops->enforce_cache_coherency(domain);
+	igroup->cc_known = true;
+	iommu_detach_group(domain, igroup->group);
+out_free:
+	iommu_domain_free(domain);
+	return rc;
+}
+
+/**
+ * ioasid_device_cc_capable() - can the device's IOMMU enforce coherency
+ * @idev: the device
+ * @capable: output, whether it can block no-snoop DMA
+ *
+ * Return: 0, or an errno from the probe (-ENOMEM, or the attach's).
+ */
+int ioasid_device_cc_capable(struct ioasid_device *idev, bool *capable)
+{
+	struct ioasid_group *igroup = idev->igroup;
+	int rc;
+
+	mutex_lock(&igroup->lock);
+	rc = group_probe_cc(igroup, idev->dev);
+	*capable = igroup->cc_capable;
+	mutex_unlock(&igroup->lock);
+	return rc;
+}
+
+/*
+ * The first attach of a new automatic HWPT, with @igroup attached and the
+ * domain still empty: the group it was made for decides whether it
+ * enforces, by asking the domain.  ioasid_hwpt_add_to_ioas() asks again,
+ * which changes nothing.
+ */
+static int group_settle_cc(struct ioasid_group *igroup,
+			   struct ioasid_hwpt *hwpt)
+{
+	const struct iommu_domain_ops *ops = hwpt->domain->ops;
+	bool enforced;
+
+	enforced = ops->enforce_cache_coherency &&
+		   ops->enforce_cache_coherency(hwpt->domain);
+	if (igroup->cc_known && igroup->cc_capable != enforced)
+		return -EINVAL;
+	hwpt->enforce_cc = enforced;
+	hwpt->cc_decided = true;
+	igroup->cc_capable = enforced;
+	igroup->cc_known = true;
+	return 0;
+}
+
+/*
  * Attach the unattached group of @idev to @hwpt.  The first group to use a
- * new HWPT makes its domain mirror the IOAS.
+ * new automatic HWPT settles its coherency; the first to use any HWPT
+ * whose domain does not mirror the IOAS yet makes it do so.
  */
 static int group_attach_hwpt(struct ioasid_device *idev,
 			     struct ioasid_hwpt *hwpt)
@@ -280,6 +388,13 @@ static int group_attach_hwpt(struct ioasid_device *idev,
 	if (hwpt->dirty_ops &&
 	    ioasid_selftest_dirty_ops(idev->dev) != hwpt->dirty_ops)
 		return -EINVAL;
+	if (hwpt->cc_decided) {
+		rc = group_probe_cc(igroup, idev->dev);
+		if (rc)
+			return rc;
+		if (igroup->cc_capable != hwpt->enforce_cc)
+			return -EINVAL;
+	}
 	rc = iopt_reserve_group_regions(&ioas->iopt, igroup->group, igroup);
 	if (rc)
 		return rc;
@@ -287,6 +402,11 @@ static int group_attach_hwpt(struct ioasid_device *idev,
 	     iommu_attach_group(hwpt->domain, igroup->group);
 	if (rc)
 		goto err_unreserve;
+	if (!hwpt->cc_decided) {
+		rc = group_settle_cc(igroup, hwpt);
+		if (rc)
+			goto err_detach;
+	}
 	rc = ioasid_hwpt_add_to_ioas(hwpt);
 	if (rc)
 		goto err_detach;

@@ -49,14 +49,25 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_ctx *ctx,
 
 /*
  * Start mirroring the IOAS into the domain; see ioasid_hwpt_alloc().  A
- * nested HWPT's IOAS is its parent's, which does the mirroring.
+ * HWPT that blocks no-snoop DMA tells its domain first: VT-d sets the
+ * snoop bit only in PTEs made after it was told.  Whether it does is
+ * settled before: at its first attach for an automatic HWPT, by
+ * IOMMU_HWPT_ALLOC (which may fill it at once) for the others.  A nested
+ * HWPT's IOAS is its parent's, which does the mirroring.
  */
 int ioasid_hwpt_add_to_ioas(struct ioasid_hwpt *hwpt)
 {
+	const struct iommu_domain_ops *ops = hwpt->domain->ops;
 	int rc;
 
 	if (hwpt->in_iopt || hwpt->parent)
 		return 0;
+	if (WARN_ON(!hwpt->cc_decided))
+		return -EINVAL;
+	if (hwpt->enforce_cc &&
+	    !(ops->enforce_cache_coherency &&
+	      ops->enforce_cache_coherency(hwpt->domain)))
+		return -EINVAL;
 	rc = iopt_add_domain(&hwpt->ioas->iopt, hwpt->domain);
 	if (!rc)
 		hwpt->in_iopt = true;
@@ -134,42 +145,64 @@ int ioasid_copy_user_entry(void *dst, size_t size, size_t min_size,
 }
 
 /*
- * A HWPT on an IOAS.  Linux 6.1's drivers take no data for such a domain,
- * and only IOMMUs that can nest (the mock) make nesting parents.
+ * What a HWPT on an IOAS may be asked for, as upstream's
+ * iommufd_hwpt_paging_alloc() checks it: Linux 6.1's drivers take no data
+ * for such a domain, no PASID, and only IOMMUs that can nest or track dirty
+ * pages (the mock) make nesting parents or dirty-tracking domains.
+ */
+static int hwpt_paging_check(struct ioasid_device *idev,
+			     const struct iommu_hwpt_alloc *cmd)
+{
+	if (cmd->flags & ~(IOMMU_HWPT_ALLOC_NEST_PARENT |
+			   IOMMU_HWPT_ALLOC_DIRTY_TRACKING |
+			   IOMMU_HWPT_FAULT_ID_VALID))
+		return -EOPNOTSUPP;
+	if (cmd->data_len)
+		return -EOPNOTSUPP;
+	if ((cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT) &&
+	    !ioasid_selftest_nest_ops(idev->dev))
+		return -EOPNOTSUPP;
+	if ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
+	    !ioasid_selftest_dirty_ops(idev->dev))
+		return -EOPNOTSUPP;
+	/* A fault queue is for a nested HWPT's faults, not a parent's */
+	if ((cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) &&
+	    (cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT))
+		return -EOPNOTSUPP;
+	return 0;
+}
+
+/*
+ * A HWPT on an IOAS, checked by hwpt_paging_check().  @enforce_cc: whether
+ * @idev's IOMMU can block no-snoop DMA, and so the new domain must.
  */
 static struct ioasid_hwpt *hwpt_alloc_paging(struct ioasid_ctx *ctx,
 					     struct ioasid_ioas *ioas,
 					     struct ioasid_device *idev,
-					     const struct iommu_hwpt_alloc *cmd)
+					     const struct iommu_hwpt_alloc *cmd,
+					     bool enforce_cc)
 {
-	const struct ioasid_dirty_ops *dirty_ops;
-	const struct ioasid_nest_ops *nest_ops;
 	struct ioasid_hwpt *hwpt;
 	int rc;
 
 	lockdep_assert_held(&ioas->mutex);
 
-	if (cmd->flags & ~(IOMMU_HWPT_ALLOC_NEST_PARENT |
-			   IOMMU_HWPT_ALLOC_DIRTY_TRACKING))
-		return ERR_PTR(-EOPNOTSUPP);
-	if (cmd->data_len)
-		return ERR_PTR(-EOPNOTSUPP);
-	nest_ops = ioasid_selftest_nest_ops(idev->dev);
-	if ((cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT) && !nest_ops)
-		return ERR_PTR(-EOPNOTSUPP);
-	dirty_ops = ioasid_selftest_dirty_ops(idev->dev);
-	if ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) && !dirty_ops)
-		return ERR_PTR(-EOPNOTSUPP);
-
 	hwpt = ioasid_hwpt_alloc(ctx, ioas, idev->dev, false);
 	if (IS_ERR(hwpt))
 		return hwpt;
 	if (cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING)
-		hwpt->dirty_ops = dirty_ops;
+		hwpt->dirty_ops = ioasid_selftest_dirty_ops(idev->dev);
 	if (cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT) {
 		hwpt->nest_parent = true;
-		hwpt->nest_ops = nest_ops;
+		hwpt->nest_ops = ioasid_selftest_nest_ops(idev->dev);
 	}
+	/*
+	 * As upstream, the HWPT blocks no-snoop DMA if the IOMMU of the
+	 * device it is made for can; ioasid_hwpt_add_to_ioas() tells the
+	 * domain before it fills it
+	 */
+	hwpt->enforce_cc = enforce_cc;
+	hwpt->cc_decided = true;
 	/*
 	 * As upstream, a complete domain mirrors the IOAS from now on, before
 	 * any device attaches: dirty tracking and the IOVA ranges see it
@@ -209,9 +242,6 @@ static struct ioasid_hwpt *hwpt_alloc_nested(struct ioasid_ctx *ctx,
 	if (parent->auto_domain || !parent->nest_parent ||
 	    parent->nest_ops != ops)
 		return ERR_PTR(-EINVAL);
-	/* Fault queues do not exist yet (issue #15) */
-	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID)
-		return ERR_PTR(-EOPNOTSUPP);
 
 	hwpt = ioasid_object_alloc(ctx, struct ioasid_hwpt, IOASID_OBJ_HWPT);
 	if (IS_ERR(hwpt))
@@ -223,6 +253,9 @@ static struct ioasid_hwpt *hwpt_alloc_nested(struct ioasid_ctx *ctx,
 	hwpt->parent = parent;
 	refcount_inc(&parent->obj.users);
 	hwpt->nest_ops = ops;
+	/* DMA goes through the parent's page tables, and its coherency */
+	hwpt->enforce_cc = parent->enforce_cc;
+	hwpt->cc_decided = true;
 
 	domain = ops->alloc_nested(parent->domain, &data);
 	if (IS_ERR(domain)) {
@@ -237,8 +270,9 @@ static struct ioasid_hwpt *hwpt_alloc_nested(struct ioasid_ctx *ctx,
 /*
  * IOMMU_HWPT_ALLOC: a HWPT that lives until IOMMU_DESTROY, on an IOAS or,
  * nested, on a parent HWPT.  The checks come in upstream's order: the data
- * length against the type, the device, the parent object, then what the
- * device's IOMMU supports.
+ * length against the type, the device, the parent object (EINVAL if it
+ * names nothing), what the device's IOMMU supports, the allocation, and
+ * last the fault queue.
  */
 int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 {
@@ -247,8 +281,10 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 	struct ioasid_device *idev;
 	struct ioasid_object *pt;
 	struct ioasid_hwpt *hwpt;
+	bool enforce_cc;
 	int rc;
 
+	/* Ours only: upstream does not look at __reserved2 */
 	if (cmd->__reserved || cmd->__reserved2)
 		return -EOPNOTSUPP;
 	/*
@@ -263,16 +299,24 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 			    struct ioasid_device, obj);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
+	/* Upstream answers EINVAL for a pt_id that names nothing */
 	pt = ioasid_get_object(ucmd->ctx, cmd->pt_id, IOASID_OBJ_ANY);
 	if (IS_ERR(pt)) {
-		rc = PTR_ERR(pt);
+		rc = -EINVAL;
 		goto out_put_idev;
 	}
 
 	if (pt->type == IOASID_OBJ_IOAS) {
+		rc = hwpt_paging_check(idev, cmd);
+		if (rc)
+			goto out_put_pt;
+		/* Before ioas->mutex, which nests inside the group's lock */
+		rc = ioasid_device_cc_capable(idev, &enforce_cc);
+		if (rc)
+			goto out_put_pt;
 		ioas = container_of(pt, struct ioasid_ioas, obj);
 		mutex_lock(&ioas->mutex);
-		hwpt = hwpt_alloc_paging(ucmd->ctx, ioas, idev, cmd);
+		hwpt = hwpt_alloc_paging(ucmd->ctx, ioas, idev, cmd, enforce_cc);
 	} else if (pt->type == IOASID_OBJ_HWPT) {
 		hwpt = hwpt_alloc_nested(ucmd->ctx,
 					 container_of(pt, struct ioasid_hwpt,
@@ -285,20 +329,31 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 		rc = PTR_ERR(hwpt);
 		goto out_unlock;
 	}
+	/*
+	 * As upstream, fault_id is looked up once the HWPT exists; with no
+	 * IOMMU_FAULT_QUEUE_ALLOC (issue #15) it names no fault queue
+	 */
+	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
+		rc = -ENOENT;
+		goto out_abort;
+	}
 
 	cmd->out_hwpt_id = hwpt->obj.id;
 	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
-	if (rc) {
-		ioasid_object_abort_and_destroy(ucmd->ctx, &hwpt->obj);
-		goto out_unlock;
-	}
+	if (rc)
+		goto out_abort;
 	/* Automatic HWPTs of the IOAS are looked up there; nested ones not */
 	if (ioas)
 		list_add_tail(&hwpt->hwpt_item, &ioas->hwpt_list);
 	ioasid_object_finalize(ucmd->ctx, &hwpt->obj);
+	goto out_unlock;
+
+out_abort:
+	ioasid_object_abort_and_destroy(ucmd->ctx, &hwpt->obj);
 out_unlock:
 	if (ioas)
 		mutex_unlock(&ioas->mutex);
+out_put_pt:
 	ioasid_put_object(ucmd->ctx, pt);
 out_put_idev:
 	ioasid_put_object(ucmd->ctx, &idev->obj);
@@ -359,33 +414,64 @@ void ioasid_dirty_record(struct ioasid_dirty *d, unsigned long iova,
 /* Bits read, updated and written back per round */
 #define DIRTY_CHUNK_WORDS 64
 
+/*
+ * The range of GET_DIRTY_BITMAP, checked in upstream's order: it must not
+ * wrap, must fit an unsigned long, and must start and end on the IOAS
+ * alignment and on page_size.  Ours also wants page_size a power of two
+ * (upstream's mask test lets some other sizes through and then uses the
+ * lowest bit) and length not 0.
+ */
+static int dirty_check_range(const struct iommu_hwpt_get_dirty_bitmap *cmd,
+			     unsigned long align)
+{
+	u64 last;
+
+	if (check_add_overflow(cmd->iova, cmd->length - 1, &last))
+		return -EOVERFLOW;
+	if (cmd->iova > ULONG_MAX || last > ULONG_MAX)
+		return -EOVERFLOW;
+	if ((cmd->iova & (align - 1)) || ((last + 1) & (align - 1)))
+		return -EINVAL;
+	if (!cmd->page_size)
+		return -EINVAL;
+	if ((cmd->iova & (cmd->page_size - 1)) ||
+	    ((last + 1) & (cmd->page_size - 1)))
+		return -EINVAL;
+	if (!is_power_of_2(cmd->page_size) || !cmd->length)
+		return -EINVAL;
+	return 0;
+}
+
 int ioasid_hwpt_get_dirty_bitmap(struct ioasid_ucmd *ucmd)
 {
 	struct iommu_hwpt_get_dirty_bitmap *cmd = ucmd->cmd;
 	u64 __user *ubits = u64_to_user_ptr(cmd->data);
-	unsigned long align, last, nbits, nwords, word;
+	unsigned long align, nbits, nwords, word;
 	bool clear = !(cmd->flags & IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR);
 	struct ioasid_dirty d = {};
+	struct ioasid_object *obj;
 	struct ioasid_hwpt *hwpt;
 	int rc = 0;
 
 	if (cmd->flags & ~IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR ||
 	    cmd->__reserved)
 		return -EOPNOTSUPP;
-	rc = ioasid_range_last(cmd->iova, cmd->length, &last);
-	if (rc)
-		return rc;
-	if (!cmd->page_size || !is_power_of_2(cmd->page_size) ||
-	    cmd->page_size > ULONG_MAX ||
-	    (cmd->iova | cmd->length) & (cmd->page_size - 1))
-		return -EINVAL;
-
-	hwpt = ioasid_get_dirty_hwpt(ucmd->ctx, cmd->hwpt_id);
-	if (IS_ERR(hwpt))
-		return PTR_ERR(hwpt);
+	obj = ioasid_get_object(ucmd->ctx, cmd->hwpt_id, IOASID_OBJ_HWPT);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	hwpt = container_of(obj, struct ioasid_hwpt, obj);
+	/* A nested HWPT is no paging HWPT at all, as upstream sees it */
+	if (hwpt->parent) {
+		rc = -ENOENT;
+		goto out_put;
+	}
 	align = READ_ONCE(hwpt->ioas->iopt.iova_alignment);
-	if ((cmd->iova | cmd->length) & (align - 1)) {
-		rc = -EINVAL;
+	rc = dirty_check_range(cmd, align);
+	if (rc)
+		goto out_put;
+	/* Only then, as upstream: does the HWPT track at all */
+	if (!hwpt->dirty_ops) {
+		rc = -EOPNOTSUPP;
 		goto out_put;
 	}
 

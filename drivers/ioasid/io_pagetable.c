@@ -513,6 +513,34 @@ int iopt_map_user(struct ioasid_ctx *ctx, struct ioasid_iopt *iopt,
 }
 
 /**
+ * iopt_check_contig() - is a range covered by mappings without a hole
+ * @iopt: the IOVA map
+ * @iova: first IOVA
+ * @length: bytes
+ *
+ * Return: 0; -ENOENT if the range has a hole; -EINVAL or -EOVERFLOW for a
+ * bad range.  A snapshot: the caller's next step checks again.
+ */
+int iopt_check_contig(struct ioasid_iopt *iopt, unsigned long iova,
+		      unsigned long length)
+{
+	struct ioasid_area *area;
+	struct iopt_contig c;
+	unsigned long last;
+	int rc;
+
+	rc = ioasid_range_last(iova, length, &last);
+	if (rc)
+		return rc;
+	down_read(&iopt->iova_rwsem);
+	for (area = iopt_contig_first(&c, iopt, iova, last); area;
+	     area = iopt_contig_next(&c, area))
+		;
+	up_read(&iopt->iova_rwsem);
+	return c.complete ? 0 : -ENOENT;
+}
+
+/**
  * iopt_copy() - map the pages behind a range of another IOVA map
  * @dst: the IOVA map that receives the mapping
  * @src: the IOVA map the pages come from (may be @dst)
@@ -1064,9 +1092,10 @@ int iopt_access_rw(struct ioasid_iopt *iopt, unsigned long iova, void *data,
  * went into the domains with an iommu_map() call of its own, so the two
  * halves can later be unmapped separately without touching the domains now.
  *
- * Return: 0, also when no area covers @iova or one starts there; -EINVAL if
- * large pages are on or @iova is not page aligned; -EBUSY if the area is
- * being set up or torn down or an in-kernel access pins it; -ENOMEM.
+ * Return: 0, also when no area covers @iova or one starts there; -EBUSY if
+ * the area is being set up or torn down; -EINVAL if large pages are on,
+ * @iova is not page aligned or an in-kernel access pins the area (as
+ * upstream answers); -ENOMEM.
  */
 int iopt_cut_iova(struct ioasid_iopt *iopt, unsigned long iova)
 {
@@ -1085,13 +1114,19 @@ int iopt_cut_iova(struct ioasid_iopt *iopt, unsigned long iova)
 	area = iopt_area_first(iopt, iova, iova);
 	if (!area || ioasid_area_iova(area) == iova)
 		goto out_unlock;
+	/* In upstream's order: busy, then misaligned, then pinned by accesses */
+	if (!area->published || area->prevent_access) {
+		rc = -EBUSY;
+		goto out_unlock;
+	}
 	if (!iopt->disable_large_pages || area->page_offset ||
 	    iova % PAGE_SIZE) {
 		rc = -EINVAL;
 		goto out_unlock;
 	}
-	if (!area->published || area->num_accesses || area->prevent_access) {
-		rc = -EBUSY;
+	/* An access's pins are kept by range, which a cut would break */
+	if (area->num_accesses) {
+		rc = -EINVAL;
 		goto out_unlock;
 	}
 

@@ -257,6 +257,10 @@ int ioasid_ioas_copy(struct ioasid_ucmd *ucmd)
 	src_ioas = ioasid_get_ioas(ucmd->ctx, cmd->src_ioas_id);
 	if (IS_ERR(src_ioas))
 		return PTR_ERR(src_ioas);
+	/* As upstream, the source range answers before the destination ID */
+	rc = iopt_check_contig(&src_ioas->iopt, cmd->src_iova, cmd->length);
+	if (rc)
+		goto out_put_src;
 	dst_ioas = ioasid_get_ioas(ucmd->ctx, cmd->dst_ioas_id);
 	if (IS_ERR(dst_ioas)) {
 		rc = PTR_ERR(dst_ioas);

@@ -19,7 +19,9 @@
  * xarray holds the last reference; otherwise it is EBUSY and nothing
  * changes.  Objects owned by a kernel driver (DEVICE, ACCESS) are removed by
  * that driver with ioasid_object_remove(), which unpublishes the object and
- * waits for ioctls that still hold it.
+ * waits for ioctls that still hold it: for an ACCESS as long as it takes,
+ * for the others at most IOASID_REMOVE_TIMEOUT_MS, after which the object
+ * goes back to its context without an owner (main.c).
  *
  * Lock order, outermost first
  * ---------------------------
@@ -217,6 +219,8 @@ void iopt_destroy(struct ioasid_iopt *iopt);
 int iopt_map_user(struct ioasid_ctx *ctx, struct ioasid_iopt *iopt,
 		  unsigned long *iova, unsigned long uptr,
 		  unsigned long length, int iommu_prot, bool fixed);
+int iopt_check_contig(struct ioasid_iopt *iopt, unsigned long iova,
+		      unsigned long length);
 int iopt_copy(struct ioasid_iopt *dst, struct ioasid_iopt *src,
 	      unsigned long src_iova, unsigned long length,
 	      unsigned long *dst_iova, int iommu_prot, bool fixed);
@@ -357,6 +361,16 @@ struct ioasid_hwpt {
 	const struct ioasid_nest_ops *nest_ops;
 	/* Below under ioas->mutex */
 	bool dying;
+	/*
+	 * Cache coherency, settled once for the HWPT's life: @enforce_cc
+	 * means the domain blocks DMA that would bypass the CPU caches
+	 * (PCIe no-snoop).  An IOMMU_HWPT_ALLOC HWPT is decided at
+	 * allocation, by its device's IOMMU, and a nested one takes its
+	 * parent's; an automatic one at its first attach.  The domain is
+	 * told before it is first filled (ioasid_hwpt_add_to_ioas()).
+	 */
+	bool cc_decided;
+	bool enforce_cc;
 	unsigned int ngroups;
 	struct list_head hwpt_item;
 };
@@ -442,6 +456,7 @@ struct ioasid_device {
 };
 
 void ioasid_device_destroy(struct ioasid_object *obj);
+int ioasid_device_cc_capable(struct ioasid_device *idev, bool *capable);
 int ioasid_get_hw_info(struct ioasid_ucmd *ucmd);
 struct ioasid_device *__ioasid_device_bind(struct ioasid_ctx *ctx,
 					   struct device *dev, bool hold_ctx);

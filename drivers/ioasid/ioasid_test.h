@@ -43,6 +43,18 @@ enum {
 	 * (1 MiB with 4 KiB CPU pages), whose dirty bit covers all of them
 	 */
 	MOCK_FLAGS_DEVICE_HUGE_IOVA = 1 << 1,
+	/*
+	 * Upstream's next bits (1 << 2 MOCK_FLAGS_DEVICE_PASID, 1 << 3
+	 * MOCK_FLAGS_DEVICE_NO_ATTACH in newer kernels) are not taken here:
+	 * MOCK_DOMAIN_FLAGS refuses them (EINVAL).
+	 *
+	 * ioasid only (upstream's mock cannot enforce), far above upstream's
+	 * bits: the device's IOMMU can block no-snoop DMA, like VT-d with
+	 * Snoop Control.  Its domains enforce when asked before their first
+	 * map and while only such devices were attached, and then refuse
+	 * other devices.
+	 */
+	MOCK_FLAGS_DEVICE_ENFORCE_CC = 1 << 16,
 };
 
 /* Geometry of a mock domain: IO pages of half a CPU page */

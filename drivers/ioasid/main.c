@@ -23,15 +23,34 @@ module_param_named(allow_unsafe_interrupts, ioasid_allow_unsafe_interrupts,
 MODULE_PARM_DESC(allow_unsafe_interrupts,
 		 "Bind devices whose IOMMU cannot isolate MSIs (no interrupt remapping). A device owned by user space can then forge interrupts for other devices: only set this if you trust every user of /dev/ioasid.");
 
+/*
+ * How long ioasid_object_remove() waits for the ioctls that still use an
+ * object.  An ioctl holds its objects across copies to and from user
+ * memory, and user space can stall those for as long as it likes
+ * (userfaultfd, FUSE): the driver removing the object, and whoever waits
+ * for that driver (PCI remove), must not wait with it.
+ */
+#define IOASID_REMOVE_TIMEOUT_MS 10000
+
 static const struct ioasid_object_ops {
+	const char *name;
 	void (*destroy)(struct ioasid_object *obj);
+	/*
+	 * ioasid_object_remove() waits for the other users however long they
+	 * take: they are kernel code calling into the object's driver (the
+	 * unmap callback of an access), which must be over before the driver
+	 * frees what the callback uses.  No ioctl holds such an object across
+	 * a user memory access.
+	 */
+	bool remove_waits;
 } ioasid_object_ops[IOASID_OBJ_MAX] = {
-	[IOASID_OBJ_IOAS] = { .destroy = ioasid_ioas_destroy },
-	[IOASID_OBJ_HWPT] = { .destroy = ioasid_hwpt_destroy },
-	[IOASID_OBJ_DEVICE] = { .destroy = ioasid_device_destroy },
-	[IOASID_OBJ_ACCESS] = { .destroy = ioasid_access_destroy_object },
+	[IOASID_OBJ_IOAS] = { "IOAS", ioasid_ioas_destroy },
+	[IOASID_OBJ_HWPT] = { "HWPT", ioasid_hwpt_destroy },
+	[IOASID_OBJ_DEVICE] = { "DEVICE", ioasid_device_destroy },
+	[IOASID_OBJ_ACCESS] = { "ACCESS", ioasid_access_destroy_object,
+				.remove_waits = true },
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
-	[IOASID_OBJ_SELFTEST] = { .destroy = ioasid_selftest_destroy },
+	[IOASID_OBJ_SELFTEST] = { "SELFTEST", ioasid_selftest_destroy },
 #endif
 };
 
@@ -125,27 +144,64 @@ void ioasid_put_object(struct ioasid_ctx *ctx, struct ioasid_object *obj)
 		wake_up(&ctx->destroy_wait);
 }
 
+/*
+ * An ioctl kept @obj past the removal's timeout: give it back to its
+ * context under its old ID, which stayed reserved, with the caller's
+ * reference as the xarray's.  It no longer has an owner, so IOMMU_DESTROY
+ * or the close of the context destroys it once the ioctl is done.
+ */
+static void ioasid_object_give_back(struct ioasid_ctx *ctx,
+				    struct ioasid_object *obj)
+{
+	xa_lock(&ctx->objects);
+	/* Over the reserved entry: never allocates, cannot fail */
+	__xa_store(&ctx->objects, obj->id, obj, 0);
+	xa_unlock(&ctx->objects);
+	pr_warn_ratelimited("%s %u is still in use by an ioctl after %u s (stalled on user memory?): it stays in its context until IOMMU_DESTROY or close\n",
+			    ioasid_object_ops[obj->type].name, obj->id,
+			    IOASID_REMOVE_TIMEOUT_MS / 1000);
+}
+
 /**
  * ioasid_object_remove() - destroy an object on behalf of the kernel
  * @ctx: context
  * @obj: the object; the caller gives up the reference it holds
  *
  * Used by drivers that own an object (device unbind, access destroy) and for
- * automatic HWPTs.  The object leaves the ID space at once; ioctls that still
- * hold it finish first.  The caller must not hold a lock that such an ioctl
- * could wait for.
+ * automatic HWPTs.  The object leaves the ID space at once and ioctls that
+ * still hold it finish first, but the wait for them is bounded (except for
+ * objects with remove_waits): after IOASID_REMOVE_TIMEOUT_MS the object goes
+ * back to its context as an object without an owner, which IOMMU_DESTROY
+ * or the close of the context destroys later.  Either way the caller is
+ * done with it.  The caller must not hold a lock that such an ioctl could
+ * wait for.
  */
 void ioasid_object_remove(struct ioasid_ctx *ctx, struct ioasid_object *obj)
 {
+	bool published;
+
 	xa_lock(&ctx->objects);
-	if (xa_load(&ctx->objects, obj->id) == obj) {
-		__xa_erase(&ctx->objects, obj->id);
+	published = xa_load(&ctx->objects, obj->id) == obj;
+	if (published) {
+		/* A NULL store keeps the ID reserved, for a give back */
+		__xa_store(&ctx->objects, obj->id, NULL, 0);
 		/* The xarray's reference; the caller's keeps it above zero */
 		refcount_dec(&obj->users);
 	}
 	xa_unlock(&ctx->objects);
 
-	wait_event(ctx->destroy_wait, refcount_read(&obj->users) == 1);
+	/* Without an ID no ioctl can have it: only kernel users wait */
+	if (!published || ioasid_object_ops[obj->type].remove_waits) {
+		wait_event(ctx->destroy_wait, refcount_read(&obj->users) == 1);
+	} else if (!wait_event_timeout(ctx->destroy_wait,
+				       refcount_read(&obj->users) == 1,
+				       msecs_to_jiffies(IOASID_REMOVE_TIMEOUT_MS))) {
+		ioasid_object_give_back(ctx, obj);
+		return;
+	}
+
+	if (published)
+		xa_erase(&ctx->objects, obj->id);
 	ioasid_object_ops[obj->type].destroy(obj);
 	ioasid_object_free(obj);
 }

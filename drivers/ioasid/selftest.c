@@ -52,6 +52,8 @@ struct mock_domain {
 	struct iommu_domain domain;
 	struct xarray pfns;		/* IOVA / MOCK_IO_PAGE_SIZE -> entry */
 	bool tracking;			/* dirty tracking is on */
+	bool enforce_cc;		/* blocks no-snoop DMA */
+	bool saw_nocc;			/* a device that cannot was attached */
 };
 
 static struct mock_domain *to_mock_domain(struct iommu_domain *domain)
@@ -88,9 +90,40 @@ static void mock_domain_free(struct iommu_domain *domain)
 	kfree(mock);
 }
 
+static bool mock_dev_enforces_cc(struct device *dev);
+
+/* Whether @mock's page tables may serve @dev, which is about to use them */
+static int mock_admit_dev(struct mock_domain *mock, struct device *dev)
+{
+	if (mock_dev_enforces_cc(dev))
+		return 0;
+	/* Like VT-d: a unit without Snoop Control stays off such a domain */
+	if (mock->enforce_cc)
+		return -EINVAL;
+	mock->saw_nocc = true;
+	return 0;
+}
+
 static int mock_attach_dev(struct iommu_domain *domain, struct device *dev)
 {
-	return 0;
+	return mock_admit_dev(to_mock_domain(domain), dev);
+}
+
+/*
+ * Like Linux 6.1's VT-d: only if every device attached can, and, as later
+ * VT-d drivers insist, not once anything is mapped: PTEs made before
+ * would let no-snoop through.
+ */
+static bool mock_enforce_cache_coherency(struct iommu_domain *domain)
+{
+	struct mock_domain *mock = to_mock_domain(domain);
+
+	if (mock->enforce_cc)
+		return true;
+	if (mock->saw_nocc || !xa_empty(&mock->pfns))
+		return false;
+	mock->enforce_cc = true;
+	return true;
 }
 
 static void mock_detach_dev(struct iommu_domain *domain, struct device *dev)
@@ -192,6 +225,7 @@ static const struct iommu_domain_ops mock_domain_ops = {
 	.map_pages = mock_map_pages,
 	.unmap_pages = mock_unmap_pages,
 	.iova_to_phys = mock_iova_to_phys,
+	.enforce_cache_coherency = mock_enforce_cache_coherency,
 	.free = mock_domain_free,
 };
 
@@ -301,8 +335,18 @@ static void mock_nested_free(struct iommu_domain *domain)
 	kfree(to_mock_nested(domain));
 }
 
+/*
+ * A device on a nested domain uses its parent's page tables, so the
+ * parent's coherency rules apply (a struct mock_nested is no mock_domain)
+ */
+static int mock_nested_attach_dev(struct iommu_domain *domain,
+				  struct device *dev)
+{
+	return mock_admit_dev(to_mock_nested(domain)->parent, dev);
+}
+
 static const struct iommu_domain_ops mock_nested_ops = {
-	.attach_dev = mock_attach_dev,
+	.attach_dev = mock_nested_attach_dev,
 	.detach_dev = mock_detach_dev,
 	.free = mock_nested_free,
 };
@@ -457,6 +501,12 @@ err_put:
 	return ERR_PTR(rc);
 }
 
+static bool mock_dev_enforces_cc(struct device *dev)
+{
+	return container_of(dev, struct mock_dev, dev)->flags &
+	       MOCK_FLAGS_DEVICE_ENFORCE_CC;
+}
+
 /**
  * ioasid_selftest_domain_init() - finish a domain allocated for a device
  * @dev: the device the domain was allocated for
@@ -525,7 +575,8 @@ static int test_mock_domain(struct ioasid_ucmd *ucmd, struct iommu_test_cmd *cmd
 	int rc;
 
 	if (dev_flags &
-	    ~(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA))
+	    ~(MOCK_FLAGS_DEVICE_NO_DIRTY | MOCK_FLAGS_DEVICE_HUGE_IOVA |
+	      MOCK_FLAGS_DEVICE_ENFORCE_CC))
 		return -EINVAL;
 
 	sobj = ioasid_object_alloc(ucmd->ctx, struct selftest_obj,
@@ -681,17 +732,19 @@ static int test_add_reserved(struct ioasid_ucmd *ucmd,
 	unsigned long last;
 	int rc;
 
-	if (cmd->add_reserved.start >= ULONG_MAX ||
-	    cmd->add_reserved.length >= ULONG_MAX)
-		return -EOVERFLOW;
-	rc = ioasid_range_last(cmd->add_reserved.start,
-			       cmd->add_reserved.length, &last);
-	if (rc)
-		return rc;
+	/* The IOAS first, as upstream, which then takes any range */
 	ioas = ioasid_get_ioas(ucmd->ctx, cmd->id);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
-	rc = iopt_reserve(&ioas->iopt, cmd->add_reserved.start, last, NULL);
+	if (cmd->add_reserved.start >= ULONG_MAX ||
+	    cmd->add_reserved.length >= ULONG_MAX)
+		rc = -EOVERFLOW;
+	else
+		rc = ioasid_range_last(cmd->add_reserved.start,
+				       cmd->add_reserved.length, &last);
+	if (!rc)
+		rc = iopt_reserve(&ioas->iopt, cmd->add_reserved.start, last,
+				  NULL);
 	ioasid_put_object(ucmd->ctx, &ioas->obj);
 	return rc;
 }
@@ -750,15 +803,13 @@ static int test_md_check_map(struct ioasid_ucmd *ucmd,
 	unsigned long length = cmd->check_map.length;
 	struct mock_domain *mock;
 	struct ioasid_hwpt *hwpt;
-	unsigned long off, last;
-	int rc;
+	unsigned long off, end;
+	int rc = 0;
 
+	/* As upstream: EINVAL for anything odd, and nothing to check is 0 */
 	if (iova % MOCK_IO_PAGE_SIZE || uptr % MOCK_IO_PAGE_SIZE ||
-	    length % MOCK_IO_PAGE_SIZE)
+	    length % MOCK_IO_PAGE_SIZE || check_add_overflow(uptr, length, &end))
 		return -EINVAL;
-	rc = ioasid_range_last(iova, length, &last);
-	if (rc)
-		return rc;
 	mock = test_get_mock_domain(ucmd, cmd->id, &hwpt);
 	if (IS_ERR(mock))
 		return PTR_ERR(mock);
@@ -813,10 +864,11 @@ static int test_md_check_refs(struct iommu_test_cmd *cmd)
 	unsigned long length = cmd->check_refs.length;
 	unsigned int refs = cmd->check_refs.refs;
 	struct folio *large = NULL;
-	unsigned long off, in_large = 0;
+	unsigned long off, end, in_large = 0;
 	int rc = 0;
 
-	if (uptr % PAGE_SIZE || length % PAGE_SIZE)
+	if (uptr % PAGE_SIZE || length % PAGE_SIZE ||
+	    check_add_overflow(uptr, length, &end))
 		return -EINVAL;
 
 	for (off = 0; off < length && !rc; off += PAGE_SIZE) {
@@ -946,14 +998,15 @@ static const struct file_operations test_access_fops = {
 	.release = test_access_release,
 };
 
+/* An access fd; as upstream, EBADFD for a closed fd or another file */
 static struct test_access *test_access_get(int fd, struct fd *f)
 {
 	*f = fdget(fd);
 	if (!f->file)
-		return ERR_PTR(-EBADF);
+		return ERR_PTR(-EBADFD);
 	if (f->file->f_op != &test_access_fops) {
 		fdput(*f);
-		return ERR_PTR(-EBADF);
+		return ERR_PTR(-EBADFD);
 	}
 	return f->file->private_data;
 }
@@ -1067,7 +1120,7 @@ static int test_check_pages(struct page **pages, unsigned long npages,
 		same = page == pages[i];
 		put_page(page);
 		if (!same)
-			return -EINVAL;
+			return -EBADE;
 	}
 	return 0;
 }
@@ -1083,14 +1136,12 @@ static int test_access_pages(struct ioasid_ucmd *ucmd,
 	struct fd f;
 	int rc;
 
+	/* In upstream's order: size, flags, the access, then the range */
+	if (length > MOCK_ACCESS_MAX)
+		return -ENOMEM;
 	if (cmd->access_pages.flags &
 	    ~(MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_SYZ))
 		return -EOPNOTSUPP;
-	rc = ioasid_range_last(iova, length, &last);
-	if (rc)
-		return rc;
-	if (length > MOCK_ACCESS_MAX)
-		return -ENOMEM;
 
 	staccess = test_access_get(cmd->id, &f);
 	if (IS_ERR(staccess))
@@ -1099,6 +1150,9 @@ static int test_access_pages(struct ioasid_ucmd *ucmd,
 		rc = -EOPNOTSUPP;
 		goto out_put;
 	}
+	rc = ioasid_range_last(iova, length, &last);
+	if (rc)
+		goto out_put;
 
 	item = kzalloc(sizeof(*item), GFP_KERNEL_ACCOUNT);
 	if (!item) {
@@ -1178,13 +1232,12 @@ static int test_access_rw(struct iommu_test_cmd *cmd)
 	void *buf;
 	int rc;
 
+	/* In upstream's order: size, flags, the access, then the range */
+	if (length > MOCK_ACCESS_MAX)
+		return -ENOMEM;
 	if (cmd->access_rw.flags &
 	    ~(MOCK_ACCESS_RW_WRITE | MOCK_ACCESS_RW_SLOW_PATH))
 		return -EOPNOTSUPP;
-	if (!length)
-		return -EINVAL;
-	if (length > MOCK_ACCESS_MAX)
-		return -ENOMEM;
 	if (cmd->access_rw.flags & MOCK_ACCESS_RW_WRITE)
 		flags |= IOASID_ACCESS_RW_WRITE;
 	if (cmd->access_rw.flags & MOCK_ACCESS_RW_SLOW_PATH)
@@ -1193,6 +1246,10 @@ static int test_access_rw(struct iommu_test_cmd *cmd)
 	staccess = test_access_get(cmd->id, &f);
 	if (IS_ERR(staccess))
 		return PTR_ERR(staccess);
+	if (!length) {
+		rc = -EINVAL;
+		goto out_put;
+	}
 	buf = kvzalloc(length, GFP_KERNEL_ACCOUNT);
 	if (!buf) {
 		rc = -ENOMEM;

@@ -4,10 +4,12 @@
  * context (IOMMU_VFIO_IOAS), so code written for a VFIO container can drive
  * an IOAS.  Groups are not involved: devices come through the device cdev.
  *
- * Semantics follow vfio_iommu_type1: MAP_DMA at a fixed IOVA; UNMAP_DMA of
- * a range with no mapping succeeds with size 0; VFIO_TYPE1v2_IOMMU refuses
- * to cut through a mapping (EINVAL) while VFIO_TYPE1_IOMMU (v1) turns large
- * pages off for the IOAS and splits mappings at the edges of the range.
+ * Semantics and errnos follow upstream iommufd's emulation of
+ * vfio_iommu_type1: MAP_DMA at a fixed IOVA; UNMAP_DMA of a range with no
+ * mapping succeeds with size 0; VFIO_TYPE1v2_IOMMU refuses to cut through
+ * a mapping (ENOENT, where type1 says EINVAL) while VFIO_TYPE1_IOMMU (v1)
+ * turns large pages off for the IOAS and splits mappings at the edges of
+ * the range.
  */
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -29,34 +31,6 @@ static struct ioasid_ioas *compat_ioas_get(struct ioasid_ctx *ctx)
 			ioas = ERR_PTR(-ENODEV);
 		}
 	}
-	mutex_unlock(&ctx->compat_lock);
-	return ioas;
-}
-
-/* The compat IOAS, made if there is none, with a reference */
-static struct ioasid_ioas *compat_ioas_get_or_create(struct ioasid_ctx *ctx)
-{
-	struct ioasid_ioas *ioas;
-
-	ioas = compat_ioas_get(ctx);
-	if (!IS_ERR(ioas))
-		return ioas;
-
-	ioas = ioasid_ioas_create(ctx);
-	if (IS_ERR(ioas))
-		return ioas;
-	mutex_lock(&ctx->compat_lock);
-	if (ctx->vfio_ioas) {
-		/* Another thread made one first: use that */
-		mutex_unlock(&ctx->compat_lock);
-		ioasid_object_abort_and_destroy(ctx, &ioas->obj);
-		return compat_ioas_get(ctx);
-	}
-	/* The xarray's reference and one for the caller */
-	refcount_inc(&ioas->obj.users);
-	ioasid_object_finalize(ctx, &ioas->obj);
-	ctx->vfio_ioas = ioas;
-	ctx->vfio_ioas_id = ioas->obj.id;
 	mutex_unlock(&ctx->compat_lock);
 	return ioas;
 }
@@ -100,15 +74,40 @@ int ioasid_vfio_ioas(struct ioasid_ucmd *ucmd)
 	return rc;
 }
 
-static long compat_check_extension(unsigned long type)
+/*
+ * VFIO_DMA_CC_IOMMU: 1 if every HWPT of the compat IOAS blocks no-snoop
+ * DMA (so KVM need not emulate WBINVD for its devices), as upstream
+ */
+static long compat_cc_iommu(struct ioasid_ctx *ctx)
+{
+	struct ioasid_hwpt *hwpt;
+	struct ioasid_ioas *ioas;
+	long rc = 1;
+
+	ioas = compat_ioas_get(ctx);
+	if (IS_ERR(ioas))
+		return PTR_ERR(ioas);
+	mutex_lock(&ioas->mutex);
+	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item) {
+		if (!hwpt->enforce_cc) {
+			rc = 0;
+			break;
+		}
+	}
+	mutex_unlock(&ioas->mutex);
+	ioasid_put_object(ctx, &ioas->obj);
+	return rc;
+}
+
+static long compat_check_extension(struct ioasid_ctx *ctx, unsigned long type)
 {
 	switch (type) {
 	case VFIO_TYPE1_IOMMU:
 	case VFIO_TYPE1v2_IOMMU:
 	case VFIO_UNMAP_ALL:
-	/* Devices must be cache coherent to bind */
-	case VFIO_DMA_CC_IOMMU:
 		return 1;
+	case VFIO_DMA_CC_IOMMU:
+		return compat_cc_iommu(ctx);
 	default:
 		return 0;
 	}
@@ -121,7 +120,11 @@ static long compat_set_iommu(struct ioasid_ctx *ctx, unsigned long type)
 
 	if (type != VFIO_TYPE1_IOMMU && type != VFIO_TYPE1v2_IOMMU)
 		return -EINVAL;
-	ioas = compat_ioas_get_or_create(ctx);
+	/*
+	 * As upstream, which creates a compat IOAS only when VFIO attaches a
+	 * group to the context: without one there is nothing to set up
+	 */
+	ioas = compat_ioas_get(ctx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 	/* v1 lets users unmap part of a mapping: one IO page per map call */
@@ -131,33 +134,42 @@ static long compat_set_iommu(struct ioasid_ctx *ctx, unsigned long type)
 	return rc;
 }
 
-/* Page sizes every domain of the IOAS supports, at least the alignment */
+/*
+ * iova_pgsizes as upstream reports it: the page sizes every domain of the
+ * IOAS supports (all of them without a domain), those below PAGE_SIZE
+ * replaced by PAGE_SIZE as VFIO type1 does, and then no smaller, as a
+ * number, than the IOVA alignment.
+ */
 static u64 compat_pgsizes(struct ioasid_ioas *ioas)
 {
-	unsigned long align = READ_ONCE(ioas->iopt.iova_alignment);
+	struct ioasid_iopt *iopt = &ioas->iopt;
 	unsigned long sizes = ULONG_MAX;
-	struct ioasid_hwpt *hwpt;
+	struct iommu_domain *domain;
+	unsigned long index;
 
-	mutex_lock(&ioas->mutex);
-	list_for_each_entry(hwpt, &ioas->hwpt_list, hwpt_item)
-		if (hwpt->in_iopt)
-			sizes &= hwpt->domain->pgsize_bitmap;
-	mutex_unlock(&ioas->mutex);
-	if (READ_ONCE(ioas->iopt.disable_large_pages))
-		sizes &= PAGE_SIZE;
-	sizes &= ~(align - 1);
-	return sizes ? sizes : PAGE_SIZE;
+	down_read(&iopt->domains_rwsem);
+	xa_for_each(&iopt->domains, index, domain)
+		sizes &= domain->pgsize_bitmap;
+	if (sizes & ~PAGE_MASK)
+		sizes = (sizes & PAGE_MASK) | PAGE_SIZE;
+	sizes = max(sizes, iopt->iova_alignment);
+	up_read(&iopt->domains_rwsem);
+	return sizes;
 }
 
-static int compat_fill_ranges(struct ioasid_ioas *ioas,
-			      struct vfio_iova_range *ranges, u32 cap,
-			      u32 *count)
+/*
+ * Write the usable IOVA ranges (at most @cap of them) to @ranges under the
+ * iova_rwsem and return how many there are.
+ */
+static u32 compat_fill_ranges(struct ioasid_ioas *ioas,
+			      struct vfio_iova_range *ranges, u32 cap)
 {
 	struct rb_root_cached *reserved = &ioas->iopt.reserved_itree;
 	struct ioasid_span span;
 	u32 n = 0;
 
-	down_read(&ioas->iopt.iova_rwsem);
+	lockdep_assert_held(&ioas->iopt.iova_rwsem);
+
 	for (ioasid_span_first(&span, &reserved, 1, 0, ULONG_MAX); !span.done;
 	     ioasid_span_next(&span)) {
 		if (!span.is_hole)
@@ -168,25 +180,73 @@ static int compat_fill_ranges(struct ioasid_ioas *ioas,
 		}
 		n++;
 	}
-	up_read(&ioas->iopt.iova_rwsem);
-	*count = n;
+	return n;
+}
+
+/*
+ * The usable IOVA ranges, in a buffer the caller frees: reserved ranges
+ * change on attach and detach, so count, allocate, and count again.
+ */
+static struct vfio_iova_range *compat_get_ranges(struct ioasid_ioas *ioas,
+						 u32 *nr)
+{
+	struct vfio_iova_range *ranges = NULL;
+	u32 cap = 0;
+
+	for (;;) {
+		down_read(&ioas->iopt.iova_rwsem);
+		*nr = compat_fill_ranges(ioas, ranges, cap);
+		up_read(&ioas->iopt.iova_rwsem);
+		if (*nr <= cap)
+			return ranges;
+		kfree(ranges);
+		cap = *nr;
+		ranges = ioasid_kcalloc(cap, sizeof(*ranges), GFP_KERNEL_ACCOUNT);
+		if (!ranges)
+			return ERR_PTR(-ENOMEM);
+	}
+}
+
+/*
+ * Copy @len bytes to offset @off of the caller's buffer if all of them fit
+ * below @argsz, the size the caller gave: what does not fit is not
+ * written at all, and nothing is ever written past @argsz.
+ */
+static int compat_put(void __user *arg, u32 argsz, size_t off,
+		      const void *src, size_t len)
+{
+	if (off + len > argsz)
+		return 0;
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	    copy_to_user(arg + off, src, len))
+		return -EFAULT;
 	return 0;
 }
 
 /*
- * The type1 info with its capability chain: the usable IOVA ranges, then
- * how many more mappings may be made (no limit here: U32_MAX).
+ * VFIO_IOMMU_GET_INFO in upstream iommufd's layout: the info, then the
+ * capability VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL (U32_MAX: there is no limit
+ * of 65,535 mappings) in a slot of 8-byte aligned size, then
+ * VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE.  argsz always returns the size of
+ * the whole chain, and cap_offset is set only when all of it fits.  A
+ * capability, or range of the range list, is written only if it fits
+ * whole below the caller's argsz, and the list's header only with the
+ * whole list.
  */
 static long compat_get_info(struct ioasid_ctx *ctx, void __user *arg)
 {
+	const size_t avail_off = sizeof(struct vfio_iommu_type1_info);
+	const size_t iovas_off =
+		avail_off +
+		ALIGN(sizeof(struct vfio_iommu_type1_info_dma_avail), 8);
 	size_t minsz = offsetofend(struct vfio_iommu_type1_info, iova_pgsizes);
-	struct vfio_iommu_type1_info_cap_iova_range *iovas;
-	struct vfio_iommu_type1_info_dma_avail *avail;
-	struct vfio_iommu_type1_info info;
-	size_t iovas_size, total;
+	struct vfio_iommu_type1_info_cap_iova_range iovas = {};
+	struct vfio_iommu_type1_info_dma_avail avail = {};
+	struct vfio_iommu_type1_info info = {};
+	struct vfio_iova_range *ranges;
 	struct ioasid_ioas *ioas;
-	u32 nr, nr2;
-	void *buf;
+	size_t total;
+	u32 argsz, nr, i;
 	long rc;
 
 	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
@@ -194,54 +254,47 @@ static long compat_get_info(struct ioasid_ctx *ctx, void __user *arg)
 		return -EFAULT;
 	if (info.argsz < minsz)
 		return -EINVAL;
+	argsz = info.argsz;
 	ioas = compat_ioas_get(ctx);
 	if (IS_ERR(ioas))
 		return PTR_ERR(ioas);
 
-	compat_fill_ranges(ioas, NULL, 0, &nr);
-	iovas_size = struct_size(iovas, iova_ranges, nr);
-	total = sizeof(info) + ALIGN(iovas_size, 8) + sizeof(*avail);
-	buf = ioasid_kzalloc(total, GFP_KERNEL_ACCOUNT);
-	if (!buf) {
-		rc = -ENOMEM;
+	ranges = compat_get_ranges(ioas, &nr);
+	if (IS_ERR(ranges)) {
+		rc = PTR_ERR(ranges);
 		goto out_put;
 	}
-	iovas = buf + sizeof(info);
-	compat_fill_ranges(ioas, iovas->iova_ranges, nr, &nr2);
-	/* The ranges changed meanwhile: report what fits, consistently */
-	nr = min(nr, nr2);
-	iovas->header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
-	iovas->header.version = 1;
-	iovas->header.next = sizeof(info) + ALIGN(iovas_size, 8);
-	iovas->nr_iovas = nr;
-	avail = buf + iovas->header.next;
-	avail->header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
-	avail->header.version = 1;
-	avail->avail = U32_MAX;
+	total = iovas_off + struct_size(&iovas, iova_ranges, nr);
 
-	info.flags = VFIO_IOMMU_INFO_PGSIZES;
-	info.iova_pgsizes = compat_pgsizes(ioas);
-	info.cap_offset = 0;
-	if (info.argsz >= sizeof(info))
-		info.flags |= VFIO_IOMMU_INFO_CAPS;
-	/* Too small for the chain: say how much is needed, as VFIO does */
-	if (info.argsz < total) {
-		info.argsz = total;
-	} else {
-		info.cap_offset = sizeof(info);
-		memcpy(buf, &info, sizeof(info));
-		if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
-		    copy_to_user(arg, buf, total)) {
-			rc = -EFAULT;
+	avail.header.id = VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL;
+	avail.header.version = 1;
+	/* The link to the next capability is written only if that fits */
+	if (argsz >= iovas_off)
+		avail.header.next = iovas_off;
+	avail.avail = U32_MAX;
+	rc = compat_put(arg, argsz, avail_off, &avail, sizeof(avail));
+	for (i = 0; i != nr && !rc; i++)
+		rc = compat_put(arg, argsz,
+				iovas_off + struct_size(&iovas, iova_ranges, i),
+				&ranges[i], sizeof(ranges[i]));
+	if (rc)
+		goto out_free;
+	iovas.header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+	iovas.header.version = 1;
+	iovas.nr_iovas = nr;
+	if (argsz >= total) {
+		rc = compat_put(arg, argsz, iovas_off, &iovas, sizeof(iovas));
+		if (rc)
 			goto out_free;
-		}
+		info.cap_offset = avail_off;
 	}
-	rc = 0;
-	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
-	    copy_to_user(arg, &info, min_t(size_t, info.argsz, sizeof(info))))
-		rc = -EFAULT;
+
+	info.argsz = total;
+	info.flags = VFIO_IOMMU_INFO_PGSIZES | VFIO_IOMMU_INFO_CAPS;
+	info.iova_pgsizes = compat_pgsizes(ioas);
+	rc = compat_put(arg, argsz, 0, &info, min_t(size_t, argsz, sizeof(info)));
 out_free:
-	kfree(buf);
+	kfree(ranges);
 out_put:
 	ioasid_put_object(ctx, &ioas->obj);
 	return rc;
@@ -260,8 +313,12 @@ static long compat_map_dma(struct ioasid_ctx *ctx, void __user *arg)
 	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
 	    copy_from_user(&map, arg, minsz))
 		return -EFAULT;
-	/* As type1: a mapping the device can neither read nor write is EINVAL */
-	if (map.argsz < minsz || map.flags & ~supported || !map.flags)
+	/*
+	 * Neither READ nor WRITE is accepted, as upstream does (type1 says
+	 * EINVAL): nothing can use such a mapping, and IOMMU drivers that
+	 * refuse to map it fail the map with EINVAL
+	 */
+	if (map.argsz < minsz || map.flags & ~supported)
 		return -EINVAL;
 	if (map.vaddr > ULONG_MAX || map.iova > ULONG_MAX ||
 	    map.size > ULONG_MAX)
@@ -303,18 +360,18 @@ static long compat_unmap_dma(struct ioasid_ctx *ctx, void __user *arg)
 		if (unmap.iova || unmap.size)
 			goto out_put;
 		rc = iopt_unmap_all(&ioas->iopt, &unmapped);
-		goto out_done;
+		goto out_answer;
 	}
 	if (unmap.iova > ULONG_MAX || unmap.size > ULONG_MAX) {
 		rc = -EOVERFLOW;
-		goto out_put;
+		goto out_answer;
 	}
 	rc = ioasid_range_last(unmap.iova, unmap.size, &last);
 	if (rc)
-		goto out_put;
+		goto out_answer;
 	/* Nothing there: success, with nothing unmapped */
 	if (!iopt_has_area(&ioas->iopt, unmap.iova, last))
-		goto out_done;
+		goto out_answer;
 	if (READ_ONCE(ioas->iopt.disable_large_pages)) {
 		/* v1: the range may cut mappings; make it not cut them */
 		rc = iopt_cut_iova(&ioas->iopt, unmap.iova);
@@ -323,13 +380,18 @@ static long compat_unmap_dma(struct ioasid_ctx *ctx, void __user *arg)
 		if (rc)
 			goto out_put;
 	}
+	/*
+	 * v2: a mapping that sticks out of the range is ENOENT, as upstream
+	 * answers (type1 says EINVAL)
+	 */
 	rc = iopt_unmap(&ioas->iopt, unmap.iova, unmap.size, &unmapped);
-	/* v2: a mapping sticks out of the range */
-	if (rc == -ENOENT)
-		rc = -EINVAL;
-out_done:
-	if (!rc && (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
-		    put_user((u64)unmapped, &uunmap->size)))
+out_answer:
+	/*
+	 * As upstream, size returns the bytes unmapped, also when the unmap
+	 * failed (then 0: nothing is removed unless all of it can be)
+	 */
+	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	    put_user((u64)unmapped, &uunmap->size))
 		rc = -EFAULT;
 out_put:
 	ioasid_put_object(ctx, &ioas->obj);
@@ -342,10 +404,11 @@ out_put:
  * @cmd: an ioctl number below the iommufd range
  * @arg: its argument
  *
- * VFIO_SET_IOMMU creates the compat IOAS if IOMMU_VFIO_IOAS set none.
+ * They act on the compat IOAS, which only IOMMU_VFIO_IOAS SET chooses.
  *
  * Return: as the VFIO container would; -ENOTTY for anything else, and
- * -ENODEV for IOMMU ioctls before VFIO_SET_IOMMU or IOMMU_VFIO_IOAS.
+ * -ENODEV for IOMMU ioctls, VFIO_SET_IOMMU included, while there is no
+ * compat IOAS.
  */
 long ioasid_vfio_ioctl(struct ioasid_ctx *ctx, unsigned int cmd,
 		       unsigned long arg)
@@ -356,7 +419,7 @@ long ioasid_vfio_ioctl(struct ioasid_ctx *ctx, unsigned int cmd,
 	case VFIO_GET_API_VERSION:
 		return VFIO_API_VERSION;
 	case VFIO_CHECK_EXTENSION:
-		return compat_check_extension(arg);
+		return compat_check_extension(ctx, arg);
 	case VFIO_SET_IOMMU:
 		return compat_set_iommu(ctx, arg);
 	case VFIO_IOMMU_GET_INFO:

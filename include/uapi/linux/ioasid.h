@@ -298,7 +298,7 @@ struct iommu_option {
 /**
  * enum iommufd_vfio_ioas_op - op of IOMMU_VFIO_IOAS
  * @IOMMU_VFIO_IOAS_GET: return the IOAS the VFIO container ioctls use
- *	(ENODEV if none: VFIO_SET_IOMMU creates one if none was set)
+ *	(ENODEV if none; VFIO_SET_IOMMU is ENODEV too until SET chose one)
  * @IOMMU_VFIO_IOAS_SET: make @ioas_id that IOAS
  * @IOMMU_VFIO_IOAS_CLEAR: forget it (the IOAS itself stays)
  */
@@ -337,8 +337,8 @@ struct iommu_vfio_ioas {
  * @IOMMU_HWPT_ALLOC_DIRTY_TRACKING: the domain tracks the pages DMA wrote.
  *	EOPNOTSUPP unless the device's IOMMU can (no 6.1 driver can; the
  *	mock IOMMU of test mode can).
- * @IOMMU_HWPT_FAULT_ID_VALID: @fault_id names a fault queue of a nested
- *	HWPT.  There are no fault queues yet: EOPNOTSUPP.
+ * @IOMMU_HWPT_FAULT_ID_VALID: @fault_id names a fault queue.  There are no
+ *	fault queues yet: ENOENT once the rest of the request was checked.
  * @IOMMU_HWPT_ALLOC_PASID: the HWPT may be attached to PASIDs.  EOPNOTSUPP.
  */
 enum iommufd_hwpt_alloc_flags {
@@ -385,7 +385,8 @@ enum iommu_hwpt_data_type {
  * a nested HWPT uses it) and devices attach to it by its ID.  A domain that
  * is complete at allocation (the mock IOMMU's) mirrors the IOAS at once; one
  * of Linux 6.1's VT-d or AMD-Vi drivers from its first attach, when the
- * driver settles its aperture and page sizes.
+ * driver settles its aperture and page sizes.  The domain blocks no-snoop
+ * DMA if @dev_id's IOMMU can, and then serves only devices whose IOMMU can.
  *
  * On a HWPT allocated with IOMMU_HWPT_ALLOC_NEST_PARENT: a nested HWPT,
  * whose stage-1 translation the user manages (@data_type, @data_len and
@@ -393,14 +394,21 @@ enum iommu_hwpt_data_type {
  * to any HWPT, and IOMMU_HWPT_INVALIDATE flushes its caches.  Only the mock
  * IOMMU of test mode can nest on Linux 6.1.
  *
- * Errors: EINVAL if @data_len and @data_type disagree, if @pt_id is neither
- * an IOAS nor a HWPT, or is a HWPT that cannot be a parent (an automatic
- * one, one without NEST_PARENT, a nested one, another IOMMU's), or if the
- * stage-1 data is shorter or longer than the IOMMU knows; ENOENT if @dev_id
- * is not a DEVICE or @pt_id is unknown; EFAULT if the data cannot be read;
- * EADDRINUSE if the IOAS maps outside the new domain's aperture; EOPNOTSUPP
- * for a flag, data type or reserved field the kernel or the IOMMU does not
- * support, and for data on an IOAS.
+ * Errors, in this order: EOPNOTSUPP for a reserved field; EINVAL if
+ * @data_len and @data_type disagree (data with IOMMU_HWPT_DATA_NONE, another
+ * type without it); ENOENT if @dev_id is not a DEVICE; EINVAL if @pt_id
+ * names nothing or neither an IOAS nor a HWPT.  Then, on an IOAS:
+ * EOPNOTSUPP for a flag or data a paging domain of the device's IOMMU
+ * cannot take (data at all; NEST_PARENT or DIRTY_TRACKING where the IOMMU
+ * cannot nest or track, always with Linux 6.1's drivers; PASID;
+ * FAULT_ID_VALID with NEST_PARENT); EADDRINUSE if the IOAS maps outside a
+ * complete domain's aperture.  On a HWPT: EOPNOTSUPP for flags other than
+ * FAULT_ID_VALID, without data, or if the IOMMU cannot nest; EINVAL if the
+ * HWPT cannot be a parent (an automatic one, one without NEST_PARENT, a
+ * nested one, another IOMMU's); then the IOMMU's answer on the data:
+ * EOPNOTSUPP for a type it does not take, EINVAL if shorter or longer than
+ * it knows, EFAULT if unreadable.  Last, ENOENT with
+ * IOMMU_HWPT_FAULT_ID_VALID: no fault queue exists for @fault_id to name.
  */
 struct iommu_hwpt_alloc {
 	__u32 size;

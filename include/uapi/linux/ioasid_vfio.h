@@ -4,8 +4,9 @@
  * (vfio-ioasid-pci), for device nodes /dev/vfio/devices/vfioN.
  *
  * Linux 6.1's <linux/vfio.h> predates the VFIO device cdev.  The numbers and
- * layouts below are those of the upstream cdev (Linux 6.6 and later), so code
- * written for upstream builds by including this header after <linux/vfio.h>.
+ * layouts below are those of the upstream cdev (Linux 6.6 and later; the VF
+ * token of BIND is 6.17's), so code written for upstream builds by including
+ * this header after <linux/vfio.h>.
  * Every other device ioctl (GET_INFO, GET_REGION_INFO, SET_IRQS, RESET, ...)
  * is the unchanged one of <linux/vfio.h>.
  *
@@ -24,27 +25,42 @@
 
 /**
  * struct vfio_device_bind_iommufd - VFIO_DEVICE_BIND_IOMMUFD
- * @argsz: user filled size of this data, at least 16
- * @flags: must be 0
+ * @argsz: user filled size of this data, at least 16 (the first revision,
+ *	   without @token_uuid_ptr); bytes past the structure must be 0
+ * @flags: 0 or VFIO_DEVICE_BIND_FLAG_TOKEN
  * @iommufd: an fd of /dev/ioasid
  * @out_devid: output, the ID of the DEVICE object in that context
+ * @token_uuid_ptr: with VFIO_DEVICE_BIND_FLAG_TOKEN, the address of the
+ *		    16-byte VF token (a UUID, as VFIO_DEVICE_FEATURE_PCI_VF_TOKEN
+ *		    takes it); ignored without
  *
  * Bind the device to the context of @iommufd: its iommu_group's DMA is owned
  * by that context and blocked until VFIO_DEVICE_ATTACH_IOMMUFD_PT.  The fd
  * is unparked.  Closing the device fd unbinds.
  *
- * Return: 0 on success; EINVAL for a bad argsz or flags, a negative
- * @iommufd, an fd bound already or a device bound through another fd; EBADF
- * if @iommufd is not an open fd; EBADFD if it is not /dev/ioasid; EBUSY if a
- * driver, the VFIO group path or another context owns the group's DMA; EPERM
- * if the IOMMU does not isolate the device's MSIs (see the ioasid module
- * parameter allow_unsafe_interrupts); ENODEV without an IOMMU.
+ * An SR-IOV VF whose PF is bound to vfio-pci, which enabled its VFs, needs
+ * the VF token the PF's user set; a PF whose VFs are in use needs it too.
+ * Other devices must not be given one.  Layout and rules are those of
+ * Linux 6.17 (@token_uuid_ptr and the flag were added there).
+ *
+ * Return: 0 on success; EINVAL for an argsz below 16, unknown flags, a
+ * negative @iommufd, a token for a device that takes none, an fd bound
+ * already or a device bound through another fd; E2BIG for non-zero bytes
+ * past the structure; EFAULT if the token cannot be read; EACCES for a
+ * missing or wrong VF token; EBADF if @iommufd is not an open fd; EBADFD if
+ * it is not /dev/ioasid; EBUSY if the device's VFIO group node
+ * (/dev/vfio/<group>) is open, or a driver or another context owns the
+ * group's DMA; EPERM if the IOMMU does not isolate the device's MSIs (see
+ * the ioasid module parameter allow_unsafe_interrupts); ENODEV without an
+ * IOMMU.
  */
 struct vfio_device_bind_iommufd {
 	__u32 argsz;
 	__u32 flags;
+#define VFIO_DEVICE_BIND_FLAG_TOKEN (1 << 0)
 	__s32 iommufd;
 	__u32 out_devid;
+	__aligned_u64 token_uuid_ptr;
 };
 
 #define VFIO_DEVICE_BIND_IOMMUFD	_IO(VFIO_TYPE, VFIO_BASE + 18)

@@ -330,7 +330,9 @@ _Static_assert(IOMMU_IOAS_MAP == 0x3b85, "IOMMU_IOAS_MAP");
 _Static_assert(sizeof(struct iommu_ioas_map) == 40, "iommu_ioas_map");
 _Static_assert(VFIO_DEVICE_BIND_IOMMUFD == 0x3b76, "BIND_IOMMUFD");
 _Static_assert(VFIO_DEVICE_ATTACH_IOMMUFD_PT == 0x3b77, "ATTACH_IOMMUFD_PT");
-_Static_assert(sizeof(struct vfio_device_bind_iommufd) == 16, "bind");
+/* Linux 6.17's layout, with the VF token */
+_Static_assert(sizeof(struct vfio_device_bind_iommufd) == 24, "bind");
+_Static_assert(VFIO_DEVICE_BIND_FLAG_TOKEN == 1, "BIND_FLAG_TOKEN");
 _Static_assert(sizeof(struct vfio_device_attach_iommufd_pt) == 12, "attach");
 /* and Debian's own <linux/vfio.h> is still there */
 _Static_assert(VFIO_DEVICE_GET_INFO == 0x3b6b, "VFIO_DEVICE_GET_INFO");
@@ -431,7 +433,7 @@ run_upstream() {
 	out=$(LD_LIBRARY_PATH=$lib "$tmp/prog/upstream") && echo "$out" &&
 	[ "$out" = 'ioasid_errmsg: ""; detach 0x3b78' ] &&
 	out=$("$tmp/prog/upstream-static") && [ "$out" = 'ioasid_errmsg: ""; detach 0x3b78' ] &&
-	out=$("$tmp/prog/uapi") && echo "$out" && [ "$out" = '0x3b76 16' ]
+	out=$("$tmp/prog/uapi") && echo "$out" && [ "$out" = '0x3b76 24' ]
 }
 check run-upstream "the upstream program does not run against the DESTDIR's libioasid.so.0, see $rel/run.log" \
 	run.log run_upstream

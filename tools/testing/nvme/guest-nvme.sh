@@ -22,7 +22,7 @@ pass_fail $? companion/load
 
 bdf=
 for d in /sys/bus/pci/devices/*; do
-	[ "$(cat $d/vendor):$(cat $d/device)" = 0x1b36:0x0010 ] || continue
+	[ "$(cat "$d"/vendor):$(cat "$d"/device)" = 0x1b36:0x0010 ] || continue
 	# The one with a file behind it: serial "ioasid-nvme" (the test VM's
 	# null-co controller may be there too)
 	bdf=${d##*/}
@@ -31,15 +31,15 @@ done
 dev=/sys/bus/pci/devices/$bdf
 
 to_companion() {
-	[ -e $dev/driver ] && echo $bdf >$dev/driver/unbind
-	echo vfio-ioasid-pci >$dev/driver_override
-	echo $bdf >/sys/bus/pci/drivers_probe
-	[ -d $dev/vfio-dev ]
+	[ -e "$dev"/driver ] && echo "$bdf" >"$dev"/driver/unbind
+	echo vfio-ioasid-pci >"$dev"/driver_override
+	echo "$bdf" >/sys/bus/pci/drivers_probe
+	[ -d "$dev"/vfio-dev ]
 }
 to_kernel() {
-	[ -e $dev/driver ] && echo $bdf >$dev/driver/unbind
-	echo nvme >$dev/driver_override
-	echo $bdf >/sys/bus/pci/drivers_probe
+	[ -e "$dev"/driver ] && echo "$bdf" >"$dev"/driver/unbind
+	echo nvme >"$dev"/driver_override
+	echo "$bdf" >/sys/bus/pci/drivers_probe
 }
 
 # 1. The kernel's driver on the controller (it may have bound already)
@@ -50,15 +50,15 @@ done
 to_kernel
 i=0
 while [ ! -b /dev/nvme0n1 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-[ -b /dev/nvme0n1 ]; pass_fail $? kernel/bound "$(ls /dev | grep nvme | tr '\n' ' ')"
+[ -b /dev/nvme0n1 ]; pass_fail $? kernel/bound "$(cd /dev && echo nvme*)"
 echo "=== kernel nvme driver: $(cat /sys/block/nvme0n1/device/model 2>/dev/null)"
-/root/nvme-kbench -t $T -Q $QD /dev/nvme0n1 | tee /tmp/kernel.txt
+/root/nvme-kbench -t "$T" -Q "$QD" /dev/nvme0n1 | tee /tmp/kernel.txt
 pass_fail $? kernel/bench
 
 # 2. ioasid-nvme on the same controller
-to_companion; pass_fail $? companion/bind "$(ls $dev/vfio-dev 2>/dev/null)"
+to_companion; pass_fail $? companion/bind "$(ls "$dev"/vfio-dev 2>/dev/null)"
 echo "=== ioasid-nvme"
-/root/ioasid-nvme -t $T -Q $QD $bdf | tee /tmp/ioasid.txt
+/root/ioasid-nvme -t "$T" -Q "$QD" "$bdf" | tee /tmp/ioasid.txt
 rc=$?
 grep -q '^ioasid-nvme: ok' /tmp/ioasid.txt; pass_fail $? ioasid/run "exit $rc"
 grep -q '^verify: .*all match' /tmp/ioasid.txt; pass_fail $? ioasid/verify
@@ -90,7 +90,7 @@ lba0=$(dd if=/dev/nvme0n1 bs=512 count=1 2>/dev/null | od -A n -t x8 -N 8 | tr -
 
 # Errors that say what to do.  Not bound to the companion: how to bind it
 echo "=== ioasid-nvme on a device the kernel's nvme driver has"
-/root/ioasid-nvme -s $bdf 2>&1 | tee /tmp/err.txt
+/root/ioasid-nvme -s "$bdf" 2>&1 | tee /tmp/err.txt
 grep -q 'not bound to vfio-ioasid-pci' /tmp/err.txt &&
 	grep -q "bound to driver: nvme" /tmp/err.txt &&
 	grep -q "driver_override" /tmp/err.txt
@@ -101,7 +101,7 @@ to_companion
 if [ "$IOASID_IOMMU" = intel ]; then
 	echo 0 >/sys/module/ioasid_core/parameters/allow_unsafe_interrupts
 	echo "=== ioasid-nvme without interrupt remapping"
-	/root/ioasid-nvme -s $bdf 2>&1 | tee /tmp/err.txt
+	/root/ioasid-nvme -s "$bdf" 2>&1 | tee /tmp/err.txt
 	grep -q 'BIND_IOMMUFD failed: EPERM' /tmp/err.txt &&
 		grep -q allow_unsafe_interrupts /tmp/err.txt
 	pass_fail $? errors/bind-eperm "$(head -c 300 /tmp/err.txt)"
@@ -111,14 +111,14 @@ fi
 chmod 0755 /
 chmod 0666 /dev/ioasid /dev/vfio/devices/*
 echo "=== ioasid-nvme as uid 1000 with RLIMIT_MEMLOCK 1 MiB"
-/root/runas -l 1024 1000 1000 /root/ioasid-nvme -s -n $bdf 2>&1 | tee /tmp/err.txt
+/root/runas -l 1024 1000 1000 /root/ioasid-nvme -s -n "$bdf" 2>&1 | tee /tmp/err.txt
 grep -q 'IOMMU_IOAS_MAP failed: ENOMEM' /tmp/err.txt &&
 	grep -q 'RLIMIT_MEMLOCK: 1024 KiB' /tmp/err.txt
 pass_fail $? errors/map-enomem "$(head -c 300 /tmp/err.txt)"
 chmod 0600 /dev/ioasid /dev/vfio/devices/*
 
 # 4. Unplugged cable: the device unbound from the companion mid-run
-/root/ioasid-nvme -s -t 20 -Q 4 $bdf >/tmp/unbind.txt 2>&1 &
+/root/ioasid-nvme -s -t 20 -Q 4 "$bdf" >/tmp/unbind.txt 2>&1 &
 pid=$!
 i=0
 # The benchmarks start after the verify line; let them run a little
@@ -126,11 +126,11 @@ while ! grep -q '^verify:' /tmp/unbind.txt && [ $i -lt 300 ]; do sleep 0.1; i=$(
 sleep 1
 # Meanwhile a second instance cannot have the device
 echo "=== a second ioasid-nvme while the first runs"
-/root/ioasid-nvme -s -n $bdf 2>&1 | tee /tmp/err.txt
+/root/ioasid-nvme -s -n "$bdf" 2>&1 | tee /tmp/err.txt
 grep -q "BIND_IOMMUFD failed: EINVAL" /tmp/err.txt && grep -q "one user at a time" /tmp/err.txt
 pass_fail $? errors/second-user "$(head -c 300 /tmp/err.txt)"
 t0=$(cut -d' ' -f1 /proc/uptime)
-echo $bdf >/sys/bus/pci/drivers/vfio-ioasid-pci/unbind &
+echo "$bdf" >/sys/bus/pci/drivers/vfio-ioasid-pci/unbind &
 upid=$!
 wait $pid; rc=$?
 wait $upid
@@ -140,28 +140,28 @@ took=$(awk "BEGIN{print $t1-$t0}")
 echo "unbind under a running ioasid-nvme: it exited $rc, the unbind took ${took} s"
 [ $rc != 0 ] && grep -q 'being unbound' /tmp/unbind.txt && grep -q '^close: ' /tmp/unbind.txt
 pass_fail $? unplug/unbind "exit $rc, unbind took ${took} s"
-[ ! -e $dev/driver ] && [ -z "$(ls /dev/vfio/devices 2>/dev/null)" ]
+[ ! -e "$dev"/driver ] && [ -z "$(ls /dev/vfio/devices 2>/dev/null)" ]
 pass_fail $? unplug/unbound
 
 # 5. The function reset under a running driver
 to_companion
-/root/ioasid-nvme -s -t 20 -Q 4 $bdf >/tmp/reset.txt 2>&1 &
+/root/ioasid-nvme -s -t 20 -Q 4 "$bdf" >/tmp/reset.txt 2>&1 &
 pid=$!
 i=0
 while ! grep -q '^verify:' /tmp/reset.txt && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 sleep 1
-echo 1 >$dev/reset
+echo 1 >"$dev"/reset
 wait $pid; rc=$?
 cat /tmp/reset.txt
 [ $rc != 0 ] && grep -q 'reset or disabled' /tmp/reset.txt && grep -q '^close: ' /tmp/reset.txt
 pass_fail $? unplug/reset "exit $rc"
-/root/ioasid-nvme -s -n $bdf >/tmp/after.txt 2>&1
+/root/ioasid-nvme -s -n "$bdf" >/tmp/after.txt 2>&1
 pass_fail $? unplug/reset-then-run "$(tail -n 2 /tmp/after.txt | tr '\n' ' ')"
 
 fi # NVME_DEMO
 
 # Nothing left behind
-[ -e $dev/driver ] && echo $bdf >$dev/driver/unbind
+[ -e "$dev"/driver ] && echo "$bdf" >"$dev"/driver/unbind
 stats=$(grep -v ' 0$' /sys/kernel/debug/ioasid/stats 2>/dev/null | grep -v '^map_calls ' | tr '\n' ' ')
 [ -z "$stats" ]; pass_fail $? module/counters-zero "$stats"
 rmmod vfio-ioasid-pci; pass_fail $? companion/unload

@@ -22,8 +22,11 @@
 # 4. A VM boots Debian's kernel of the current ABI with the modules DKMS
 #    built and what the packages installed (guest-packages.sh): the
 #    modules-load.d entry, the real udevd with the package's rule
-#    (/dev/iommu, the group on the nodes), the two programs as a member of
-#    the group without privileges.
+#    (/dev/iommu, the group on the nodes), modprobe by both names, the two
+#    programs as a member of the group without privileges.
+# 5. apt purge ioasid-dkms removes every module and the sources.
+# 6. Without packages, in the same chroot: make dkms-install from the source
+#    package builds for both kernels, make dkms-uninstall removes it all.
 #
 # The chroot is build/pkgtest/root (removed at the start of the next run);
 # its mounts live in a mount namespace of their own and vanish with it.
@@ -37,6 +40,8 @@ root=$out/root
 logs=$top/build/logs
 debs=$top/build/deb
 kver=$("$top/scripts/kver.sh")
+# The packages' version (a native package: the DKMS version too)
+ver=$(awk -F'[()]' 'NR == 1 { print $2 }' "$top/debian/changelog")
 mkdir -p "$out" "$logs"
 
 failed=0
@@ -166,6 +171,18 @@ n=$(dkms_installed "$kver")
 [ "$n" = 1 ] && [ -f "$root/lib/modules/$kver/updates/dkms/ioasid-core.ko" ]
 pass_fail $? dkms/built-on-kernel-update "$kver: $(in_root dkms status -m ioasid 2>&1 | tr '\n' ' ')"
 
+# On a machine that runs one of its kernels, DKMS builds at install time
+# only for the running and the newest kernel; the package's postinst
+# builds for the others with dkms-build-all.  Here every kernel got built
+# (the chroot's host runs none of them), so take one build away and let
+# the script put it back, leaving the other alone.
+in_root dkms remove -m ioasid -v "$ver" -k "$prev" >"$logs/pkg-build-all.log" 2>&1
+in_root /usr/libexec/ioasid-dkms/dkms-build-all "$ver" >>"$logs/pkg-build-all.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] && [ "$(dkms_installed "$prev")" = 1 ] && [ "$(dkms_installed "$kver")" = 1 ] &&
+	[ "$(grep -c 'built and installed' "$logs/pkg-build-all.log")" = 1 ]
+pass_fail $? dkms/build-all-kernels "exit $rc: $(grep '^ioasid:' "$logs/pkg-build-all.log" | tr '\n' ' ')"
+
 # Kernels ioasid is not for, as DKMS meets them when their headers are
 # installed (the header_postinst.d hook, which must succeed or apt fails):
 # a 6.1 release with iommufd in its .config, and Linux 6.12
@@ -275,4 +292,32 @@ cat "$out/vm-summary.txt"
 grep -qv '^PASS ' "$out/vm-summary.txt" && failed=1
 [ $vm_rc -eq 124 ] && res FAIL vm/timeout
 [ $vm_rc -eq 0 ] || res FAIL vm/exit "exit $vm_rc, see build/pkgtest/vm/console.log"
+
+# ---------------------------------------------------------------- 5. purge
+# Removing the package removes every module DKMS built and the sources
+installed_kos() {
+	find "$root/lib/modules" -path '*/updates/dkms/*ioasid*.ko' 2>/dev/null | wc -l
+}
+apt_in_root purge ioasid-dkms >"$logs/pkg-purge.log" 2>&1
+rc=$?
+n=$(installed_kos)
+[ $rc -eq 0 ] && [ "$n" = 0 ] && [ -z "$(in_root dkms status -m ioasid 2>&1)" ] &&
+	! ls -d "$root"/usr/src/ioasid-* >/dev/null 2>&1
+pass_fail $? purge "apt exit $rc, $n modules left: $(in_root dkms status -m ioasid 2>&1 | tr '\n' ' ')"
+
+# ---------------------------------------------------------------- 6. no packages
+# make dkms-install from the source package make deb built, in the same
+# Debian 12: both kernels get the modules; make dkms-uninstall takes them
+rm -rf "$root/tmp/src"
+mkdir -p "$root/tmp/src"
+tar -C "$root/tmp/src" -xf "$debs/ioasid_$ver.tar.xz"
+in_root make -C "/tmp/src/ioasid-$ver" dkms-install >"$logs/pkg-dkms-install.log" 2>&1
+rc=$?
+[ $rc -eq 0 ] && [ "$(dkms_installed "$prev")" = 1 ] && [ "$(dkms_installed "$kver")" = 1 ]
+pass_fail $? make-dkms-install "exit $rc: $(in_root dkms status -m ioasid 2>&1 | tr '\n' ' ')"
+in_root make -C "/tmp/src/ioasid-$ver" dkms-uninstall >>"$logs/pkg-dkms-install.log" 2>&1
+rc=$?
+n=$(installed_kos)
+[ $rc -eq 0 ] && [ "$n" = 0 ] && [ ! -e "$root/usr/src/ioasid-$ver" ]
+pass_fail $? make-dkms-uninstall "exit $rc, $n modules left"
 exit "$failed"

@@ -9,6 +9,11 @@ R=/dev/ttyS1
 OUT=/tmp/bench
 info() { echo "@@INFO $*" >$R; echo "bench: $*"; }
 fail() { echo "bench: $*"; echo "@@FAIL $*" >$R; exit 1; }
+# Device nodes of the companion: how many there are
+nodes() {
+	set -- /dev/vfio/devices/vfio*
+	if [ -e "$1" ]; then echo $#; else echo 0; fi
+}
 
 mkdir -p /sys/kernel/tracing
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
@@ -21,15 +26,17 @@ insmod /lib/modules/ioasid-core.ko test_mode=1 || fail "insmod ioasid"
 insmod /lib/modules/vfio-ioasid-pci.ko || fail "insmod vfio-ioasid-pci"
 
 edus=$(for d in /sys/bus/pci/devices/*; do
-	[ "$(cat $d/vendor):$(cat $d/device)" = 0x1234:0x11e8 ] && echo "${d##*/}"
+	[ "$(cat "$d"/vendor):$(cat "$d"/device)" = 0x1234:0x11e8 ] && echo "${d##*/}"
 done | sort)
+# One edu address per word
+# shellcheck disable=SC2086
 set -- $edus
 [ $# -ge 4 ] || fail "need 4 edu devices, found $#"
 
 bind() {
-	echo "$2" >/sys/bus/pci/devices/$1/driver_override
+	echo "$2" >/sys/bus/pci/devices/"$1"/driver_override
 	echo "$1" >/sys/bus/pci/drivers_probe
-	[ "$(basename "$(readlink /sys/bus/pci/devices/$1/driver)")" = "$2" ] ||
+	[ "$(basename "$(readlink /sys/bus/pci/devices/"$1"/driver)")" = "$2" ] ||
 		fail "$1 did not bind to $2"
 }
 bind "$1" vfio-pci
@@ -37,9 +44,9 @@ bind "$2" vfio-pci
 bind "$3" vfio-ioasid-pci
 bind "$4" vfio-ioasid-pci
 # devtmpfs creates the nodes asynchronously
-for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-	[ "$(ls /dev/vfio/devices 2>/dev/null | wc -l)" -ge 2 ] &&
-		[ -e "/dev/vfio/$(basename "$(readlink /sys/bus/pci/devices/$2/iommu_group)")" ] &&
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	[ "$(nodes)" -ge 2 ] &&
+		[ -e "/dev/vfio/$(basename "$(readlink /sys/bus/pci/devices/"$2"/iommu_group)")" ] &&
 		break
 	sleep 0.1
 done

@@ -20,7 +20,7 @@ pass_fail $? module/load
 [ -c /dev/ioasid ] || { res FAIL module/devnode; echo "@@DONE" >$R; exit 1; }
 
 # The companion driver and what it needs, then every edu and NVMe device
-# bound to it with driver_override
+# bound to it with driver_override, but for the SR-IOV PF
 for m in irqbypass vfio vfio_virqfd vfio-pci-core; do
 	insmod /lib/modules/$m.ko || res FAIL "module/load-$m"
 done
@@ -28,15 +28,25 @@ insmod /lib/modules/vfio-ioasid-pci.ko
 pass_fail $? companion/load
 bound=0
 for d in /sys/bus/pci/devices/*; do
-	case "$(cat $d/vendor):$(cat $d/device)" in
+	case "$(cat "$d/vendor"):$(cat "$d/device")" in
 	0x1234:0x11e8|0x1b36:0x0010) ;;
 	*) continue ;;
 	esac
-	echo vfio-ioasid-pci >$d/driver_override
+	[ -e "$d/sriov_totalvfs" ] && continue
+	echo vfio-ioasid-pci >"$d/driver_override"
 	echo "${d##*/}" >/sys/bus/pci/drivers_probe
-	[ -c "/dev/vfio/devices/$(ls $d/vfio-dev 2>/dev/null)" ] && bound=$((bound + 1))
+	for v in "$d"/vfio-dev/vfio*; do
+		[ -c "/dev/vfio/devices/${v##*/}" ] && bound=$((bound + 1))
+	done
 done
-[ $bound = 5 ]; pass_fail $? companion/bind-devices "$bound of 5 bound"
+[ $bound = 7 ]; pass_fail $? companion/bind-devices "$bound of 7 bound"
+# The kernel's vfio-pci (with SR-IOV, for the VF token) and type1, for
+# the tests of the two paths side by side, and pci-pf-stub, a PF driver
+# that is not vfio-pci; both bind nothing by themselves (driver_override
+# only)
+insmod /lib/modules/vfio_iommu_type1.ko || res FAIL module/load-vfio_iommu_type1
+insmod /lib/modules/vfio-pci.ko enable_sriov=1 || res FAIL module/load-vfio-pci
+insmod /lib/modules/pci-pf-stub.ko || res FAIL module/load-pci-pf-stub
 
 for t in /tests/ioasid_*; do
 	name=${t##*/}
@@ -78,8 +88,8 @@ stats=$(grep -v ' 0$' /sys/kernel/debug/ioasid/stats | grep -v '^map_calls ' | t
 for d in /sys/bus/pci/drivers/vfio-ioasid-pci/0000:*; do
 	[ -e "$d" ] && echo "${d##*/}" >/sys/bus/pci/drivers/vfio-ioasid-pci/unbind
 done
-left=$(ls /dev/vfio/devices 2>/dev/null | tr '\n' ' ')
-[ -z "$left" ]; pass_fail $? companion/unbind-all "$left"
+left=$(cd /dev/vfio/devices 2>/dev/null && echo vfio*)
+[ -z "$left" ] || [ "$left" = "vfio*" ]; pass_fail $? companion/unbind-all "$left"
 rmmod vfio-ioasid-pci
 pass_fail $? companion/unload
 rmmod ioasid_core
@@ -98,10 +108,10 @@ pass_fail $? module/unload-plain
 # knob, and the test command does not exist.
 insmod /lib/modules/prod/ioasid-core.ko
 pass_fail $? prod/load
-params=$(ls /sys/module/ioasid_core/parameters 2>/dev/null | tr '\n' ' ')
-[ "$params" = "allow_unsafe_interrupts " ]; pass_fail $? prod/params-only-unsafe "$params"
+params=$(cd /sys/module/ioasid_core/parameters && echo *)
+[ "$params" = allow_unsafe_interrupts ]; pass_fail $? prod/params-only-unsafe "$params"
 [ -e /sys/kernel/debug/ioasid/stats ] && [ ! -e /sys/kernel/debug/ioasid/fail_nth ]
-pass_fail $? prod/no-fault-injection "$(ls /sys/kernel/debug/ioasid | tr '\n' ' ')"
+pass_fail $? prod/no-fault-injection "$(cd /sys/kernel/debug/ioasid && echo *)"
 ( cd /tmp && /tests/ioasid_notest; echo $? >/tmp/rc ) 2>&1 | tee /tmp/notest.log
 pass_fail "$(cat /tmp/rc)" prod/test-cmd-refused "$(tail -n 3 /tmp/notest.log | tr '\n' ' ')"
 rmmod ioasid_core

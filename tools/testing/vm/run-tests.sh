@@ -37,16 +37,28 @@ fi
 adds=(--add "$ioasid_ko:/lib/modules/ioasid-core.ko"
 	--add "$companion_ko:/lib/modules/vfio-ioasid-pci.ko"
 	--add "$prod_ko:/lib/modules/prod/ioasid-core.ko"
-	--kmod vfio-pci-core)
+	--kmod vfio-pci-core --kmod vfio-pci --kmod vfio_iommu_type1
+	--kmod pci-pf-stub)
 # Two edu devices on the root bus (one iommu_group each), two behind a
 # conventional PCI bridge (one shared group), and an NVMe controller for
 # MSI-X and function reset.  edu: at most 4095 bytes per DMA, IOVAs below
-# 256 MiB (28-bit DMA mask).
+# 256 MiB (28-bit DMA mask).  Behind a second bridge, an edu (no function
+# reset) and an NVMe controller (whose registers a reset clears) share a
+# bus, so vfio-pci-core's bus reset on close has a victim to spare.  Behind
+# a PCIe root port, an NVMe controller with SR-IOV (one VF), which the
+# guest script leaves without driver for ioasid_vfio_sriov.
 devices="-device edu -device edu \
 	-device pci-bridge,id=br1,chassis_nr=1 \
 	-device edu,bus=br1,addr=1 -device edu,bus=br1,addr=2 \
 	-blockdev driver=null-co,node-name=nvm0,size=67108864 \
-	-device nvme,serial=ioasid0,drive=nvm0"
+	-device nvme,serial=ioasid0,drive=nvm0 \
+	-device pci-bridge,id=br2,chassis_nr=2 \
+	-device edu,bus=br2,addr=1 \
+	-blockdev driver=null-co,node-name=nvm1,size=67108864 \
+	-device nvme,serial=ioasid1,drive=nvm1,bus=br2,addr=2 \
+	-device pcie-root-port,id=rp1,chassis=3 \
+	-device nvme-subsys,id=nvss0 \
+	-device nvme,serial=ioasid-pf,subsys=nvss0,bus=rp1,sriov_max_vfs=1,sriov_vq_flexible=2,sriov_vi_flexible=1"
 for t in "${SELFTESTS_DIR:-$top/build/selftests}"/ioasid_*; do
 	name=$(basename "$t")
 	if [ -n "${SUITES:-}" ] && [ "$name" != ioasid_notest ] &&

@@ -163,6 +163,8 @@ initrd="$out/initrd.gz"
 # IO-APIC") and panic at boot; the timer works, the check is too tight.
 cmdline="console=ttyS0 panic=-1 quiet log_buf_len=32M no_timer_check"
 dev=()
+# QEMU's options: the commas are QEMU's, not array separators
+# shellcheck disable=SC2054
 case "$iommu" in
 intel) dev=(-device intel-iommu,intremap=off); cmdline="$cmdline intel_iommu=on" ;;
 intel-ir) dev=(-device intel-iommu,intremap=on); cmdline="$cmdline intel_iommu=on" ;;
@@ -174,6 +176,7 @@ esac
 # environment variables
 cmdline="$cmdline IOASID_IOMMU=$iommu$append"
 
+# shellcheck disable=SC2054 # QEMU's commas
 qemu=(qemu-system-x86_64 -accel tcg,thread=multi -M q35 -cpu max
 	-m "$mem" -smp "$smp" -no-reboot -net none
 	-kernel "$kernel" -initrd "$initrd" -append "$cmdline"

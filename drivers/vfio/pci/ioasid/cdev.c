@@ -10,6 +10,7 @@
 #include <linux/pm_runtime.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uuid.h>
 #include <uapi/linux/ioasid_vfio.h>
 
 #include "vfio_ioasid.h"
@@ -45,51 +46,113 @@ static int vioasid_open(struct inode *inode, struct file *filep)
 	return 0;
 }
 
-/* Power the device up and let it be used through @df's fd */
+/*
+ * Power the device up and let it be used.  The order is that of Linux 6.1's
+ * vfio_device_open(): open_count counts the device before its open_device
+ * runs and goes back down only if that fails, all under the dev_set lock.
+ */
 static int vioasid_enable(struct vioasid_device *vdev)
 {
 	struct vfio_device *vfio = vioasid_vfio(vdev);
 	int rc = 0;
 
 	mutex_lock(&vfio->dev_set->lock);
-	if (!vfio->open_count) {
+	vfio->open_count++;
+	if (vfio->open_count == 1) {
 		rc = ioasid_should_fail(IOASID_FAULT_ENABLE) ? -ENOMEM :
 		     vfio_pci_core_enable(&vdev->core);
-		if (!rc)
+		if (rc)
+			vfio->open_count--;
+		else
 			vfio_pci_core_finish_enable(&vdev->core);
 	}
-	if (!rc)
-		vfio->open_count++;
 	mutex_unlock(&vfio->dev_set->lock);
 	return rc;
 }
 
+/*
+ * The order of Linux 6.1's vfio_device_fops_release(): close_device runs
+ * while open_count still counts the device, and only then does the count
+ * drop.  vfio-pci-core's close resets the whole bus or slot when it finds
+ * no other device of the dev_set open (vfio_device_set_open_count() <= 1,
+ * the closing device included); counting this one out first would let it
+ * reset a sibling that is in use, without that sibling's memory_lock.
+ */
 static void vioasid_disable(struct vioasid_device *vdev)
 {
 	struct vfio_device *vfio = vioasid_vfio(vdev);
 
 	mutex_lock(&vfio->dev_set->lock);
-	if (!--vfio->open_count)
+	if (vfio->open_count == 1)
 		vfio_pci_core_close_device(vfio);
+	vfio->open_count--;
 	mutex_unlock(&vfio->dev_set->lock);
 }
 
+/*
+ * The VF token rules of vfio-pci-core: a VF whose PF vfio-pci owns (and
+ * enabled SR-IOV on) needs the token the PF's user set with
+ * VFIO_DEVICE_FEATURE_PCI_VF_TOKEN; a PF whose VFs are in use needs their
+ * token; anything else must not be given one.  Linux 6.1 checks them only
+ * for the device names of the group path, through vfio_pci_core_match(),
+ * its one export of them: hand it such a name, "<device> vf_token=<uuid>".
+ * Return: 0, -EACCES for a missing or wrong token, -EINVAL for a token the
+ * device does not take.
+ */
+static int vioasid_check_token(struct vioasid_device *vdev,
+			       const uuid_t *token)
+{
+	const char *dev_name = pci_name(vdev->core.pdev);
+	char name[32 + UUID_STRING_LEN];
+	int rc;
+
+	if (token)
+		snprintf(name, sizeof(name), "%s vf_token=%pUb", dev_name,
+			 token);
+	else
+		snprintf(name, sizeof(name), "%s", dev_name);
+	rc = vfio_pci_core_match(vioasid_vfio(vdev), name);
+	if (rc < 0)
+		return rc;
+	/* 1 is a match; the name is the device's own, so 0 cannot be */
+	return rc == 1 ? 0 : -EINVAL;
+}
+
+/*
+ * VFIO_DEVICE_BIND_IOMMUFD with the layout and size rules of Linux 6.17:
+ * at least the 16 bytes up to out_devid; token_uuid_ptr is read when the
+ * caller's struct has it, and bytes beyond the kernel's struct must be 0.
+ */
 static long vioasid_bind(struct vioasid_file *df,
 			 struct vfio_device_bind_iommufd __user *arg)
 {
+	const size_t minsz = offsetofend(struct vfio_device_bind_iommufd,
+					 out_devid);
 	struct vioasid_device *vdev = df->vdev;
 	struct vfio_device_bind_iommufd bind;
 	struct ioasid_device *idev;
 	struct ioasid_ctx *ctx;
+	uuid_t token;
+	u32 user_size;
 	struct fd f;
 	long rc;
 	u32 id;
 
 	if (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
-	    copy_from_user(&bind, arg, sizeof(bind)))
+	    get_user(user_size, &arg->argsz))
 		return -EFAULT;
-	if (bind.argsz < sizeof(bind) || bind.flags || bind.iommufd < 0)
+	if (user_size < minsz)
 		return -EINVAL;
+	rc = copy_struct_from_user(&bind, sizeof(bind), arg, user_size);
+	if (rc)
+		return rc;
+	if (bind.flags & ~VFIO_DEVICE_BIND_FLAG_TOKEN || bind.iommufd < 0)
+		return -EINVAL;
+	if ((bind.flags & VFIO_DEVICE_BIND_FLAG_TOKEN) &&
+	    (ioasid_should_fail(IOASID_FAULT_UACCESS) ||
+	     copy_from_user(&token, u64_to_user_ptr(bind.token_uuid_ptr),
+			    sizeof(token))))
+		return -EFAULT;
 
 	f = fdget(bind.iommufd);
 	if (!f.file)
@@ -109,11 +172,19 @@ static long vioasid_bind(struct vioasid_file *df,
 		rc = -EINVAL;
 		goto out_unlock;
 	}
+	/* The vfio group path and the cdev exclude each other */
+	rc = vioasid_group_hold(vdev);
+	if (rc)
+		goto out_unlock;
+	rc = vioasid_check_token(vdev, bind.flags & VFIO_DEVICE_BIND_FLAG_TOKEN ?
+				 &token : NULL);
+	if (rc)
+		goto err_release_group;
 
 	idev = ioasid_device_bind(ctx, &vdev->core.pdev->dev, &id);
 	if (IS_ERR(idev)) {
 		rc = PTR_ERR(idev);
-		goto out_unlock;
+		goto err_release_group;
 	}
 
 	rc = vioasid_enable(vdev);
@@ -136,6 +207,8 @@ err_disable:
 	vioasid_disable(vdev);
 err_unbind:
 	ioasid_device_unbind(idev);
+err_release_group:
+	vioasid_group_release(vdev);
 out_unlock:
 	mutex_unlock(&vdev->bind_lock);
 	ioasid_ctx_put(ctx);
@@ -301,6 +374,7 @@ static int vioasid_release(struct inode *inode, struct file *filep)
 		mutex_lock(&vdev->bind_lock);
 		vioasid_disable(vdev);
 		ioasid_device_unbind(df->idev);
+		vioasid_group_release(vdev);
 		vdev->bound = NULL;
 		mutex_unlock(&vdev->bind_lock);
 	}

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Helpers of the long-running suites, ioasid_fuzz.c and ioasid_stress.c: a
+ * Helpers of the long-running suites, ioasid_fuzz and ioasid_stress: a
  * seeded PRNG, budgets from the environment, totals shared between the
  * harness's test children, errno sets, an op trace, CAP_IPC_LOCK dropping
- * (so that pins are really charged) and the end-of-run invariants.
+ * (so that pins are really charged) and the end-of-run invariants.  What
+ * the fuzzer alone uses is in its own header, fuzz.h.
  *
  * Budgets and seeds come from the environment (the test VM passes
  * name=value words of the kernel command line to the tests):
@@ -123,9 +124,12 @@ static inline uint64_t fresh_seed(void)
 
 /* ------------------------------------------------------------ totals */
 
+#ifndef IOASID_NO_HARNESS
 /*
  * The harness runs every test in a child process; the totals live in a
- * shared page so that the parent can print one summary line at exit.
+ * shared page so that the parent can print one summary line at exit.  Like
+ * the harness, they are the file with the tests': another file of its suite
+ * (IOASID_NO_HARNESS) would map a page of its own.
  */
 struct fz_totals {
 	long runs;		/* seeds (fuzz) or rounds (stress) done */
@@ -164,6 +168,7 @@ static inline void fz_note_seed(uint64_t seed)
 					__ATOMIC_RELAXED))
 		fz_totals->first_seed = seed;
 }
+#endif
 
 /* ------------------------------------------------------------ errnos */
 

@@ -183,10 +183,10 @@ TEST_F(access_pin, pin_errors)
 				       BASE_IOVA + 4 * PSZ, 8 * PSZ, NULL, 0,
 				       &id));
 	/* The pages behind the IOVA are not those of another buffer */
-	EXPECT_EQ(EINVAL, access_pages(self->fd, self->afd, BASE_IOVA,
-				       4 * PSZ, other, 0, &id));
-	EXPECT_EQ(EINVAL, access_pages(self->fd, self->afd, BASE_IOVA,
-				       4 * PSZ, buf + PSZ, 0, &id));
+	EXPECT_EQ(EBADE, access_pages(self->fd, self->afd, BASE_IOVA,
+				      4 * PSZ, other, 0, &id));
+	EXPECT_EQ(EBADE, access_pages(self->fd, self->afd, BASE_IOVA,
+				      4 * PSZ, buf + PSZ, 0, &id));
 	/* Writing is not allowed through a read-only mapping */
 	EXPECT_EQ(EPERM, access_pages(self->fd, self->afd,
 				      BASE_IOVA + 32 * PSZ, PSZ,
@@ -204,15 +204,15 @@ TEST_F(access_pin, pin_errors)
 	EXPECT_EQ(EOVERFLOW, access_pages(self->fd, self->afd,
 					  UINT64_MAX - PSZ + 1, 2 * PSZ, NULL,
 					  0, &id));
-	/* Not an access fd */
-	EXPECT_EQ(EBADF, access_pages(self->fd, self->fd, BASE_IOVA, PSZ, buf,
-				      0, &id));
-	EXPECT_EQ(EBADF, access_pages(self->fd, -1, BASE_IOVA, PSZ, buf, 0,
-				      &id));
-	EXPECT_EQ(EBADF, access_pages(self->fd, 1000, BASE_IOVA, PSZ, buf, 0,
-				      &id));
-	EXPECT_EQ(EBADF, destroy_access_pages(self->fd, self->fd, 0));
-	EXPECT_EQ(EBADF, destroy_access_pages(self->fd, -1, 0));
+	/* Not an access fd: EBADFD, as upstream's test driver answers */
+	EXPECT_EQ(EBADFD, access_pages(self->fd, self->fd, BASE_IOVA, PSZ, buf,
+				       0, &id));
+	EXPECT_EQ(EBADFD, access_pages(self->fd, -1, BASE_IOVA, PSZ, buf, 0,
+				       &id));
+	EXPECT_EQ(EBADFD, access_pages(self->fd, 1000, BASE_IOVA, PSZ, buf, 0,
+				       &id));
+	EXPECT_EQ(EBADFD, destroy_access_pages(self->fd, self->fd, 0));
+	EXPECT_EQ(EBADFD, destroy_access_pages(self->fd, -1, 0));
 
 	/* None of it left a pin behind */
 	EXPECT_EQ(before.pinned, counters_now().pinned);
@@ -857,10 +857,10 @@ TEST_F(access_rw, errors)
 				    (16UL << 20) + 1, self->flags));
 	EXPECT_EQ(EOVERFLOW, access_rw(self->fd, self->afd, UINT64_MAX - 3, b,
 				       8, self->flags));
-	EXPECT_EQ(EBADF, access_rw(self->fd, self->fd, BASE_IOVA + a, b, 4,
-				   self->flags));
-	EXPECT_EQ(EBADF, access_rw(self->fd, -1, BASE_IOVA + a, b, 4,
-				   self->flags));
+	EXPECT_EQ(EBADFD, access_rw(self->fd, self->fd, BASE_IOVA + a, b, 4,
+				    self->flags));
+	EXPECT_EQ(EBADFD, access_rw(self->fd, -1, BASE_IOVA + a, b, 4,
+				    self->flags));
 	/* A bad user pointer on our side of the copy */
 	EXPECT_EQ(EFAULT, access_rw(self->fd, self->afd, BASE_IOVA + a, NULL,
 				    4, self->flags));

@@ -312,14 +312,14 @@ static int st_set_iommu_v1(struct fstate *s)
 	return ioctl(s->fd, VFIO_SET_IOMMU, VFIO_TYPE1_IOMMU) ? errno : 0;
 }
 
+/* The IOAS of st_ioas becomes the compat IOAS, as VFIO_SET_IOMMU needs */
 static int st_compat_ioas(struct fstate *s)
 {
 	struct iommu_vfio_ioas cmd = { .size = sizeof(cmd),
-				       .op = IOMMU_VFIO_IOAS_GET };
-	int rc = xioctl(s->fd, IOMMU_VFIO_IOAS, &cmd);
+				       .op = IOMMU_VFIO_IOAS_SET,
+				       .ioas_id = s->ioas };
 
-	s->ioas = cmd.ioas_id;
-	return rc;
+	return xioctl(s->fd, IOMMU_VFIO_IOAS, &cmd);
 }
 
 static int st_map_dma(struct fstate *s)
@@ -617,9 +617,9 @@ static const struct fstep sc_device[] = {
 };
 
 static const struct fstep sc_compat_v1[] = {
-	STEP(open), STEP(set_iommu_v1), STEP(compat_ioas), STEP(domain),
-	STEP(map_dma), STEP(compat_info), STEP(unmap_dma_split),
-	STEP(unmap_dma_all), END
+	STEP(open), STEP(ioas), STEP(compat_ioas), STEP(set_iommu_v1),
+	STEP(domain), STEP(map_dma), STEP(compat_info),
+	STEP(unmap_dma_split), STEP(unmap_dma_all), END
 };
 
 static const struct fstep sc_hwpt_dirty[] = {

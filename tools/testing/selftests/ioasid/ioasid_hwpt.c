@@ -150,17 +150,33 @@ TEST_F(mock_hwpt, alloc_errors)
 	big[sizeof(cmd)] = 1;
 	EXPECT_EQ(E2BIG, xioctl(self->fd, IOMMU_HWPT_ALLOC, big));
 
+	/*
+	 * Upstream's order and answers: reserved fields, then data without a
+	 * type or a type without data (EINVAL), then dev_id (ENOENT), then
+	 * pt_id (EINVAL if it names nothing or no IOAS, EOPNOTSUPP for a
+	 * HWPT, as a nesting parent of a driver that cannot nest), then the
+	 * flags and data a paging domain cannot take (EOPNOTSUPP), and
+	 * fault_id last (ENOENT: there are no fault queues)
+	 */
 	EXPECT_EQ(ENOENT, hwpt_alloc(self->fd, self->ioas, self->ioas, &hwpt));
 	EXPECT_EQ(ENOENT, hwpt_alloc(self->fd, 9999, self->ioas, &hwpt));
-	EXPECT_EQ(ENOENT, hwpt_alloc(self->fd, self->idev, 9999, &hwpt));
+	EXPECT_EQ(EINVAL, hwpt_alloc(self->fd, self->idev, 9999, &hwpt));
 	/*
 	 * A device is no IOAS; on a HWPT the new one would be nested and
-	 * needs data first, EOPNOTSUPP as upstream (ours said EINVAL before
-	 * nesting; nested has the rest)
+	 * needs data first, EOPNOTSUPP as upstream (nested has the rest)
 	 */
 	EXPECT_EQ(EINVAL, hwpt_alloc(self->fd, self->idev, self->idev, &hwpt));
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc(self->fd, self->idev, self->hwpt,
 					 &hwpt));
+	CMD(.data_len = 8);
+	cmd.dev_id = 9999;
+	EXPECT_EQ(EINVAL, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.flags = 1 << 4);
+	cmd.dev_id = 9999;
+	EXPECT_EQ(ENOENT, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.flags = IOMMU_HWPT_ALLOC_NEST_PARENT);
+	cmd.pt_id = 9999;
+	EXPECT_EQ(EINVAL, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 
 	/* The mock IOMMU nests (nested), and tracks dirty pages */
 	CMD(.flags = IOMMU_HWPT_ALLOC_NEST_PARENT);
@@ -170,6 +186,8 @@ TEST_F(mock_hwpt, alloc_errors)
 	EXPECT_EQ(0, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 	EXPECT_EQ(0, destroy_obj(self->fd, cmd.out_hwpt_id));
 	CMD(.flags = IOMMU_HWPT_FAULT_ID_VALID, .fault_id = 1);
+	EXPECT_EQ(ENOENT, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.flags = IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID);
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 	CMD(.flags = IOMMU_HWPT_ALLOC_PASID);
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
@@ -177,6 +195,7 @@ TEST_F(mock_hwpt, alloc_errors)
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 	CMD(.__reserved = 1);
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	/* Ours only: upstream does not look at __reserved2 */
 	CMD(.__reserved2 = 1);
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 	/*
@@ -192,12 +211,16 @@ TEST_F(mock_hwpt, alloc_errors)
 	EXPECT_EQ(EINVAL, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 	CMD(.data_len = 8);
 	EXPECT_EQ(EINVAL, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	/* Data for a paging domain, known type or not, or the mock's own */
 	CMD(.data_type = IOMMU_HWPT_DATA_VTD_S1, .data_len = 8,
 	    .data_uptr = (uintptr_t)big);
+	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	CMD(.data_type = 99, .data_len = 8, .data_uptr = (uintptr_t)big);
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 	CMD(.data_type = IOMMU_HWPT_DATA_SELFTEST, .data_len = 4,
 	    .data_uptr = (uintptr_t)big);
 	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	/* A pointer without a length is not looked at */
 	CMD(.data_uptr = (uintptr_t)big);
 	EXPECT_EQ(0, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 	EXPECT_EQ(0, destroy_obj(self->fd, cmd.out_hwpt_id));
@@ -205,6 +228,9 @@ TEST_F(mock_hwpt, alloc_errors)
 	CMD(.flags = 1 << 4);
 	cmd.dev_id = 9999;
 	EXPECT_EQ(ENOENT, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
+	/* A nesting parent takes no fault queue, as upstream */
+	CMD(.flags = IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_NEST_PARENT);
+	EXPECT_EQ(EOPNOTSUPP, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 #undef CMD
 }
 
@@ -453,7 +479,7 @@ TEST_F(mock_hwpt, dirty_capability)
 				       &idev_nd));
 	ASSERT_EQ(0, hw_info(self->fd, idev_nd, NULL, &len, &type, &caps));
 	EXPECT_EQ(0, caps);
-	/* 1 << 1 is MOCK_FLAGS_DEVICE_HUGE_IOVA (huge_iopte); 1 << 2 is none */
+	/* 1 << 1 is MOCK_FLAGS_DEVICE_HUGE_IOVA; 1 << 2 (upstream: PASID) none */
 	EXPECT_EQ(EINVAL, mock_domain_flags(self->fd, self->ioas, 1 << 2,
 					    &s2, &i2));
 
@@ -563,7 +589,8 @@ TEST_F(mock_hwpt, dirty_bitmap)
 				    0));
 	EXPECT_EQ(EINVAL, get_dirty(self->fd, h, IOVA_A, PSZ + 1, PSZ, bits,
 				    0));
-	EXPECT_EQ(EINVAL, get_dirty(self->fd, h, IOVA_A, 0, PSZ, bits, 0));
+	/* length 0: the last IOVA wraps, so EOVERFLOW, as upstream */
+	EXPECT_EQ(EOVERFLOW, get_dirty(self->fd, h, IOVA_A, 0, PSZ, bits, 0));
 	EXPECT_EQ(EOVERFLOW, get_dirty(self->fd, h, -PSZ, 2 * PSZ, PSZ, bits,
 				       0));
 	EXPECT_EQ(EOPNOTSUPP, get_dirty(self->fd, h, IOVA_A, len, PSZ, bits,
@@ -572,6 +599,20 @@ TEST_F(mock_hwpt, dirty_bitmap)
 	EXPECT_EQ(EOPNOTSUPP, get_dirty(self->fd, self->hwpt, IOVA_A, len, PSZ,
 					bits, 0));
 	EXPECT_EQ(ENOENT, get_dirty(self->fd, 9999, IOVA_A, len, PSZ, bits, 0));
+	/*
+	 * Upstream's order: the HWPT, then the range, then whether the HWPT
+	 * tracks at all
+	 */
+	EXPECT_EQ(ENOENT, get_dirty(self->fd, 9999, IOVA_A + 1, len, PSZ, bits,
+				    0));
+	EXPECT_EQ(ENOENT, get_dirty(self->fd, self->ioas, -PSZ, 2 * PSZ, PSZ,
+				    bits, 0));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, self->hwpt, IOVA_A + 1, len, PSZ,
+				    bits, 0));
+	EXPECT_EQ(EINVAL, get_dirty(self->fd, self->hwpt, IOVA_A, len, 0, bits,
+				    0));
+	EXPECT_EQ(EOVERFLOW, get_dirty(self->fd, self->hwpt, -PSZ, 2 * PSZ, PSZ,
+				       bits, 0));
 
 	ASSERT_EQ(0, set_dirty(self->fd, h, 0));
 	EXPECT_EQ(EINVAL, mock_dirty(self->fd, h, IOVA_A, PSZ, PSZ, in, NULL));
@@ -669,9 +710,18 @@ TEST_F(mock_hwpt, nested)
 					   IOMMU_HWPT_ALLOC_NEST_PARENT,
 					   IOMMU_HWPT_DATA_SELFTEST, &data,
 					   sizeof(data), &h));
+	/*
+	 * As upstream, fault_id is looked up last, once the nested HWPT
+	 * exists: ENOENT, as no fault queue exists (issue #15), after what
+	 * the allocation answers
+	 */
+	EXPECT_EQ(ENOENT, alloc_nested(self->fd, self->idev, parent,
+				       IOMMU_HWPT_FAULT_ID_VALID,
+				       IOMMU_HWPT_DATA_SELFTEST, &data,
+				       sizeof(data), &h));
 	EXPECT_EQ(EOPNOTSUPP, alloc_nested(self->fd, self->idev, parent,
 					   IOMMU_HWPT_FAULT_ID_VALID,
-					   IOMMU_HWPT_DATA_SELFTEST, &data,
+					   IOMMU_HWPT_DATA_SELFTEST + 1, &data,
 					   sizeof(data), &h));
 	/* Parents: of HWPT_ALLOC, with NEST_PARENT, not nested themselves */
 	EXPECT_EQ(EINVAL, alloc_nested(self->fd, self->idev, plain, 0,
@@ -872,13 +922,21 @@ TEST_F(mock_hwpt, filled_at_alloc)
 /* An IOAS mapping outside the aperture keeps a complete domain out */
 TEST_F(mock_hwpt, filled_at_alloc_conflict)
 {
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = IOMMU_HWPT_FAULT_ID_VALID,
+		.dev_id = self->idev, .fault_id = 1,
+	};
 	__u32 ioas2, h;
 
 	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
 	ASSERT_EQ(0, ioas_map(self->fd, ioas2, self->buf, PSZ, PSZ));
 	EXPECT_EQ(EADDRINUSE, hwpt_alloc(self->fd, self->idev, ioas2, &h));
 	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 0));
+	/* The fill fails before fault_id is looked up, as upstream */
+	cmd.pt_id = ioas2;
+	EXPECT_EQ(EADDRINUSE, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
 	ASSERT_EQ(0, ioas_unmap(self->fd, ioas2, PSZ, PSZ, NULL));
+	EXPECT_EQ(ENOENT, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
 	ASSERT_EQ(0, hwpt_alloc(self->fd, self->idev, ioas2, &h));
 	EXPECT_EQ(0, destroy_obj(self->fd, h));
 	EXPECT_EQ(0, destroy_obj(self->fd, ioas2));
@@ -953,6 +1011,235 @@ TEST_F(mock_hwpt, huge_iopte)
 	EXPECT_EQ(0, destroy_obj(self->fd, stdev));
 	free(bits);
 	munmap(hbuf, len);
+}
+
+/* ------------------------------------------------ cache coherency */
+
+/* VFIO_CHECK_EXTENSION(VFIO_DMA_CC_IOMMU) about @ioas: 0, 1 or -errno */
+static int cc_of(int fd, __u32 ioas)
+{
+	struct iommu_vfio_ioas cmd = {
+		.size = sizeof(cmd), .op = IOMMU_VFIO_IOAS_SET, .ioas_id = ioas,
+	};
+	int rc;
+
+	if (ioctl(fd, IOMMU_VFIO_IOAS, &cmd))
+		return -errno;
+	rc = ioctl(fd, VFIO_CHECK_EXTENSION, VFIO_DMA_CC_IOMMU);
+	return rc < 0 ? -errno : rc;
+}
+
+/* A mock device with @flags attached to @pt; the HWPT it got */
+static int mock_cc_dev(int fd, __u32 pt, __u32 flags, __u32 *stdev,
+		       __u32 *hwpt, __u32 *idev)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+		.id = pt,
+		.mock_domain_flags = { .dev_flags = flags },
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc) {
+		if (stdev)
+			*stdev = cmd.mock_domain_flags.out_stdev_id;
+		if (hwpt)
+			*hwpt = cmd.mock_domain_flags.out_hwpt_id;
+		if (idev)
+			*idev = cmd.mock_domain_flags.out_idev_id;
+	}
+	return rc;
+}
+
+#define CC MOCK_FLAGS_DEVICE_ENFORCE_CC
+
+FIXTURE(mock_cc) {
+	int fd;
+	__u32 ioas;
+	char *buf;
+	struct ioasid_env env;
+};
+
+FIXTURE_SETUP(mock_cc)
+{
+	env_begin(&self->env);
+	self->fd = ioasid_open();
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
+	self->buf = alloc_buffer(BUF_LEN, PSZ, 0);
+	ASSERT_NE(NULL, self->buf);
+}
+
+FIXTURE_TEARDOWN(mock_cc)
+{
+	close(self->fd);
+	env_end(&self->env);
+	munmap(self->buf, BUF_LEN);
+}
+
+/*
+ * The extension is 1 exactly when every HWPT of the compat IOAS blocks
+ * no-snoop DMA; without a compat IOAS it is ENODEV, as upstream
+ */
+TEST_F(mock_cc, extension)
+{
+	__u32 s_cc, h_cc, s_cc2, h_cc2, s_no, h_no;
+
+	EXPECT_EQ(ENODEV, xioctl(self->fd, VFIO_CHECK_EXTENSION,
+				 (void *)VFIO_DMA_CC_IOMMU));
+	/* No HWPT: nothing that could let no-snoop through */
+	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
+	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, CC, &s_cc, &h_cc,
+				 NULL));
+	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
+	/* The same kind shares the HWPT, the other kind gets its own */
+	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, CC, &s_cc2, &h_cc2,
+				 NULL));
+	EXPECT_EQ(h_cc, h_cc2);
+	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, 0, &s_no, &h_no, NULL));
+	EXPECT_NE(h_cc, h_no);
+	EXPECT_EQ(0, cc_of(self->fd, self->ioas));
+	/* Its automatic HWPT goes with it */
+	ASSERT_EQ(0, destroy_obj(self->fd, s_no));
+	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
+	ASSERT_EQ(0, destroy_obj(self->fd, s_cc));
+	ASSERT_EQ(0, destroy_obj(self->fd, s_cc2));
+	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
+
+	/* A device that cannot enforce alone: 0 */
+	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, 0, &s_no, &h_no, NULL));
+	EXPECT_EQ(0, cc_of(self->fd, self->ioas));
+}
+
+/*
+ * The domain is told before it is first filled: the mock domain, like
+ * VT-d, refuses once it holds mappings, so memory mapped before the
+ * first attach must not keep the HWPT from enforcing
+ */
+TEST_F(mock_cc, enforced_before_first_map)
+{
+	__u32 s1, h1, i1, h2, s2, got;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, CC, &s1, &h1, &i1));
+	EXPECT_EQ(0, check_map(self->fd, h1, IOVA_A, self->buf, BUF_LEN));
+	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
+
+	/*
+	 * A HWPT_ALLOC domain of the mock is filled at allocation, and told
+	 * before: the allocation fails (EINVAL) if the fill comes first
+	 */
+	ASSERT_EQ(0, hwpt_alloc(self->fd, i1, self->ioas, &h2));
+	EXPECT_EQ(0, check_map(self->fd, h2, IOVA_A, self->buf, BUF_LEN));
+	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
+	ASSERT_EQ(0, mock_cc_dev(self->fd, h2, CC, &s2, &got, NULL));
+	EXPECT_EQ(h2, got);
+	EXPECT_EQ(0, check_map(self->fd, h2, IOVA_A, self->buf, BUF_LEN));
+	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
+	ASSERT_EQ(0, destroy_obj(self->fd, s2));
+	ASSERT_EQ(0, destroy_obj(self->fd, h2));
+}
+
+/*
+ * A HWPT serves devices of its own kind only: a device that can enforce
+ * never lands on a HWPT that does not, and the other way round
+ */
+TEST_F(mock_cc, attach_rules)
+{
+	__u32 s_cc, h_auto, i_cc, s_no, h_no_auto, i_no, h_cc, h_no, s, h;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, CC, &s_cc, &h_auto,
+				 &i_cc));
+	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, 0, &s_no, &h_no_auto,
+				 &i_no));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, i_cc, self->ioas, &h_cc));
+	ASSERT_EQ(0, hwpt_alloc(self->fd, i_no, self->ioas, &h_no));
+
+	EXPECT_EQ(EINVAL, mock_cc_dev(self->fd, h_cc, 0, &s, NULL, NULL));
+	EXPECT_EQ(EINVAL, mock_cc_dev(self->fd, h_no, CC, &s, NULL, NULL));
+	EXPECT_EQ(EINVAL, mock_cc_dev(self->fd, h_auto, 0, &s, NULL, NULL));
+	EXPECT_EQ(EINVAL, mock_cc_dev(self->fd, h_no_auto, CC, &s, NULL,
+				      NULL));
+
+	/* Replace is refused the same way and leaves the device where it was */
+	h = h_no;
+	EXPECT_EQ(EINVAL, domain_replace(self->fd, s_cc, &h));
+	h = h_cc;
+	EXPECT_EQ(EINVAL, domain_replace(self->fd, s_no, &h));
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, h_auto));
+	EXPECT_EQ(0, check_map(self->fd, h_auto, IOVA_A, self->buf, BUF_LEN));
+	/* Onto its own kind it moves */
+	h = h_cc;
+	ASSERT_EQ(0, domain_replace(self->fd, s_cc, &h));
+	EXPECT_EQ(h_cc, h);
+	h = h_no;
+	ASSERT_EQ(0, domain_replace(self->fd, s_no, &h));
+	EXPECT_EQ(h_no, h);
+	EXPECT_EQ(0, check_map(self->fd, h_cc, IOVA_A, self->buf, BUF_LEN));
+	EXPECT_EQ(0, check_map(self->fd, h_no, IOVA_A, self->buf, BUF_LEN));
+	EXPECT_EQ(0, cc_of(self->fd, self->ioas));
+
+	ASSERT_EQ(0, destroy_obj(self->fd, s_no));
+	ASSERT_EQ(0, destroy_obj(self->fd, h_no));
+	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
+	ASSERT_EQ(0, destroy_obj(self->fd, s_cc));
+	ASSERT_EQ(0, destroy_obj(self->fd, h_cc));
+}
+
+/*
+ * A nested HWPT translates through its parent's page tables, so it serves
+ * the devices its parent serves: those that can enforce on an enforcing
+ * parent, the others on one that does not
+ */
+TEST_F(mock_cc, nested)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	__u32 s_cc, i_cc, s_no, i_no, p_cc, p_no, n_cc, n_no, s, h;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, CC, &s_cc, NULL, &i_cc));
+	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, 0, &s_no, NULL, &i_no));
+	ASSERT_EQ(0, alloc_nested(self->fd, i_cc, self->ioas,
+				  IOMMU_HWPT_ALLOC_NEST_PARENT,
+				  IOMMU_HWPT_DATA_NONE, NULL, 0, &p_cc));
+	ASSERT_EQ(0, alloc_nested(self->fd, i_no, self->ioas,
+				  IOMMU_HWPT_ALLOC_NEST_PARENT,
+				  IOMMU_HWPT_DATA_NONE, NULL, 0, &p_no));
+	ASSERT_EQ(0, alloc_nested(self->fd, i_cc, p_cc, 0,
+				  IOMMU_HWPT_DATA_SELFTEST, &data,
+				  sizeof(data), &n_cc));
+	ASSERT_EQ(0, alloc_nested(self->fd, i_no, p_no, 0,
+				  IOMMU_HWPT_DATA_SELFTEST, &data,
+				  sizeof(data), &n_no));
+	EXPECT_EQ(0, cc_of(self->fd, self->ioas));
+
+	EXPECT_EQ(EINVAL, mock_cc_dev(self->fd, n_cc, 0, &s, NULL, NULL));
+	EXPECT_EQ(EINVAL, mock_cc_dev(self->fd, n_no, CC, &s, NULL, NULL));
+	h = n_no;
+	EXPECT_EQ(EINVAL, domain_replace(self->fd, s_cc, &h));
+	h = n_cc;
+	EXPECT_EQ(EINVAL, domain_replace(self->fd, s_no, &h));
+	ASSERT_EQ(0, mock_cc_dev(self->fd, n_cc, CC, &s, &h, NULL));
+	EXPECT_EQ(n_cc, h);
+	h = n_cc;
+	ASSERT_EQ(0, domain_replace(self->fd, s_cc, &h));
+	h = n_no;
+	ASSERT_EQ(0, domain_replace(self->fd, s_no, &h));
+	EXPECT_EQ(0xf, iotlb_set(self->fd, n_cc));
+	EXPECT_EQ(0xf, iotlb_set(self->fd, n_no));
+
+	ASSERT_EQ(0, destroy_obj(self->fd, s));
+	ASSERT_EQ(0, destroy_obj(self->fd, s_cc));
+	ASSERT_EQ(0, destroy_obj(self->fd, s_no));
+	ASSERT_EQ(0, destroy_obj(self->fd, n_cc));
+	ASSERT_EQ(0, destroy_obj(self->fd, n_no));
+	ASSERT_EQ(0, destroy_obj(self->fd, p_cc));
+	ASSERT_EQ(0, destroy_obj(self->fd, p_no));
+	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
 }
 
 /* ------------------------------------------------ real devices */
@@ -1073,6 +1360,60 @@ TEST_F(edu_hwpt, attach_replace_destroy)
 	EXPECT_NE(h2, pt);
 	EXPECT_EQ(0, roundtrip(&self->edu, self->buf, 3));
 	EXPECT_EQ(0, destroy_obj(self->fd, h2));
+	ASSERT_EQ(0, dev_detach(self->dfd));
+}
+
+/*
+ * Whether the IOMMU of @bdf can block no-snoop DMA, read from the
+ * hardware's own report: VT-d when its ECAP has Snoop Control (bit 7;
+ * QEMU's intel-iommu only with snoop-control=on), AMD-Vi always (Linux
+ * 6.1 sets the force-coherent bit in every PTE).  -1 if unknown.
+ */
+static int iommu_enforces_cc(const char *bdf)
+{
+	char path[512], link[256], text[64], *name;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu", bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -1;
+	link[n] = 0;
+	name = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	if (strncmp(name, "dmar", 4))
+		return 1;
+	snprintf(path, sizeof(path), "/sys/class/iommu/%s/intel-iommu/ecap",
+		 name);
+	if (sysfs_read(path, text, sizeof(text)))
+		return -1;
+	return (strtoull(text, NULL, 16) >> 7) & 1;
+}
+
+/* The extension tells the truth about the real IOMMU, and DMA works */
+TEST_F(edu_hwpt, cc_extension)
+{
+	int want = iommu_enforces_cc(self->info.bdf);
+	__u32 pt, h;
+
+	ASSERT_LE(0, want);
+	TH_LOG("%s: the IOMMU of %s %s no-snoop DMA", vm_iommu(),
+	       self->info.bdf, want ? "blocks" : "cannot block");
+	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
+	pt = self->ioas;
+	ASSERT_EQ(0, dev_attach(self->dfd, &pt));
+	EXPECT_EQ(want, cc_of(self->fd, self->ioas));
+	ASSERT_EQ(0, edu_setup(&self->edu, self->dfd));
+	EXPECT_EQ(0, roundtrip(&self->edu, self->buf, 4));
+
+	/* A HWPT made for it, and the device moved onto it */
+	ASSERT_EQ(0, hwpt_alloc(self->fd, self->devid, self->ioas2, &h));
+	EXPECT_EQ(want, cc_of(self->fd, self->ioas2));
+	pt = h;
+	ASSERT_EQ(0, dev_attach(self->dfd, &pt));
+	EXPECT_EQ(0, roundtrip(&self->edu, self->buf2, 5));
+	EXPECT_EQ(want, cc_of(self->fd, self->ioas2));
+	/* The automatic HWPT went with the replace */
+	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
 	ASSERT_EQ(0, dev_detach(self->dfd));
 }
 

@@ -1885,6 +1885,19 @@ TEST_F(map, copy_errors)
 	cmd.src_ioas_id = self->ioas;
 	cmd.dst_ioas_id = gone;
 	EXPECT_EQ(ENOENT, copy_cmd(self->fd, &cmd));
+	/*
+	 * As upstream, the source range answers before the destination ID is
+	 * looked up: a bad length, a range past the end, a hole
+	 */
+	cmd.length = 0;
+	EXPECT_EQ(EINVAL, copy_cmd(self->fd, &cmd));
+	cmd.length = 2 * PSZ;
+	cmd.src_iova = top;
+	EXPECT_EQ(EOVERFLOW, copy_cmd(self->fd, &cmd));
+	cmd.src_iova = BASE + 6 * PSZ;
+	cmd.length = 4 * PSZ;
+	EXPECT_EQ(ENOENT, copy_cmd(self->fd, &cmd));
+	cmd.src_iova = BASE;
 	if (variant->mock) {
 		cmd.dst_ioas_id = self->hwpt2;
 		EXPECT_EQ(ENOENT, copy_cmd(self->fd, &cmd));

@@ -1118,6 +1118,91 @@ TEST_F(mock, readonly_unshare)
 	munmap(rw, PSZ);
 }
 
+/*
+ * A read-only shared mapping of a file, mapped READABLE: the pages are
+ * pinned and checked without asking for write access, which the VMA
+ * could not grant (and a write fault on it would be SIGBUS or EFAULT).
+ */
+TEST_F(mock, readonly_file_mapping)
+{
+	char path[] = "/tmp/ioasid_ro_XXXXXX";
+	size_t len = 4 * PSZ;
+	char *data = malloc(len), *out = malloc(len), *ro;
+	__u64 iova = BASE_IOVA;
+	__u32 stdev, hwpt, pages_id;
+	int fd, afd;
+
+	ASSERT_NE(NULL, data);
+	ASSERT_NE(NULL, out);
+	fd = mkstemp(path);
+	ASSERT_LE(0, fd);
+	fill_pattern(data, len, 9);
+	ASSERT_EQ((ssize_t)len, write(fd, data, len));
+	close(fd);
+	/* Opened read-only: the VMA cannot even become writable */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	unlink(path);
+	ro = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	/* Not faulted in yet: the checks must fault it in for reading */
+	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas, ro, len, &iova,
+				    IOMMU_IOAS_MAP_FIXED_IOVA |
+					    IOMMU_IOAS_MAP_READABLE));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas, 0, &afd));
+	memset(out, 0, len);
+	EXPECT_EQ(0, access_rw(self->fd, afd, iova, out, len, 0));
+	EXPECT_EQ(0, memcmp(out, data, len));
+	EXPECT_EQ(0, access_rw(self->fd, afd, iova + 3, out, 64,
+			       MOCK_ACCESS_RW_SLOW_PATH));
+	EXPECT_EQ(0, memcmp(out, data + 3, 64));
+	EXPECT_EQ(EPERM, access_rw(self->fd, afd, iova, out, 64,
+				   MOCK_ACCESS_RW_WRITE));
+	close(afd);
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, 0, UINT64_MAX, NULL));
+
+	/* Mapped with a domain attached: pinned at MAP */
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt, NULL));
+	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas, ro, len, &iova,
+				    IOMMU_IOAS_MAP_FIXED_IOVA |
+					    IOMMU_IOAS_MAP_READABLE));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, iova, ro, len));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, iova + MOCK_PSZ,
+			       ro + MOCK_PSZ, len - MOCK_PSZ));
+	EXPECT_EQ(0, check_refs(self->fd, ro, len, 1));
+	/* An access reads it and pins it without write */
+	ASSERT_EQ(0, create_access(self->fd, self->ioas,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &afd));
+	EXPECT_EQ(0, access_pages(self->fd, afd, iova, len, ro, 0,
+				  &pages_id));
+	EXPECT_EQ(EPERM, access_pages(self->fd, afd, iova, len, ro,
+				      MOCK_FLAGS_ACCESS_WRITE, NULL));
+	EXPECT_EQ(0, destroy_access_pages(self->fd, afd, pages_id));
+	close(afd);
+	/* Never writable */
+	EXPECT_EQ(EFAULT, ioas_map(self->fd, self->ioas, ro, len,
+				   BASE_IOVA + 8 * PSZ));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, 0, UINT64_MAX, NULL));
+	EXPECT_EQ(0, check_refs(self->fd, ro, len, 0));
+
+	/* Mapped first, pinned by the attach */
+	EXPECT_EQ(0, destroy_obj(self->fd, stdev));
+	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas, ro, len, &iova,
+				    IOMMU_IOAS_MAP_FIXED_IOVA |
+					    IOMMU_IOAS_MAP_READABLE));
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt, NULL));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, iova, ro, len));
+	EXPECT_EQ(0, check_refs(self->fd, ro, len, 1));
+	EXPECT_EQ(0, memcmp(ro, data, len));
+	EXPECT_EQ(0, destroy_obj(self->fd, stdev));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, 0, UINT64_MAX, NULL));
+	munmap(ro, len);
+	close(fd);
+	free(data);
+	free(out);
+}
+
 /* A map that cannot pin all of its pages leaves nothing behind */
 TEST_F(mock, map_efault_rollback)
 {
@@ -1156,6 +1241,80 @@ TEST_F(mock, map_efault_rollback)
 	self->limit_changed = false;
 	EXPECT_EQ(0, destroy_obj(self->fd, stdev));
 	munmap(buf, len / 2);
+}
+
+/*
+ * The test ops check in upstream's order and answer its errnos: the access
+ * ops size, flags, access fd (EBADFD), the access's kind, then the range;
+ * pages that are not the user's EBADE; MD_CHECK_MAP EINVAL for odd values
+ * and 0 for nothing to check; ADD_RESERVED the IOAS first
+ */
+TEST_F(mock, test_op_errnos)
+{
+	size_t len = 4 * PSZ;
+	char *buf = alloc_buffer(len, PSZ, 0);
+	char *other = alloc_buffer(len, PSZ, 0);
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_ACCESS_REPLACE_IOAS,
+		.id = self->fd,
+		.access_replace_ioas = { .ioas_id = self->ioas },
+	};
+	__u32 stdev, hwpt, pages;
+	int afd, afd_nopin;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, other);
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt, NULL));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, buf, len, BASE_IOVA));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &afd));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas, 0, &afd_nopin));
+
+	EXPECT_EQ(ENOMEM, access_pages(self->fd, -1, BASE_IOVA,
+				       (16UL << 20) + PSZ, NULL, 1 << 3, NULL));
+	EXPECT_EQ(EOPNOTSUPP, access_pages(self->fd, -1, BASE_IOVA, 0, NULL,
+					   1 << 3, NULL));
+	EXPECT_EQ(EBADFD, access_pages(self->fd, -1, BASE_IOVA, 0, NULL, 0,
+				       NULL));
+	EXPECT_EQ(EBADFD, access_pages(self->fd, self->fd, BASE_IOVA, 0, NULL,
+				       0, NULL));
+	EXPECT_EQ(EOPNOTSUPP, access_pages(self->fd, afd_nopin, BASE_IOVA, 0,
+					   NULL, 0, NULL));
+	EXPECT_EQ(EINVAL, access_pages(self->fd, afd, BASE_IOVA, 0, NULL, 0,
+				       NULL));
+	EXPECT_EQ(EBADE, access_pages(self->fd, afd, BASE_IOVA, PSZ, other, 0,
+				      NULL));
+	ASSERT_EQ(0, access_pages(self->fd, afd, BASE_IOVA, PSZ, buf, 0,
+				  &pages));
+	EXPECT_EQ(0, destroy_access_pages(self->fd, afd, pages));
+
+	EXPECT_EQ(ENOMEM, access_rw(self->fd, -1, BASE_IOVA, other,
+				    (16UL << 20) + 1, 1 << 1));
+	EXPECT_EQ(EOPNOTSUPP, access_rw(self->fd, -1, BASE_IOVA, other, 0,
+					1 << 1));
+	EXPECT_EQ(EBADFD, access_rw(self->fd, -1, BASE_IOVA, other, 0, 0));
+	EXPECT_EQ(EINVAL, access_rw(self->fd, afd, BASE_IOVA, other, 0, 0));
+	EXPECT_EQ(EBADFD, destroy_access_pages(self->fd, self->fd, 0));
+	EXPECT_EQ(EBADFD, test_cmd(self->fd, &cmd));
+
+	EXPECT_EQ(0, check_map(self->fd, hwpt, BASE_IOVA, buf, 0));
+	EXPECT_EQ(ENOENT, check_map(self->fd, 9999, BASE_IOVA, buf, 0));
+	EXPECT_EQ(EINVAL, check_map(self->fd, hwpt, -MOCK_PSZ, buf,
+				    2 * MOCK_PSZ));
+	EXPECT_EQ(EINVAL, check_map(self->fd, hwpt, BASE_IOVA,
+				    (void *)-MOCK_PSZ, 2 * MOCK_PSZ));
+	EXPECT_EQ(EINVAL, check_refs(self->fd, (void *)-PSZ, 2 * PSZ, 0));
+
+	EXPECT_EQ(ENOENT, add_reserved(self->fd, 9999, 0, 0));
+	EXPECT_EQ(ENOENT, add_reserved(self->fd, 9999, UINT64_MAX, PSZ));
+	EXPECT_EQ(EINVAL, add_reserved(self->fd, self->ioas, BASE_IOVA, 0));
+
+	close(afd);
+	close(afd_nopin);
+	EXPECT_EQ(0, destroy_obj(self->fd, stdev));
+	munmap(buf, len);
+	munmap(other, len);
 }
 
 /* Data written by the CPU is what the IOVA reads */

@@ -28,7 +28,20 @@
 
 #include <linux/ioasid.h>
 #include "../../../../drivers/ioasid/ioasid_test.h"
+
+/*
+ * The kselftest harness defines functions and keeps its list of tests in
+ * static variables: a suite of several files (see the Makefile) includes it
+ * in the file with the tests only.  Its other files define
+ * IOASID_NO_HARNESS before including this header, and get neither the
+ * harness nor the helpers below that need it (no TEST, ASSERT, EXPECT,
+ * TH_LOG or env_begin() there).
+ */
+#ifdef IOASID_NO_HARNESS
+#include "kselftest.h"
+#else
 #include "kselftest_harness.h"
+#endif
 
 #define IOASID_DEV "/dev/ioasid"
 #define IOASID_STATS "/sys/kernel/debug/ioasid/stats"
@@ -65,6 +78,7 @@ static inline unsigned int time_scale(void)
 	return *end || !v || v > 100 ? 1 : v;
 }
 
+#ifndef IOASID_NO_HARNESS
 /*
  * The harness arms alarm(timeout) around each test; stretch those before
  * it runs (tests register from constructors, so main is the first place
@@ -91,6 +105,7 @@ static inline int ioasid_harness_run(int argc, char **argv)
 	{ \
 		return ioasid_harness_run(argc, argv); \
 	}
+#endif
 
 static inline int xioctl(int fd, unsigned long cmd, void *arg)
 {
@@ -478,6 +493,7 @@ static inline int kmsg_scan(int fd, char *first, size_t len)
 	return bad;
 }
 
+#ifndef IOASID_NO_HARNESS
 struct ioasid_env {
 	int kmsg_fd;
 	struct ioasid_counters start;
@@ -514,6 +530,7 @@ static inline void __env_end(struct __test_metadata *_metadata,
 
 #define env_begin(env) __env_begin(_metadata, env)
 #define env_end(env) __env_end(_metadata, env)
+#endif
 
 /* An anonymous buffer aligned to @align, touched so it is populated */
 static inline void *alloc_buffer(size_t length, size_t align, int extra_flags)

@@ -702,6 +702,7 @@ TEST(bind_errors)
 	struct vdev_info info;
 	struct ioasid_env env;
 	int fd, fd2, dfd, dfd2, null;
+	__u8 token[16] = { 1 };
 	__u32 devid = 0;
 
 	env_begin(&env);
@@ -715,13 +716,26 @@ TEST(bind_errors)
 	null = open("/dev/null", O_RDWR);
 	ASSERT_LE(0, null);
 
-	bind.argsz = sizeof(bind) - 1;
+	/* Below the first revision's 16 bytes */
+	bind.argsz = 15;
 	bind.iommufd = fd;
 	EXPECT_EQ(EINVAL, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	bind.argsz = sizeof(bind);
-	bind.flags = 1;
+	bind.flags = 1U << 1;
+	EXPECT_EQ(EINVAL, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	/*
+	 * A VF token: none to read (the pointer is 0, or past an argsz of 16,
+	 * which reads as 0), and none this device takes (neither PF nor VF)
+	 */
+	bind.flags = VFIO_DEVICE_BIND_FLAG_TOKEN;
+	EXPECT_EQ(EFAULT, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	bind.token_uuid_ptr = (uintptr_t)token;
+	bind.argsz = 16;
+	EXPECT_EQ(EFAULT, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
+	bind.argsz = sizeof(bind);
 	EXPECT_EQ(EINVAL, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	bind.flags = 0;
+	bind.token_uuid_ptr = 0;
 	bind.iommufd = -1;
 	EXPECT_EQ(EINVAL, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, &bind));
 	bind.iommufd = 1000;
@@ -772,7 +786,12 @@ TEST(bind_errors)
 
 /* --------------------------------------------------------- ownership */
 
-/* The legacy vfio group path and a bound fd exclude each other */
+/*
+ * The legacy vfio group path and a bound fd exclude each other, as
+ * upstream: while the group's node is open, with a container or without,
+ * BIND is EBUSY; while a device of the group is bound, opening the node is
+ * EBUSY.
+ */
 TEST(ownership_group_path)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
@@ -793,19 +812,28 @@ TEST(ownership_group_path)
 	cfd = open("/dev/vfio/vfio", O_RDWR);
 	ASSERT_LE(0, cfd);
 
-	/* The group path takes DMA ownership first */
+	/* The group path has the group */
 	container = cfd;
 	ASSERT_EQ(0, xioctl(gfd, VFIO_GROUP_SET_CONTAINER, &container));
 	EXPECT_EQ(EBUSY, dev_bind(dfd, fd, NULL));
 	ASSERT_EQ(0, xioctl(gfd, VFIO_GROUP_UNSET_CONTAINER, NULL));
+	EXPECT_EQ(EBUSY, dev_bind(dfd, fd, NULL));
+	close(gfd);
 
-	/* Now the ioasid context has it */
+	/* Now the ioasid context has it, and the node stays shut */
 	ASSERT_EQ(0, dev_bind(dfd, fd, NULL));
-	ASSERT_EQ(0, xioctl(gfd, VFIO_GROUP_GET_STATUS, &status));
-	EXPECT_FALSE(status.flags & VFIO_GROUP_FLAGS_VIABLE);
-	EXPECT_EQ(EPERM, xioctl(gfd, VFIO_GROUP_SET_CONTAINER, &container));
+	gfd = open(path, O_RDWR);
+	EXPECT_EQ(-1, gfd);
+	EXPECT_EQ(EBUSY, errno);
+	if (gfd >= 0)
+		close(gfd);
 	close(dfd);
+
 	/* Released with the device fd */
+	gfd = open(path, O_RDWR);
+	ASSERT_LE(0, gfd);
+	ASSERT_EQ(0, xioctl(gfd, VFIO_GROUP_GET_STATUS, &status));
+	EXPECT_TRUE(status.flags & VFIO_GROUP_FLAGS_VIABLE);
 	EXPECT_EQ(0, xioctl(gfd, VFIO_GROUP_SET_CONTAINER, &container));
 	close(gfd);
 	close(cfd);

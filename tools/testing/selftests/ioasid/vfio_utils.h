@@ -6,7 +6,10 @@
  *
  * The test VM (tools/testing/vm/run-tests.sh) has two edu devices on the
  * root bus (one iommu_group each), two behind a PCI bridge (one shared
- * group) and an NVMe controller, all bound to vfio-ioasid-pci.
+ * group), an NVMe controller on the root bus, and an edu and an NVMe
+ * controller behind a second bridge (one bus, one group), all bound to
+ * vfio-ioasid-pci; and an NVMe controller with SR-IOV behind a PCIe root
+ * port, which the guest script leaves alone (ioasid_vfio_sriov).
  *
  * edu: BAR0 registers 0x80 DMA source, 0x88 destination, 0x90 count,
  * 0x98 command (bit 0 start and busy, bit 1 device -> RAM, bit 2 interrupt
@@ -29,8 +32,9 @@
 
 enum dev_kind {
 	DEV_EDU,	/* edu on the root bus: a group of its own */
-	DEV_EDU_BRIDGE,	/* edu behind the bridge: both share a group */
-	DEV_NVME,
+	DEV_EDU_BRIDGE,	/* edu behind a bridge: a group per bridge */
+	DEV_NVME,	/* NVMe on the root bus */
+	DEV_NVME_BRIDGE, /* NVMe behind the second bridge, next to an edu */
 };
 
 struct vdev_info {
@@ -68,9 +72,24 @@ static inline int sysfs_write(const char *path, const char *val)
 	return n < 0 ? errno : 0;
 }
 
+/* An SR-IOV PF or VF: those belong to ioasid_vfio_sriov alone */
+static inline bool pci_is_sriov_function(const char *bdf)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/sriov_totalvfs",
+		 bdf);
+	if (!access(path, F_OK))
+		return true;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/physfn", bdf);
+	return !access(path, F_OK);
+}
+
 static inline bool dev_is_kind(const char *bdf, enum dev_kind kind)
 {
 	char path[512], vendor[16], device[16];
+	/* 0000:00:xx.x is the root bus */
+	bool root = !strncmp(bdf + 5, "00:", 3);
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", bdf);
 	if (sysfs_read(path, vendor, sizeof(vendor)))
@@ -78,12 +97,20 @@ static inline bool dev_is_kind(const char *bdf, enum dev_kind kind)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", bdf);
 	if (sysfs_read(path, device, sizeof(device)))
 		return false;
-	if (kind == DEV_NVME)
-		return !strcmp(vendor, "0x1b36") && !strcmp(device, "0x0010");
+	if (kind == DEV_NVME || kind == DEV_NVME_BRIDGE)
+		return !strcmp(vendor, "0x1b36") && !strcmp(device, "0x0010") &&
+		       !pci_is_sriov_function(bdf) &&
+		       root == (kind == DEV_NVME);
 	if (strcmp(vendor, "0x1234") || strcmp(device, "0x11e8"))
 		return false;
-	/* 0000:00:xx.x is the root bus */
-	return (strncmp(bdf + 5, "00:", 3) == 0) == (kind == DEV_EDU);
+	return root == (kind == DEV_EDU);
+}
+
+/* Do two PCI addresses name functions of one bus? */
+static inline bool pci_same_bus(const char *a, const char *b)
+{
+	/* "0000:01" */
+	return !strncmp(a, b, 7);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -210,6 +237,27 @@ static inline int cfg_write(int dfd, __u32 off, const void *val, size_t len)
 		return rc;
 	return pwrite(dfd, val, len, r.offset + off) == (ssize_t)len ?
 	       0 : errno;
+}
+
+/* 32-bit access to BAR0 through its region */
+static inline int bar_r32(int dfd, __u32 off, __u32 *val)
+{
+	struct vfio_region_info r;
+	int rc = region_info(dfd, VFIO_PCI_BAR0_REGION_INDEX, &r);
+
+	if (rc)
+		return rc;
+	return pread(dfd, val, 4, r.offset + off) == 4 ? 0 : errno;
+}
+
+static inline int bar_w32(int dfd, __u32 off, __u32 val)
+{
+	struct vfio_region_info r;
+	int rc = region_info(dfd, VFIO_PCI_BAR0_REGION_INDEX, &r);
+
+	if (rc)
+		return rc;
+	return pwrite(dfd, &val, 4, r.offset + off) == 4 ? 0 : errno;
 }
 
 static inline int set_bus_master(int dfd)
@@ -373,7 +421,7 @@ static inline bool vm_is_intel(void)
 #include <sys/eventfd.h>
 
 #define COMPANION_NAME "vfio-ioasid-pci"
-#define COMPANION_NR_DEVICES 5	/* 4 edu + 1 NVMe in the test VM */
+#define COMPANION_NR_DEVICES 7	/* 5 edu + 2 NVMe in the test VM */
 
 /* struct vdev_info of the device at @bdf, whatever its kind */
 static inline int vdev_info_by_bdf(const char *bdf, struct vdev_info *info)
@@ -497,6 +545,36 @@ static inline int companion_restore(const char *bdf)
 }
 
 /*
+ * Bind @bdf to @driver through driver_override, unbinding whatever driver
+ * it has; "" leaves it without a driver.  0, or an errno.
+ */
+static inline int pci_rebind(const char *bdf, const char *driver)
+{
+	char path[128], drv[64];
+	int rc;
+
+	if (!pci_dev_driver(bdf, drv, sizeof(drv))) {
+		if (!strcmp(drv, driver))
+			return 0;
+		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s/unbind",
+			 drv);
+		rc = sysfs_write(path, bdf);
+		if (rc)
+			return rc;
+	}
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	rc = sysfs_write(path, *driver ? driver : "\n");
+	if (rc || !*driver)
+		return rc;
+	rc = sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	if (rc)
+		return rc;
+	rc = pci_dev_driver(bdf, drv, sizeof(drv));
+	return rc ?: strcmp(drv, driver) ? ENXIO : 0;
+}
+
+/*
  * Bring every edu and NVMe device back to the companion, e.g. after a test
  * that unbound or removed one was killed: 0 once all are bound.
  */
@@ -516,7 +594,8 @@ static inline int companion_restore_all(void)
 	while ((de = readdir(d)) && n < 64) {
 		if (dev_is_kind(de->d_name, DEV_EDU) ||
 		    dev_is_kind(de->d_name, DEV_EDU_BRIDGE) ||
-		    dev_is_kind(de->d_name, DEV_NVME))
+		    dev_is_kind(de->d_name, DEV_NVME) ||
+		    dev_is_kind(de->d_name, DEV_NVME_BRIDGE))
 			names[n++] = strdup(de->d_name);
 	}
 	closedir(d);
