@@ -7,33 +7,6 @@
 
 #define BASE_IOVA ((__u64)MOCK_APERTURE_START)
 
-/* Counters right now; the caller compares them with an earlier snapshot */
-static struct ioasid_counters counters_now(void)
-{
-	struct ioasid_counters c;
-
-	if (read_counters(&c))
-		memset(&c, 0xff, sizeof(c));
-	return c;
-}
-
-static int ioas_alignment(int fd, __u32 ioas, __u64 *align)
-{
-	struct iommu_iova_range ranges[8];
-	__u32 num = 8;
-
-	return ioas_ranges(fd, ioas, ranges, &num, align);
-}
-
-static void fill_pattern(void *buf, size_t len, unsigned int seed)
-{
-	unsigned char *p = buf;
-	size_t i;
-
-	for (i = 0; i != len; i++)
-		p[i] = (unsigned char)(i * 7 + seed + (i >> 9));
-}
-
 /*
  * A 2 MiB aligned anonymous buffer.  @hugetlb: backed by hugetlb pages;
  * otherwise THP is requested with MADV_HUGEPAGE before the first touch.

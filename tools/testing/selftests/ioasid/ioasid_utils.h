@@ -233,6 +233,15 @@ static inline int ioas_ranges(int fd, __u32 ioas,
 	return rc;
 }
 
+/* The IOVA alignment an IOAS requires (IOMMU_IOAS_IOVA_RANGES) */
+static inline int ioas_alignment(int fd, __u32 ioas, __u64 *align)
+{
+	struct iommu_iova_range ranges[8];
+	__u32 num = 8;
+
+	return ioas_ranges(fd, ioas, ranges, &num, align);
+}
+
 static inline int ioasid_option(int fd, __u32 option, __u16 op, __u32 obj,
 				__u64 *val)
 {
@@ -407,6 +416,16 @@ static inline int read_counters(struct ioasid_counters *c)
 	return 0;
 }
 
+/* Counters right now (all ones if unreadable), to compare with a snapshot */
+static inline struct ioasid_counters counters_now(void)
+{
+	struct ioasid_counters c;
+
+	if (read_counters(&c))
+		memset(&c, 0xff, sizeof(c));
+	return c;
+}
+
 /*
  * /proc/self/status stays readable through a descriptor opened before the
  * process gave up root; seq_file regenerates it on every read from 0.
@@ -549,6 +568,16 @@ static inline void *alloc_buffer(size_t length, size_t align, int extra_flags)
 		munmap(buf + length, raw + total - (buf + length));
 	memset(buf, 0, length);
 	return buf;
+}
+
+/* Bytes that differ from their neighbours and from another @seed's */
+static inline void fill_pattern(void *buf, size_t len, unsigned int seed)
+{
+	unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i != len; i++)
+		p[i] = (unsigned char)(i * 13 + seed + (i >> 8));
 }
 
 #endif
