@@ -14,15 +14,6 @@
 #define BUF_LEN (4 * PSZ)
 #define XFER 2048
 
-static void fill(void *p, size_t len, unsigned int seed)
-{
-	unsigned char *c = p;
-	size_t i;
-
-	for (i = 0; i != len; i++)
-		c[i] = (unsigned char)(i * 7 + seed + (i >> 9));
-}
-
 FIXTURE(dma) {
 	int fd;
 	int dfd;
@@ -68,7 +59,7 @@ TEST_F(dma, roundtrip)
 {
 	char *src = self->buf, *dst = self->buf + 2 * PSZ;
 
-	fill(src, XFER, 1);
+	fill_pattern(src, XFER, 1);
 	memset(dst, 0, XFER);
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
 			      IOVA_A));
@@ -87,7 +78,7 @@ TEST_F(dma, unmapped_iova)
 
 	ASSERT_LE(0, kfd);
 	memset(self->buf, 0, BUF_LEN);
-	fill(self->buf, XFER, 2);
+	fill_pattern(self->buf, XFER, 2);
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, 2 * PSZ,
 			      IOVA_A));
 	/* Load the device buffer, then write it where nothing is mapped */
@@ -114,9 +105,9 @@ TEST_F(dma, readonly_mapping)
 	char want[XFER];
 
 	ASSERT_LE(0, kfd);
-	fill(ro, XFER, 3);
+	fill_pattern(ro, XFER, 3);
 	memcpy(want, ro, XFER);
-	fill(rw, XFER, 4);
+	fill_pattern(rw, XFER, 4);
 	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas, ro, 2 * PSZ,
 				    &iova, IOMMU_IOAS_MAP_FIXED_IOVA |
 				    IOMMU_IOAS_MAP_READABLE));
@@ -144,9 +135,9 @@ TEST_F(dma, after_unmap)
 	char *other = self->buf + 2 * PSZ;
 	char want[XFER];
 
-	fill(page, XFER, 5);
+	fill_pattern(page, XFER, 5);
 	memcpy(want, page, XFER);
-	fill(other, XFER, 6);
+	fill_pattern(other, XFER, 6);
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, other, PSZ, IOVA_B));
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, page, PSZ, IOVA_A));
 	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_B, 0, XFER, false));
@@ -168,7 +159,7 @@ TEST_F(dma, detach_and_replace)
 	char *a = self->buf, *b = self->buf + PSZ;
 
 	memset(self->buf, 0, BUF_LEN);
-	fill(self->buf + 2 * PSZ, XFER, 7);
+	fill_pattern(self->buf + 2 * PSZ, XFER, 7);
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
 			      IOVA_A));
 	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_A + 2 * PSZ, 0, XFER, false));
@@ -451,7 +442,7 @@ TEST(two_devices_one_ioas)
 
 	/* Device 0 writes what device 1 reads */
 	memset(buf, 0, BUF_LEN);
-	fill(buf, XFER, 8);
+	fill_pattern(buf, XFER, 8);
 	ASSERT_EQ(0, edu_dma(&e0, IOVA_A, 0, XFER, false));
 	ASSERT_EQ(0, edu_dma(&e0, IOVA_A + PSZ, 0, XFER, true));
 	ASSERT_EQ(0, edu_dma(&e1, IOVA_A + PSZ, 0, XFER, false));
@@ -462,7 +453,7 @@ TEST(two_devices_one_ioas)
 	edu_teardown(&e0);
 	close(d0);
 	EXPECT_EQ(EBUSY, destroy_obj(fd, pt1));
-	fill(buf + PSZ, XFER, 9);
+	fill_pattern(buf + PSZ, XFER, 9);
 	ASSERT_EQ(0, edu_dma(&e1, IOVA_A + PSZ, 0, XFER, false));
 	ASSERT_EQ(0, edu_dma(&e1, IOVA_A + 3 * PSZ, 0, XFER, true));
 	EXPECT_EQ(0, memcmp(buf + PSZ, buf + 3 * PSZ, XFER));
@@ -516,7 +507,7 @@ TEST(copy_between_devices)
 	ASSERT_EQ(0, edu_setup(&e1, d1));
 
 	memset(buf, 0, BUF_LEN);
-	fill(buf, XFER, 10);
+	fill_pattern(buf, XFER, 10);
 	/* Device 0 at IOAS 0's IOVA, device 1 at IOAS 1's: one buffer */
 	ASSERT_EQ(0, edu_dma(&e0, IOVA_A, 0, XFER, false));
 	ASSERT_EQ(0, edu_dma(&e0, IOVA_A + PSZ, 0, XFER, true));
@@ -577,7 +568,7 @@ TEST(real_and_mock_domains)
 	/* The real domain has the same pages */
 	ASSERT_EQ(0, edu_setup(&e, dfd));
 	memset(buf, 0, BUF_LEN);
-	fill(buf, XFER, 12);
+	fill_pattern(buf, XFER, 12);
 	ASSERT_EQ(0, edu_dma(&e, MOCK_APERTURE_START, 0, XFER, false));
 	ASSERT_EQ(0, edu_dma(&e, MOCK_APERTURE_START + PSZ, 0, XFER, true));
 	EXPECT_EQ(0, memcmp(buf, buf + PSZ, XFER));
@@ -585,7 +576,7 @@ TEST(real_and_mock_domains)
 	/* The mock leaves; the real domain keeps the mapping */
 	ASSERT_EQ(0, destroy_obj(fd, stdev));
 	EXPECT_EQ(0, check_refs(fd, buf, BUF_LEN, 1));
-	fill(buf + 2 * PSZ, XFER, 13);
+	fill_pattern(buf + 2 * PSZ, XFER, 13);
 	ASSERT_EQ(0, edu_dma(&e, MOCK_APERTURE_START + 2 * PSZ, 0, XFER,
 			     false));
 	ASSERT_EQ(0, edu_dma(&e, MOCK_APERTURE_START + 3 * PSZ, 0, XFER,
@@ -627,7 +618,7 @@ TEST(munmap_while_attached)
 	ASSERT_EQ(0, ioas_map(fd, ioas, buf, 2 * PSZ, IOVA_A));
 	ASSERT_EQ(0, ioas_map(fd, ioas, out, PSZ, IOVA_B));
 	ASSERT_EQ(0, edu_setup(&e, dfd));
-	fill(buf, XFER, 14);
+	fill_pattern(buf, XFER, 14);
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(0, munmap(buf, 2 * PSZ));
 
@@ -638,7 +629,7 @@ TEST(munmap_while_attached)
 	ASSERT_EQ(0, edu_dma(&e, IOVA_B, 0, XFER, true));
 	buf = malloc(XFER);
 	ASSERT_NE(NULL, buf);
-	fill(buf, XFER, 14);
+	fill_pattern(buf, XFER, 14);
 	EXPECT_EQ(0, memcmp(buf, out, XFER));
 	ASSERT_EQ(0, read_counters(&now));
 	EXPECT_EQ(before.pinned, now.pinned);
@@ -895,7 +886,7 @@ TEST(shared_group)
 	ASSERT_EQ(0, dev_detach(da));
 	ASSERT_EQ(0, edu_setup(&eb, db));
 	memset(buf, 0, BUF_LEN);
-	fill(buf, XFER, 11);
+	fill_pattern(buf, XFER, 11);
 	ASSERT_EQ(0, edu_dma(&eb, IOVA_A, 0, XFER, false));
 	ASSERT_EQ(0, edu_dma(&eb, IOVA_A + PSZ, 0, XFER, true));
 	EXPECT_EQ(0, memcmp(buf, buf + PSZ, XFER));

@@ -44,15 +44,6 @@
 #define IRQ_WAIT_MS 2000
 #define QUIET_MS 200
 
-static void fill(void *p, size_t len, unsigned int seed)
-{
-	unsigned char *c = p;
-	size_t i;
-
-	for (i = 0; i != len; i++)
-		c[i] = (unsigned char)(i * 13 + seed + (i >> 8));
-}
-
 /*
  * RAM -> edu -> RAM through the IOAS: @buf is mapped at IOVA_A and at
  * least 3 pages long.  0, an errno, or -1 if the data differ.
@@ -61,7 +52,7 @@ static int edu_roundtrip(struct edu *e, char *buf, unsigned int seed)
 {
 	int rc;
 
-	fill(buf, XFER, seed);
+	fill_pattern(buf, XFER, seed);
 	memset(buf + 2 * PSZ, 0, XFER);
 	rc = edu_dma(e, IOVA_A, 0, XFER, false);
 	if (!rc)
