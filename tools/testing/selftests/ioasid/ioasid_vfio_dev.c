@@ -367,40 +367,33 @@ TEST_F(root_edu, intx)
 	EXPECT_EQ(0, efd_wait(efd, QUIET_MS));
 
 	/* Unmasked while still asserted: signalled again, stays masked */
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_UNMASK,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, intx_unmask(self->dfd));
 	EXPECT_EQ(1, efd_wait(efd, IRQ_WAIT_MS));
 	EXPECT_EQ(0, efd_wait(efd, QUIET_MS));
 
 	/* Acknowledged, then unmasked: quiet until the next raise */
 	edu_w32(e, EDU_IRQ_ACK, 3);
 	EXPECT_EQ(0, edu_r32(e, EDU_IRQ_STATUS));
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_UNMASK,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, intx_unmask(self->dfd));
 	EXPECT_EQ(0, efd_wait(efd, QUIET_MS));
 	edu_w32(e, EDU_IRQ_RAISE, 4);
 	EXPECT_EQ(1, efd_wait(efd, IRQ_WAIT_MS));
 	edu_w32(e, EDU_IRQ_ACK, 4);
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_UNMASK,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, intx_unmask(self->dfd));
 	EXPECT_EQ(0, efd_wait(efd, QUIET_MS));
 
 	/* Masked by the user: nothing until unmasked */
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_MASK,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, intx_mask(self->dfd));
 	edu_w32(e, EDU_IRQ_RAISE, 8);
 	EXPECT_EQ(0, efd_wait(efd, QUIET_MS));
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_UNMASK,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, intx_unmask(self->dfd));
 	EXPECT_EQ(1, efd_wait(efd, IRQ_WAIT_MS));
 	edu_w32(e, EDU_IRQ_ACK, 8);
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_UNMASK,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, intx_unmask(self->dfd));
 	EXPECT_EQ(0, efd_wait(efd, QUIET_MS));
 
 	/* Loopback trigger */
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, irq_trigger(self->dfd, VFIO_PCI_INTX_IRQ_INDEX));
 	EXPECT_EQ(1, efd_take(efd));
 	/* MSI cannot be enabled over INTx; MASK by eventfd is not offered */
 	EXPECT_EQ(EINVAL, set_irq_eventfds(self->dfd, VFIO_PCI_MSI_IRQ_INDEX,
@@ -411,12 +404,9 @@ TEST_F(root_edu, intx)
 				   sizeof(efd)));
 
 	/* Disabled: count 0; then unmask and loopback have nothing to act on */
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 0));
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_UNMASK,
-				       VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				       VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, irq_disable(self->dfd, VFIO_PCI_INTX_IRQ_INDEX));
+	EXPECT_EQ(EINVAL, intx_unmask(self->dfd));
+	EXPECT_EQ(EINVAL, irq_trigger(self->dfd, VFIO_PCI_INTX_IRQ_INDEX));
 	EXPECT_EQ(0, efd_take(efd));
 	close(efd);
 }
@@ -469,8 +459,7 @@ TEST_F(root_edu, msi)
 	edu_w32(e, EDU_STATUS, 0);
 
 	/* Loopback, with DATA_NONE and DATA_BOOL */
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_MSI_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, irq_trigger(self->dfd, VFIO_PCI_MSI_IRQ_INDEX));
 	EXPECT_EQ(1, efd_take(efd));
 	ASSERT_EQ(0, set_irqs(self->dfd, VFIO_IRQ_SET_DATA_BOOL |
 			      VFIO_IRQ_SET_ACTION_TRIGGER,
@@ -490,14 +479,11 @@ TEST_F(root_edu, msi)
 	edu_w32(e, EDU_IRQ_ACK, 1);
 
 	/* Disabled: nothing to trigger; INTx may be used again */
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_MSI_IRQ_INDEX, 0, 0));
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				       VFIO_PCI_MSI_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, irq_disable(self->dfd, VFIO_PCI_MSI_IRQ_INDEX));
+	EXPECT_EQ(EINVAL, irq_trigger(self->dfd, VFIO_PCI_MSI_IRQ_INDEX));
 	ASSERT_EQ(0, set_irq_eventfds(self->dfd, VFIO_PCI_INTX_IRQ_INDEX, 0, 1,
 				      &efd));
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 0));
+	ASSERT_EQ(0, irq_disable(self->dfd, VFIO_PCI_INTX_IRQ_INDEX));
 	EXPECT_EQ(0, efd_take(efd));
 	EXPECT_EQ(0, efd_take(efd2));
 	close(efd);
@@ -515,8 +501,7 @@ TEST_F(root_edu, req_eventfd)
 	ASSERT_EQ(0, set_irq_eventfds(self->dfd, VFIO_PCI_REQ_IRQ_INDEX, 0, 1,
 				      &efd));
 	EXPECT_EQ(0, efd_take(efd));
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_REQ_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, irq_trigger(self->dfd, VFIO_PCI_REQ_IRQ_INDEX));
 	EXPECT_EQ(1, efd_take(efd));
 	ASSERT_EQ(0, set_irqs(self->dfd, VFIO_IRQ_SET_DATA_BOOL |
 			      VFIO_IRQ_SET_ACTION_TRIGGER,
@@ -540,14 +525,12 @@ TEST_F(root_edu, req_eventfd)
 	/* Replaced, then removed */
 	ASSERT_EQ(0, set_irq_eventfds(self->dfd, VFIO_PCI_REQ_IRQ_INDEX, 0, 1,
 				      &efd2));
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_REQ_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, irq_trigger(self->dfd, VFIO_PCI_REQ_IRQ_INDEX));
 	EXPECT_EQ(1, efd_take(efd2));
 	EXPECT_EQ(0, efd_take(efd));
 	ASSERT_EQ(0, set_irq_eventfds(self->dfd, VFIO_PCI_REQ_IRQ_INDEX, 0, 1,
 				      &none));
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				       VFIO_PCI_REQ_IRQ_INDEX, 0, 1));
+	EXPECT_EQ(EINVAL, irq_trigger(self->dfd, VFIO_PCI_REQ_IRQ_INDEX));
 	EXPECT_EQ(0, efd_take(efd2));
 
 	/* edu is conventional PCI: no error (AER) interrupt to set */
@@ -603,16 +586,12 @@ TEST_F(root_edu, set_irqs_errors)
 	EXPECT_EQ(EBADF, set_irq_eventfds(self->dfd, VFIO_PCI_MSI_IRQ_INDEX,
 					  0, 1, &closed));
 	/* Nothing was left enabled by the failures */
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				       VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				       VFIO_PCI_MSI_IRQ_INDEX, 0, 1));
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				       VFIO_PCI_REQ_IRQ_INDEX, 0, 1));
+	EXPECT_EQ(EINVAL, irq_trigger(self->dfd, VFIO_PCI_INTX_IRQ_INDEX));
+	EXPECT_EQ(EINVAL, irq_trigger(self->dfd, VFIO_PCI_MSI_IRQ_INDEX));
+	EXPECT_EQ(EINVAL, irq_trigger(self->dfd, VFIO_PCI_REQ_IRQ_INDEX));
 	ASSERT_EQ(0, set_irq_eventfds(self->dfd, VFIO_PCI_MSI_IRQ_INDEX, 0, 1,
 				      &efd));
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_MSI_IRQ_INDEX, 0, 0));
+	ASSERT_EQ(0, irq_disable(self->dfd, VFIO_PCI_MSI_IRQ_INDEX));
 	close(null);
 	close(efd);
 }
@@ -879,10 +858,8 @@ TEST_F(nvme, msix)
 				       VFIO_PCI_MSIX_IRQ_INDEX, 0, 1));
 
 	/* Disabled with count 0: nothing left to fire */
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_MSIX_IRQ_INDEX, 0, 0));
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				       VFIO_PCI_MSIX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, irq_disable(self->dfd, VFIO_PCI_MSIX_IRQ_INDEX));
+	EXPECT_EQ(EINVAL, irq_trigger(self->dfd, VFIO_PCI_MSIX_IRQ_INDEX));
 	for (i = 0; i != 4; i++)
 		EXPECT_EQ(0, efd_take(efd[i]));
 
@@ -892,8 +869,7 @@ TEST_F(nvme, msix)
 	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
 				  VFIO_PCI_MSIX_IRQ_INDEX, 0, 6));
 	EXPECT_EQ(1, efd_take(extra));
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_MSIX_IRQ_INDEX, 0, 0));
+	ASSERT_EQ(0, irq_disable(self->dfd, VFIO_PCI_MSIX_IRQ_INDEX));
 	for (i = 0; i != 4; i++)
 		close(efd[i]);
 	close(extra);

@@ -707,6 +707,32 @@ static inline int set_irq_none(int dfd, __u32 action, __u32 index,
 			count, NULL, 0);
 }
 
+/* Loopback: signal vector 0 of @index as if the device had raised it */
+static inline int irq_trigger(int dfd, __u32 index)
+{
+	return set_irq_none(dfd, VFIO_IRQ_SET_ACTION_TRIGGER, index, 0, 1);
+}
+
+/* Disable @index: TRIGGER for no vector */
+static inline int irq_disable(int dfd, __u32 index)
+{
+	return set_irq_none(dfd, VFIO_IRQ_SET_ACTION_TRIGGER, index, 0, 0);
+}
+
+/* Mask INTx: no signal until it is unmasked */
+static inline int intx_mask(int dfd)
+{
+	return set_irq_none(dfd, VFIO_IRQ_SET_ACTION_MASK,
+			    VFIO_PCI_INTX_IRQ_INDEX, 0, 1);
+}
+
+/* Unmask INTx, after a user's mask or the automask of an interrupt */
+static inline int intx_unmask(int dfd)
+{
+	return set_irq_none(dfd, VFIO_IRQ_SET_ACTION_UNMASK,
+			    VFIO_PCI_INTX_IRQ_INDEX, 0, 1);
+}
+
 static inline int efd_new(void)
 {
 	return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
