@@ -563,8 +563,7 @@ TEST(edu_through_compat)
 	ASSERT_EQ(0, edu_setup(&e, dfd));
 	for (i = 0; i != XFER; i++)
 		buf[i] = (char)(i * 3 + 1);
-	ASSERT_EQ(0, edu_dma(&e, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e, IOVA_A + PSZ, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&e, IOVA_A, IOVA_A + PSZ, XFER));
 	EXPECT_EQ(0, memcmp(buf, buf + PSZ, XFER));
 	ASSERT_EQ(0, unmap_dma(fd, IOVA_A, 2 * PSZ, 0, &done));
 	EXPECT_EQ(2 * PSZ, done);

@@ -1295,9 +1295,7 @@ static int roundtrip(struct edu *e, char *mem, unsigned char seed)
 	for (i = 0; i != XFER; i++)
 		mem[i] = (char)(i * 5 + seed);
 	memset(mem + PSZ, 0, XFER);
-	rc = edu_dma(e, IOVA_A, 0, XFER, false);
-	if (!rc)
-		rc = edu_dma(e, IOVA_A + PSZ, 0, XFER, true);
+	rc = edu_copy(e, IOVA_A, IOVA_A + PSZ, XFER);
 	if (rc)
 		return rc;
 	return memcmp(mem, mem + PSZ, XFER) ? EIO : 0;

@@ -63,8 +63,7 @@ TEST_F(dma, roundtrip)
 	memset(dst, 0, XFER);
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
 			      IOVA_A));
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_A + 2 * PSZ, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&self->edu, IOVA_A, IOVA_A + 2 * PSZ, XFER));
 	EXPECT_EQ(0, memcmp(src, dst, XFER));
 	EXPECT_NE(self->ioas, self->hwpt);
 }
@@ -82,8 +81,7 @@ TEST_F(dma, unmapped_iova)
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, 2 * PSZ,
 			      IOVA_A));
 	/* Load the device buffer, then write it where nothing is mapped */
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_B, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&self->edu, IOVA_A, IOVA_B, XFER));
 	for (i = PSZ; i != BUF_LEN; i++)
 		bad += self->buf[i] != 0;
 	EXPECT_EQ(0, bad);
@@ -116,14 +114,12 @@ TEST_F(dma, readonly_mapping)
 	 * The write first: QEMU's VT-d reports a permission fault only on a
 	 * page walk, not when a read has cached the translation.
 	 */
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_B, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_A, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&self->edu, IOVA_B, IOVA_A, XFER));
 	EXPECT_EQ(0, memcmp(ro, want, XFER));
 	if (vm_is_intel())
 		EXPECT_TRUE(kmsg_wait(kfd, "DMAR: [DMA Write", 2000));
 	/* Reading it works */
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_B, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&self->edu, IOVA_A, IOVA_B, XFER));
 	EXPECT_EQ(0, memcmp(rw, want, XFER));
 	close(kfd);
 }
@@ -443,10 +439,8 @@ TEST(two_devices_one_ioas)
 	/* Device 0 writes what device 1 reads */
 	memset(buf, 0, BUF_LEN);
 	fill_pattern(buf, XFER, 8);
-	ASSERT_EQ(0, edu_dma(&e0, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e0, IOVA_A + PSZ, 0, XFER, true));
-	ASSERT_EQ(0, edu_dma(&e1, IOVA_A + PSZ, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e1, IOVA_A + 2 * PSZ, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&e0, IOVA_A, IOVA_A + PSZ, XFER));
+	ASSERT_EQ(0, edu_copy(&e1, IOVA_A + PSZ, IOVA_A + 2 * PSZ, XFER));
 	EXPECT_EQ(0, memcmp(buf, buf + 2 * PSZ, XFER));
 
 	/* Device 0 leaves; device 1 keeps working */
@@ -454,8 +448,7 @@ TEST(two_devices_one_ioas)
 	close(d0);
 	EXPECT_EQ(EBUSY, destroy_obj(fd, pt1));
 	fill_pattern(buf + PSZ, XFER, 9);
-	ASSERT_EQ(0, edu_dma(&e1, IOVA_A + PSZ, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e1, IOVA_A + 3 * PSZ, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&e1, IOVA_A + PSZ, IOVA_A + 3 * PSZ, XFER));
 	EXPECT_EQ(0, memcmp(buf + PSZ, buf + 3 * PSZ, XFER));
 	edu_teardown(&e1);
 	close(d1);
@@ -509,10 +502,8 @@ TEST(copy_between_devices)
 	memset(buf, 0, BUF_LEN);
 	fill_pattern(buf, XFER, 10);
 	/* Device 0 at IOAS 0's IOVA, device 1 at IOAS 1's: one buffer */
-	ASSERT_EQ(0, edu_dma(&e0, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e0, IOVA_A + PSZ, 0, XFER, true));
-	ASSERT_EQ(0, edu_dma(&e1, IOVA_B + PSZ, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e1, IOVA_B + 2 * PSZ, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&e0, IOVA_A, IOVA_A + PSZ, XFER));
+	ASSERT_EQ(0, edu_copy(&e1, IOVA_B + PSZ, IOVA_B + 2 * PSZ, XFER));
 	EXPECT_EQ(0, memcmp(buf, buf + 2 * PSZ, XFER));
 	edu_teardown(&e0);
 	edu_teardown(&e1);
@@ -569,8 +560,8 @@ TEST(real_and_mock_domains)
 	ASSERT_EQ(0, edu_setup(&e, dfd));
 	memset(buf, 0, BUF_LEN);
 	fill_pattern(buf, XFER, 12);
-	ASSERT_EQ(0, edu_dma(&e, MOCK_APERTURE_START, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e, MOCK_APERTURE_START + PSZ, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&e, MOCK_APERTURE_START, MOCK_APERTURE_START + PSZ,
+			      XFER));
 	EXPECT_EQ(0, memcmp(buf, buf + PSZ, XFER));
 
 	/* The mock leaves; the real domain keeps the mapping */
@@ -623,10 +614,8 @@ TEST(munmap_while_attached)
 	ASSERT_EQ(0, munmap(buf, 2 * PSZ));
 
 	/* The device still reads what was there, from the pinned pages */
-	ASSERT_EQ(0, edu_dma(&e, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e, IOVA_A + PSZ, 0, XFER, true));
-	ASSERT_EQ(0, edu_dma(&e, IOVA_A + PSZ, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e, IOVA_B, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&e, IOVA_A, IOVA_A + PSZ, XFER));
+	ASSERT_EQ(0, edu_copy(&e, IOVA_A + PSZ, IOVA_B, XFER));
 	buf = malloc(XFER);
 	ASSERT_NE(NULL, buf);
 	fill_pattern(buf, XFER, 14);
@@ -887,8 +876,7 @@ TEST(shared_group)
 	ASSERT_EQ(0, edu_setup(&eb, db));
 	memset(buf, 0, BUF_LEN);
 	fill_pattern(buf, XFER, 11);
-	ASSERT_EQ(0, edu_dma(&eb, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&eb, IOVA_A + PSZ, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&eb, IOVA_A, IOVA_A + PSZ, XFER));
 	EXPECT_EQ(0, memcmp(buf, buf + PSZ, XFER));
 	edu_teardown(&eb);
 	close(db);

@@ -54,9 +54,7 @@ static int edu_roundtrip(struct edu *e, char *buf, unsigned int seed)
 
 	fill_pattern(buf, XFER, seed);
 	memset(buf + 2 * PSZ, 0, XFER);
-	rc = edu_dma(e, IOVA_A, 0, XFER, false);
-	if (!rc)
-		rc = edu_dma(e, IOVA_A + 2 * PSZ, 0, XFER, true);
+	rc = edu_copy(e, IOVA_A, IOVA_A + 2 * PSZ, XFER);
 	if (!rc && memcmp(buf, buf + 2 * PSZ, XFER))
 		rc = -1;
 	return rc;

@@ -369,6 +369,15 @@ static inline int edu_dma(struct edu *e, __u64 iova, __u32 off, __u32 len,
 	return 0;
 }
 
+/*
+ * RAM -> edu -> RAM: @len bytes from IOVA @src to IOVA @dst through the
+ * start of the device's buffer, two DMAs of edu_dma()
+ */
+static inline int edu_copy(struct edu *e, __u64 src, __u64 dst, __u32 len)
+{
+	return edu_dma(e, src, 0, len, false) ?: edu_dma(e, dst, 0, len, true);
+}
+
 /* Does the kernel log have @what since @kmsg_fd was opened (kmsg_open)? */
 static inline bool kmsg_has(int kmsg_fd, const char *what)
 {
