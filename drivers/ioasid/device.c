@@ -12,6 +12,7 @@
 #include <linux/irqdomain.h>
 #include <linux/slab.h>
 
+#include "io_pagetable.h"
 #include "ioasid_private.h"
 
 struct ioasid_group {

@@ -5,6 +5,7 @@
  */
 #include <linux/uaccess.h>
 
+#include "io_pagetable.h"
 #include "ioasid_private.h"
 
 /**

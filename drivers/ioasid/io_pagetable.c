@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/sched/mm.h>
 
+#include "io_pagetable.h"
 #include "ioasid_private.h"
 
 struct iopt_reserved {
