@@ -56,6 +56,10 @@
 
 struct ioasid_ctx;
 
+/* main.c: contexts, objects, the ioctl dispatcher, module parameters */
+
+extern bool ioasid_allow_unsafe_interrupts;
+
 /* Counters read through debugfs by the test suites to prove nothing leaks */
 struct ioasid_stats {
 	atomic_long_t contexts;
@@ -158,12 +162,6 @@ static inline struct ioasid_ioas *ioasid_get_ioas(struct ioasid_ctx *ctx,
 
 void ioasid_ioas_destroy(struct ioasid_object *obj);
 struct ioasid_ioas *ioasid_ioas_create(struct ioasid_ctx *ctx);
-
-/* vfio_compat.c */
-
-int ioasid_vfio_ioas(struct ioasid_ucmd *ucmd);
-long ioasid_vfio_ioctl(struct ioasid_ctx *ctx, unsigned int cmd,
-		       unsigned long arg);
 int ioasid_ioas_alloc_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_ioas_iova_ranges(struct ioasid_ucmd *ucmd);
 int ioasid_ioas_allow_iovas(struct ioasid_ucmd *ucmd);
@@ -173,6 +171,12 @@ int ioasid_ioas_unmap(struct ioasid_ucmd *ucmd);
 int ioasid_ioas_option(struct ioasid_ucmd *ucmd);
 int ioasid_option_rlimit_mode(struct iommu_option *cmd,
 			      struct ioasid_ctx *ctx);
+
+/* vfio_compat.c */
+
+int ioasid_vfio_ioas(struct ioasid_ucmd *ucmd);
+long ioasid_vfio_ioctl(struct ioasid_ctx *ctx, unsigned int cmd,
+		       unsigned long arg);
 
 /* hw_pagetable.c */
 
@@ -391,9 +395,5 @@ static inline void ioasid_fault_debugfs_init(struct dentry *dir)
 	(ioasid_should_fail(IOASID_FAULT_ALLOC) ? NULL : kzalloc(size, gfp))
 #define ioasid_kcalloc(n, size, gfp)					\
 	(ioasid_should_fail(IOASID_FAULT_ALLOC) ? NULL : kcalloc(n, size, gfp))
-
-/* main.c */
-
-extern bool ioasid_allow_unsafe_interrupts;
 
 #endif
