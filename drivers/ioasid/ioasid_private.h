@@ -299,6 +299,13 @@ struct ioasid_device {
 	struct list_head group_item;
 };
 
+static inline struct ioasid_device *ioasid_get_device(struct ioasid_ctx *ctx,
+						      u32 id)
+{
+	return container_of(ioasid_get_object(ctx, id, IOASID_OBJ_DEVICE),
+			    struct ioasid_device, obj);
+}
+
 void ioasid_device_destroy(struct ioasid_object *obj);
 int ioasid_device_cc_capable(struct ioasid_device *idev, bool *capable);
 int ioasid_get_hw_info(struct ioasid_ucmd *ucmd);
