@@ -25,6 +25,8 @@
  *
  * Lock order, outermost first
  * ---------------------------
+ *   test_access::lock              test build: pins of a mock access
+ *                                  (selftest.c), held around pin and unpin
  *   ioasid_access::ioas_lock       which IOAS an access uses
  *   ioasid_group::lock             attachment of one iommu_group
  *   ioasid_ioas::mutex             HWPT list of an IOAS
@@ -33,10 +35,16 @@
  *   ioasid_pages::mutex            pin state of one pinned user range
  *   mm->mmap_lock                  taken by GUP and mm accounting
  * The xa_lock of ioasid_ctx::objects and of ioasid_iopt::access_list are
- * innermost spinlocks and are never held across a sleep.  The global
- * ioasid_groups_lock nests outside ioasid_group::lock.
+ * innermost spinlocks and are never held across a sleep; so is the test
+ * build's fault injection lock (fault.c).
+ * The global ioasid_groups_lock (device.c: which iommu_groups we own) is
+ * never held with a lock of the list: ioasid_group::lock is taken only on
+ * a group it handed out, and the last put destroys the group after
+ * dropping it.
  * ioasid_ctx::compat_lock (which IOAS the VFIO container ioctls use) is
  * taken with no other lock held, and only the objects xa_lock nests in it.
+ * An access's unmap callback runs with none of these held, so the driver
+ * behind it may take its own locks and unpin.
  */
 #ifndef __IOASID_PRIVATE_H
 #define __IOASID_PRIVATE_H
