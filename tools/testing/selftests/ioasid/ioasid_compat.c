@@ -548,9 +548,8 @@ TEST(edu_through_compat)
 	fd = ioasid_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, compat_start(fd, VFIO_TYPE1v2_IOMMU, &id));
-	dfd = open(vi.cdev, O_RDWR | O_CLOEXEC);
+	dfd = dev_open_bound(vi.cdev, fd, &devid);
 	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, dev_bind(dfd, fd, &devid));
 	pt = id;
 	ASSERT_EQ(0, dev_attach(dfd, &pt));
 	ASSERT_EQ(0, xioctl(fd, VFIO_IOMMU_GET_INFO, &info));

@@ -1262,9 +1262,8 @@ FIXTURE_SETUP(edu_hwpt)
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas2));
-	self->dfd = open(self->info.cdev, O_RDWR | O_CLOEXEC);
+	self->dfd = dev_open_bound(self->info.cdev, self->fd, &self->devid);
 	ASSERT_LE(0, self->dfd);
-	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, &self->devid));
 	self->buf = alloc_buffer(BUF_LEN, PSZ, 0);
 	self->buf2 = alloc_buffer(BUF_LEN, PSZ, 0);
 	ASSERT_NE(NULL, self->buf);

@@ -32,9 +32,8 @@ FIXTURE_SETUP(dma)
 	self->fd = ioasid_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
-	self->dfd = open(self->info.cdev, O_RDWR);
+	self->dfd = dev_open_bound(self->info.cdev, self->fd, &self->devid);
 	ASSERT_LE(0, self->dfd);
-	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, &self->devid));
 	self->hwpt = self->ioas;
 	ASSERT_EQ(0, dev_attach(self->dfd, &self->hwpt));
 	ASSERT_EQ(0, edu_setup(&self->edu, self->dfd));
@@ -291,9 +290,8 @@ TEST(iova_ranges)
 	fd = ioasid_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
-	dfd = open(info.cdev, O_RDWR);
+	dfd = dev_open_bound(info.cdev, fd, NULL);
 	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, dev_bind(dfd, fd, NULL));
 	pt = ioas;
 	ASSERT_EQ(0, dev_attach(dfd, &pt));
 
@@ -362,9 +360,8 @@ TEST(reserved_collisions)
 	fd = ioasid_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
-	dfd = open(info.cdev, O_RDWR);
+	dfd = dev_open_bound(info.cdev, fd, NULL);
 	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, dev_bind(dfd, fd, NULL));
 
 	/* A mapping in the MSI window keeps the device out */
 	ASSERT_EQ(0, ioas_map(fd, ioas, buf, PSZ, 0xfee00000ULL));
@@ -417,12 +414,10 @@ TEST(two_devices_one_ioas)
 	fd = ioasid_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
-	d0 = open(i0.cdev, O_RDWR);
-	d1 = open(i1.cdev, O_RDWR);
+	d0 = dev_open_bound(i0.cdev, fd, NULL);
 	ASSERT_LE(0, d0);
+	d1 = dev_open_bound(i1.cdev, fd, NULL);
 	ASSERT_LE(0, d1);
-	ASSERT_EQ(0, dev_bind(d0, fd, NULL));
-	ASSERT_EQ(0, dev_bind(d1, fd, NULL));
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(0, ioas_map(fd, ioas, buf, BUF_LEN, IOVA_A));
 	pt0 = pt1 = ioas;
@@ -479,12 +474,10 @@ TEST(copy_between_devices)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas0));
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas1));
-	d0 = open(i0.cdev, O_RDWR);
-	d1 = open(i1.cdev, O_RDWR);
+	d0 = dev_open_bound(i0.cdev, fd, NULL);
 	ASSERT_LE(0, d0);
+	d1 = dev_open_bound(i1.cdev, fd, NULL);
 	ASSERT_LE(0, d1);
-	ASSERT_EQ(0, dev_bind(d0, fd, NULL));
-	ASSERT_EQ(0, dev_bind(d1, fd, NULL));
 	pt0 = ioas0;
 	pt1 = ioas1;
 	ASSERT_EQ(0, dev_attach(d0, &pt0));
@@ -535,9 +528,8 @@ TEST(real_and_mock_domains)
 	fd = ioasid_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
-	dfd = open(info.cdev, O_RDWR);
+	dfd = dev_open_bound(info.cdev, fd, NULL);
 	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, dev_bind(dfd, fd, NULL));
 	/* The mock's domain first: the real device must not reuse it */
 	ASSERT_EQ(0, mock_domain(fd, ioas, &stdev, &mock_hwpt, NULL));
 	pt = ioas;
@@ -601,9 +593,8 @@ TEST(munmap_while_attached)
 	fd = ioasid_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
-	dfd = open(info.cdev, O_RDWR);
+	dfd = dev_open_bound(info.cdev, fd, NULL);
 	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, dev_bind(dfd, fd, NULL));
 	pt = ioas;
 	ASSERT_EQ(0, dev_attach(dfd, &pt));
 	ASSERT_EQ(0, ioas_map(fd, ioas, buf, 2 * PSZ, IOVA_A));
@@ -1044,9 +1035,8 @@ TEST(detach_races_map)
 	r.fd = ioasid_open();
 	ASSERT_LE(0, r.fd);
 	ASSERT_EQ(0, ioas_alloc(r.fd, &r.ioas));
-	dfd = open(info.cdev, O_RDWR | O_CLOEXEC);
+	dfd = dev_open_bound(info.cdev, r.fd, NULL);
 	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, dev_bind(dfd, r.fd, NULL));
 	ASSERT_EQ(0, pthread_create(&t, NULL, race_mapper, &r));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {

@@ -170,9 +170,8 @@ FIXTURE_SETUP(root_edu)
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
 			      IOVA_A));
-	self->dfd = open(self->info.cdev, O_RDWR | O_CLOEXEC);
+	self->dfd = dev_open_bound(self->info.cdev, self->fd, &self->devid);
 	ASSERT_LE(0, self->dfd);
-	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, &self->devid));
 	self->hwpt = self->ioas;
 	ASSERT_EQ(0, dev_attach(self->dfd, &self->hwpt));
 	ASSERT_EQ(0, edu_setup(&self->edu, self->dfd));
@@ -959,9 +958,8 @@ FIXTURE_SETUP(bridge)
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
 			      IOVA_A));
-	self->da = open(self->ia.cdev, O_RDWR | O_CLOEXEC);
+	self->da = dev_open_bound(self->ia.cdev, self->fd, NULL);
 	ASSERT_LE(0, self->da);
-	ASSERT_EQ(0, dev_bind(self->da, self->fd, NULL));
 	pt = self->ioas;
 	ASSERT_EQ(0, dev_attach(self->da, &pt));
 }
@@ -1176,9 +1174,8 @@ TEST(close_device_first)
 	close(fd2);
 
 	/* The IOAS kept its mapping: attached again, the device uses it */
-	b.dfd = open(info.cdev, O_RDWR | O_CLOEXEC);
+	b.dfd = dev_open_bound(info.cdev, b.fd, NULL);
 	ASSERT_LE(0, b.dfd);
-	ASSERT_EQ(0, dev_bind(b.dfd, b.fd, NULL));
 	pt = b.ioas;
 	ASSERT_EQ(0, dev_attach(b.dfd, &pt));
 	ASSERT_EQ(0, edu_setup(&b.edu, b.dfd));
@@ -1367,9 +1364,8 @@ FIXTURE_SETUP(unplug)
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
 			      IOVA_A));
-	self->dfd = open(self->info.cdev, O_RDWR | O_CLOEXEC);
+	self->dfd = dev_open_bound(self->info.cdev, self->fd, NULL);
 	ASSERT_LE(0, self->dfd);
-	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
 	pt = self->ioas;
 	ASSERT_EQ(0, dev_attach(self->dfd, &pt));
 	ASSERT_EQ(0, edu_setup(&self->edu, self->dfd));

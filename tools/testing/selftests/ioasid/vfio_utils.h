@@ -186,6 +186,22 @@ static inline int dev_bind(int dfd, int iommufd, __u32 *devid)
 	return rc;
 }
 
+/* Open @cdev and bind it to @iommufd; the device fd, or -errno */
+static inline int dev_open_bound(const char *cdev, int iommufd, __u32 *devid)
+{
+	int dfd = open(cdev, O_RDWR | O_CLOEXEC);
+	int rc;
+
+	if (dfd < 0)
+		return -errno;
+	rc = dev_bind(dfd, iommufd, devid);
+	if (rc) {
+		close(dfd);
+		return -rc;
+	}
+	return dfd;
+}
+
 static inline int dev_attach(int dfd, __u32 *pt_id)
 {
 	struct vfio_device_attach_iommufd_pt attach = {
