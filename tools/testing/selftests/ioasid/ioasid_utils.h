@@ -284,6 +284,28 @@ static inline int mock_domain(int fd, __u32 pt, __u32 *stdev, __u32 *hwpt,
 	return rc;
 }
 
+/* mock_domain() for a mock device with MOCK_FLAGS_DEVICE_* @flags */
+static inline int mock_domain_flags(int fd, __u32 pt, __u32 flags,
+				    __u32 *stdev, __u32 *hwpt, __u32 *idev)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+		.id = pt,
+		.mock_domain_flags = { .dev_flags = flags },
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc) {
+		if (stdev)
+			*stdev = cmd.mock_domain_flags.out_stdev_id;
+		if (hwpt)
+			*hwpt = cmd.mock_domain_flags.out_hwpt_id;
+		if (idev)
+			*idev = cmd.mock_domain_flags.out_idev_id;
+	}
+	return rc;
+}
+
 static inline int add_reserved(int fd, __u32 ioas, __u64 start, __u64 length)
 {
 	struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_ADD_RESERVED,
