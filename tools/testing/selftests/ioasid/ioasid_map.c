@@ -65,18 +65,10 @@ static void fill_words(void *p, size_t len, __u32 seed)
  */
 static void *alloc_small_pages(size_t length, size_t align)
 {
-	size_t total = length + align;
-	char *raw, *buf;
+	char *buf = mmap_aligned(length, align, 0);
 
-	raw = mmap(NULL, total, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (raw == MAP_FAILED)
+	if (!buf)
 		return NULL;
-	buf = (char *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
-	if (buf != raw)
-		munmap(raw, buf - raw);
-	if (raw + total != buf + length)
-		munmap(buf + length, raw + total - (buf + length));
 	if (madvise(buf, length, MADV_NOHUGEPAGE)) {
 		munmap(buf, length);
 		return NULL;

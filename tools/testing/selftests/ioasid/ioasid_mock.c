@@ -13,7 +13,7 @@
  */
 static void *huge_buffer(size_t len, bool hugetlb)
 {
-	char *raw, *buf;
+	char *buf;
 
 	if (hugetlb) {
 		buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -22,15 +22,9 @@ static void *huge_buffer(size_t len, bool hugetlb)
 			   -1, 0);
 		return buf == MAP_FAILED ? NULL : buf;
 	}
-	raw = mmap(NULL, len + HUGE_SZ, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (raw == MAP_FAILED)
+	buf = mmap_aligned(len, HUGE_SZ, 0);
+	if (!buf)
 		return NULL;
-	buf = (char *)(((uintptr_t)raw + HUGE_SZ - 1) & ~(HUGE_SZ - 1));
-	if (buf != raw)
-		munmap(raw, buf - raw);
-	if (raw + len + HUGE_SZ != buf + len)
-		munmap(buf + len, raw + len + HUGE_SZ - (buf + len));
 	madvise(buf, len, MADV_HUGEPAGE);
 	memset(buf, 0x5a, len);
 	return buf;

@@ -573,8 +573,8 @@ static inline void __env_end(struct __test_metadata *_metadata,
 #define env_end(env) __env_end(_metadata, env)
 #endif
 
-/* An anonymous buffer aligned to @align, touched so it is populated */
-static inline void *alloc_buffer(size_t length, size_t align, int extra_flags)
+/* An anonymous mapping aligned to @align, not touched yet */
+static inline void *mmap_aligned(size_t length, size_t align, int extra_flags)
 {
 	size_t total = length + align;
 	char *raw, *buf;
@@ -588,7 +588,16 @@ static inline void *alloc_buffer(size_t length, size_t align, int extra_flags)
 		munmap(raw, buf - raw);
 	if (raw + total != buf + length)
 		munmap(buf + length, raw + total - (buf + length));
-	memset(buf, 0, length);
+	return buf;
+}
+
+/* An anonymous buffer aligned to @align, touched so it is populated */
+static inline void *alloc_buffer(size_t length, size_t align, int extra_flags)
+{
+	char *buf = mmap_aligned(length, align, extra_flags);
+
+	if (buf)
+		memset(buf, 0, length);
 	return buf;
 }
 
