@@ -118,13 +118,44 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* struct vdev_info of the device at @bdf, whatever its kind */
+static inline int vdev_info_by_bdf(const char *bdf, struct vdev_info *info)
+{
+	char path[512], link[256];
+	struct dirent *de;
+	ssize_t n;
+	DIR *d;
+
+	memset(info, 0, sizeof(*info));
+	snprintf(info->bdf, sizeof(info->bdf), "%s", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	d = opendir(path);
+	if (!d)
+		return ENODEV;
+	while ((de = readdir(d))) {
+		if (!strncmp(de->d_name, "vfio", 4))
+			snprintf(info->cdev, sizeof(info->cdev),
+				 "/dev/vfio/devices/%s", de->d_name);
+	}
+	closedir(d);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0 || !info->cdev[0])
+		return ENODEV;
+	link[n] = 0;
+	info->group = atoi(strrchr(link, '/') + 1);
+	return 0;
+}
+
 /* The @index-th device (by PCI address) of @kind bound to the companion */
 static inline int find_dev(enum dev_kind kind, int index,
 			   struct vdev_info *info)
 {
-	char *names[64], path[512], link[256];
+	char *names[64], bdf[sizeof(info->bdf)];
+	bool found = false;
 	struct dirent *de;
-	int n = 0, i, found = -1;
+	int n = 0, i;
 	DIR *d;
 
 	d = opendir(COMPANION);
@@ -138,37 +169,15 @@ static inline int find_dev(enum dev_kind kind, int index,
 	closedir(d);
 	qsort(names, n, sizeof(names[0]), cmp_str);
 	for (i = 0; i != n; i++) {
-		if (i == index)
-			found = i;
-		else
-			continue;
-		memset(info, 0, sizeof(*info));
-		snprintf(info->bdf, sizeof(info->bdf), "%s", names[i]);
-	}
-	for (i = 0; i != n; i++)
+		if (i == index) {
+			snprintf(bdf, sizeof(bdf), "%s", names[i]);
+			found = true;
+		}
 		free(names[i]);
-	if (found < 0)
-		return ENODEV;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev",
-		 info->bdf);
-	d = opendir(path);
-	if (!d)
-		return ENODEV;
-	while ((de = readdir(d))) {
-		if (!strncmp(de->d_name, "vfio", 4))
-			snprintf(info->cdev, sizeof(info->cdev),
-				 "/dev/vfio/devices/%s", de->d_name);
 	}
-	closedir(d);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 info->bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0 || !info->cdev[0])
+	if (!found)
 		return ENODEV;
-	link[n] = 0;
-	info->group = atoi(strrchr(link, '/') + 1);
-	return 0;
+	return vdev_info_by_bdf(bdf, info);
 }
 
 /* ------------------------------------------------------- device cdev */
@@ -447,36 +456,6 @@ static inline bool vm_is_intel(void)
 
 #define COMPANION_NAME "vfio-ioasid-pci"
 #define COMPANION_NR_DEVICES 7	/* 5 edu + 2 NVMe in the test VM */
-
-/* struct vdev_info of the device at @bdf, whatever its kind */
-static inline int vdev_info_by_bdf(const char *bdf, struct vdev_info *info)
-{
-	char path[512], link[256];
-	struct dirent *de;
-	ssize_t n;
-	DIR *d;
-
-	memset(info, 0, sizeof(*info));
-	snprintf(info->bdf, sizeof(info->bdf), "%s", bdf);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
-	d = opendir(path);
-	if (!d)
-		return ENODEV;
-	while ((de = readdir(d))) {
-		if (!strncmp(de->d_name, "vfio", 4))
-			snprintf(info->cdev, sizeof(info->cdev),
-				 "/dev/vfio/devices/%s", de->d_name);
-	}
-	closedir(d);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0 || !info->cdev[0])
-		return ENODEV;
-	link[n] = 0;
-	info->group = atoi(strrchr(link, '/') + 1);
-	return 0;
-}
 
 static inline bool pci_dev_present(const char *bdf)
 {
