@@ -465,19 +465,26 @@ static inline bool pci_dev_present(const char *bdf)
 	return access(path, F_OK) == 0;
 }
 
-/* The name of the driver bound to @bdf; ENOENT when none is */
-static inline int pci_dev_driver(const char *bdf, char *name, size_t len)
+/* The last component of what the sysfs link @path points to; or errno */
+static inline int sysfs_link_name(const char *path, char *name, size_t len)
 {
-	char path[128], link[256];
-	ssize_t n;
+	char link[256];
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return errno;
 	link[n] = 0;
 	snprintf(name, len, "%s", strrchr(link, '/') + 1);
 	return 0;
+}
+
+/* The name of the driver bound to @bdf; ENOENT when none is */
+static inline int pci_dev_driver(const char *bdf, char *name, size_t len)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	return sysfs_link_name(path, name, len);
 }
 
 static inline bool companion_bound(const char *bdf)
