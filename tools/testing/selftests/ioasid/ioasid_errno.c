@@ -56,7 +56,7 @@ enum {
 	DEV,		/* MOCK: the mock device */
 	DEV_NODIRTY,	/* MOCK: a mock device whose IOMMU does not track */
 	STDEV,		/* MOCK: the selftest object of DEV */
-	ACCESS,		/* MOCK: the access's object on IOAS2 */
+	ACCESS,		/* MOCK: the access's object on IOAS2, pinning */
 	EDEV,		/* EDU: the edu's DEVICE */
 	EHWPT,		/* EDU: its automatic HWPT on IOAS */
 	ID_SYM_END,
@@ -81,6 +81,7 @@ enum {
 	FD_IOASID = FD_SYM,	/* the state's /dev/ioasid */
 	FD_NULL,		/* /dev/null */
 	FD_SELF,		/* the device fd itself */
+	FD_ACCESS,		/* MOCK: the access's fd */
 	FD_SYM_END,
 };
 #define FD_CLOSED 1000
@@ -163,6 +164,8 @@ static __s32 rfd(const struct world *w, __s32 v)
 		return w->null;
 	case FD_SELF:
 		return w->dfd;
+	case FD_ACCESS:
+		return w->afd;
 	}
 	return v;
 }
@@ -250,8 +253,13 @@ static void resolve(const struct world *w, unsigned long cmd, void *a)
 		struct iommu_test_cmd *c = a;
 
 		R32(c->id);
+		c->id = rfd(w, c->id);
 		if (c->op == IOMMU_TEST_OP_DIRTY)
 			R64(c->dirty.uptr);
+		if (c->op == IOMMU_TEST_OP_ACCESS_PAGES)
+			R64(c->access_pages.uptr);
+		if (c->op == IOMMU_TEST_OP_ACCESS_RW)
+			R64(c->access_rw.uptr);
 		break;
 	}
 	case VFIO_IOMMU_MAP_DMA:
@@ -431,7 +439,9 @@ static int world_build(struct world *w, unsigned int st, char *msg,
 		/* The access takes the lowest free ID: learn it first */
 		TRY(ioas_alloc(w->fd, &tmp));
 		TRY(destroy_obj(w->fd, tmp));
-		TRY(create_access(w->fd, id[IOAS2 - ID_SYM], 0, &w->afd));
+		TRY(create_access(w->fd, id[IOAS2 - ID_SYM],
+				  MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				  &w->afd));
 		id[ACCESS - ID_SYM] = tmp;
 	}
 	if (st & ST_TRACK)
@@ -1438,6 +1448,28 @@ static const struct row test_cmd_rows[] = {
 		  .access_rw = { .iova = BASE, .length = P, .uptr = P_BUF,
 				 .flags = 1 << 7 }),
 	  .err = EOPNOTSUPP },
+#define Q_SYZ "the syzkaller flag ``MOCK_FLAGS_ACCESS_SYZ`` is accepted and ignored by ``ACCESS_PAGES``, refused by ``ACCESS_RW`` and by ``IOMMU_IOAS_COPY``"
+	{ DOC(RST, Q_SYZ), ST_MOCK,
+	  TEST_OP(.op = IOMMU_TEST_OP_ACCESS_PAGES, .id = FD_ACCESS,
+		  .access_pages = { .flags = MOCK_FLAGS_ACCESS_SYZ,
+				    .iova = LOW_IOVA, .length = P,
+				    .uptr = P_BUF }) },
+	{ DOC(RST, Q_SYZ), ST_MOCK,
+	  TEST_OP(.op = IOMMU_TEST_OP_ACCESS_RW, .id = FD_ACCESS,
+		  .access_rw = { .iova = LOW_IOVA, .length = 8,
+				 .uptr = P_DATA,
+				 .flags = MOCK_FLAGS_ACCESS_SYZ }),
+	  .err = EOPNOTSUPP },
+	{ DOC(RST, Q_SYZ), ST_IOAS,
+	  COPY(.flags = MAP_FIXED_RW | MOCK_FLAGS_ACCESS_SYZ,
+	       .dst_ioas_id = IOAS2, .src_ioas_id = IOAS, .length = P,
+	       .dst_iova = BASE2, .src_iova = BASE),
+	  .err = EOPNOTSUPP },
+	{ DOC(RST, "(up to 4M bits)"), ST_TRACK,
+	  TEST_OP(.op = IOMMU_TEST_OP_DIRTY, .id = HWPT_DIRTY,
+		  .dirty = { .iova = BASE, .length = ((4ULL << 20) + 1) * P,
+			     .page_size = P, .uptr = P_DATA }),
+	  .err = E2BIG },
 	{ DOC(RST, "then the access fd (``EBADFD`` for a closed fd or another file)"),
 	  ST_MOCK,
 	  TEST_OP(.op = IOMMU_TEST_OP_ACCESS_RW, .id = -1,
@@ -2161,6 +2193,30 @@ TEST_F(doc_edu, group_path_refused)
 	EXPECT_EQ(0, xioctl(gfd, VFIO_GROUP_UNSET_CONTAINER, NULL));
 	close(cfd);
 	close(gfd);
+}
+
+/* Someone has the group's node open: BIND says who to ask */
+TEST_F(doc_edu, bind_refused_while_group_open)
+{
+	const char *doc = DOC(RST, "while someone has the node open, with a container or without, BIND fails with ``EBUSY`` and a log line naming the node");
+	char path[64], want[128];
+	int fd, dfd, gfd;
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", edu_info.group);
+	gfd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, gfd);
+	fd = ioasid_open();
+	ASSERT_LE(0, fd);
+	dfd = open(edu_info.cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dfd);
+	EXPECT_EQ(EBUSY, dev_bind(dfd, fd, NULL)) TH_LOG("%s", doc);
+	snprintf(want, sizeof(want), "%s is open: close it", path);
+	EXPECT_TRUE(kmsg_has(self->kmsg, want)) TH_LOG("no \"%s\": %s", want,
+						       doc);
+	close(gfd);
+	EXPECT_EQ(0, dev_bind(dfd, fd, NULL));
+	close(dfd);
+	close(fd);
 }
 
 /*
