@@ -211,6 +211,31 @@ static inline int dev_open_bound(const char *cdev, int iommufd, __u32 *devid)
 	return dfd;
 }
 
+/*
+ * The vfio group path up to its device fds: open the node of iommu_group
+ * @group and a container, put the group in it, choose type1v2.  Each fd is
+ * stored as soon as it is open, for the caller to close.  0, or the errno
+ * of the step that failed.
+ */
+static inline int group_type1_open(int group, int *gfd, int *cfd)
+{
+	char path[64];
+	int container;
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	*gfd = open(path, O_RDWR | O_CLOEXEC);
+	if (*gfd < 0)
+		return errno;
+	*cfd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (*cfd < 0)
+		return errno;
+	container = *cfd;
+	if (ioctl(*gfd, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(*cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return errno;
+	return 0;
+}
+
 static inline int dev_attach(int dfd, __u32 *pt_id)
 {
 	struct vfio_device_attach_iommufd_pt attach = {
