@@ -734,8 +734,7 @@ again:
 	prevented = false;
 	up_write(&iopt->iova_rwsem);
 
-	for (area = claimed; area; area = area->next_claimed)
-		ioasid_area_unfill_domains(area, iopt);
+	ioasid_areas_unfill_domains(claimed, iopt);
 
 	down_write(&iopt->iova_rwsem);
 	while (claimed) {
