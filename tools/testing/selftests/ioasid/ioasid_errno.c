@@ -222,6 +222,7 @@ static void resolve(const struct world *w, unsigned long cmd, void *a)
 
 		R32(c->dev_id);
 		R32(c->pt_id);
+		R32(c->fault_id);
 		R64(c->data_uptr);
 		break;
 	}
@@ -1121,7 +1122,7 @@ static const struct row container_rows[] = {
 #define Q_ON_HWPT "On a HWPT, a flag other than ``FAULT_ID_VALID``, no data, or an IOMMU that cannot nest is ``EOPNOTSUPP``"
 #define Q_PARENT "a parent that is an automatic HWPT, lacks ``NEST_PARENT``, is nested itself or belongs to another IOMMU is ``EINVAL``"
 #define Q_DATA_LEN "data shorter than the format's first revision or longer than the kernel's is ``EINVAL``"
-#define Q_FAULT "Last, once the HWPT exists, ``FAULT_ID_VALID`` is ``ENOENT``"
+#define Q_FAULT "Last, once the HWPT exists, a ``fault_id`` that names no fault queue is ``ENOENT`` with ``FAULT_ID_VALID``"
 
 static const struct row hwpt_alloc_rows[] = {
 	{ DOC(RST, "a non-zero ``__reserved`` or ``__reserved2`` is ``EOPNOTSUPP``"),
@@ -1226,6 +1227,23 @@ static const struct row hwpt_alloc_rows[] = {
 	{ DOC(RST, Q_FAULT), ST_MOCK,
 	  NESTED(.flags = IOMMU_HWPT_FAULT_ID_VALID, .fault_id = NOID),
 	  .err = ENOENT },
+	{ DOC(RST, Q_FAULT), ST_MOCK,
+	  HWPT_ALLOC(.flags = IOMMU_HWPT_FAULT_ID_VALID, .dev_id = DEV,
+		     .pt_id = IOAS, .fault_id = IOAS),
+	  .err = ENOENT },
+	{ DOC(RST, Q_FAULT), ST_MOCK,
+	  NESTED(.flags = IOMMU_HWPT_FAULT_ID_VALID, .fault_id = HWPT),
+	  .err = ENOENT },
+};
+
+#define FAULT_ALLOC(...) IOMMU_FAULT_QUEUE_ALLOC, ARG(struct iommu_fault_alloc, __VA_ARGS__)
+
+/* Only failures: a fault queue made has an fd that holds the context */
+static const struct row fault_alloc_rows[] = {
+	{ DOC(RST, "Creates a fault queue (16 bytes; ``flags`` must be 0, ``EOPNOTSUPP``)"),
+	  0, FAULT_ALLOC(.flags = 1), .err = EOPNOTSUPP },
+	{ DOC(RST, "Creates a fault queue (16 bytes; ``flags`` must be 0, ``EOPNOTSUPP``)"),
+	  ST_MOCK, FAULT_ALLOC(.flags = 0x80000000), .err = EOPNOTSUPP },
 };
 
 #define HW_INFO(...) IOMMU_GET_HW_INFO, ARG(struct iommu_hw_info, __VA_ARGS__)
@@ -1648,6 +1666,7 @@ TEST_F(doc, get_hw_info) { RUN_TABLE(hw_info_rows); }
 TEST_F(doc, hwpt_set_dirty_tracking) { RUN_TABLE(set_dirty_rows); }
 TEST_F(doc, hwpt_get_dirty_bitmap) { RUN_TABLE(get_dirty_rows); }
 TEST_F(doc, hwpt_invalidate) { RUN_TABLE(invalidate_rows); }
+TEST_F(doc, fault_queue_alloc) { RUN_TABLE(fault_alloc_rows); }
 TEST_F(doc, test_cmd) { RUN_TABLE(test_cmd_rows); }
 
 /* ------------------------------------------------- General ioctl rules */
