@@ -670,6 +670,28 @@ void ioasid_device_detach(struct ioasid_device *idev)
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_device_detach, IOASID);
 
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
+/**
+ * ioasid_device_get_hwpt() - the HWPT a device is attached to (test build:
+ * the DMA faults of IOMMU_TEST_OP_IOASID_REPORT_DMA_FAULT)
+ * @idev: the device
+ *
+ * Return: the HWPT with one more user, to be dropped with
+ * ioasid_put_object(), or NULL if @idev is not attached.
+ */
+struct ioasid_hwpt *ioasid_device_get_hwpt(struct ioasid_device *idev)
+{
+	struct ioasid_hwpt *hwpt;
+
+	mutex_lock(&idev->igroup->lock);
+	hwpt = idev->hwpt;
+	if (hwpt)
+		refcount_inc(&hwpt->obj.users);
+	mutex_unlock(&idev->igroup->lock);
+	return hwpt;
+}
+#endif
+
 /*
  * IOMMU_GET_HW_INFO.  Linux 6.1's IOMMU drivers give modules no vendor
  * registers and no capability query beyond iommu_capable(), so a real

@@ -347,6 +347,8 @@ struct ioasid_device *__ioasid_device_bind(struct ioasid_ctx *ctx,
 					   struct device *dev, bool hold_ctx);
 int ioasid_groups_init(void);
 void ioasid_groups_exit(void);
+/* test build only */
+struct ioasid_hwpt *ioasid_device_get_hwpt(struct ioasid_device *idev);
 
 /* access.c */
 
@@ -407,6 +409,12 @@ bool ioasid_selftest_domain_init(struct device *dev,
 const struct ioasid_nest_ops *ioasid_selftest_nest_ops(struct device *dev);
 void ioasid_selftest_exit(void);
 void ioasid_fault_debugfs_init(struct dentry *dir);
+/* selftest_fault_queue.c: the test operations of fault queues */
+struct iommu_test_cmd;
+int ioasid_test_trigger_iopf(struct ioasid_ucmd *ucmd,
+			     struct iommu_test_cmd *cmd);
+int ioasid_test_report_dma_fault(struct ioasid_ucmd *ucmd,
+				 struct iommu_test_cmd *cmd);
 #else
 #define ioasid_test_enabled false
 static inline int ioasid_selftest_init(void)

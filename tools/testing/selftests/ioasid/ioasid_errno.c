@@ -261,6 +261,8 @@ static void resolve(const struct world *w, unsigned long cmd, void *a)
 			R64(c->access_pages.uptr);
 		if (c->op == IOMMU_TEST_OP_ACCESS_RW)
 			R64(c->access_rw.uptr);
+		if (c->op == IOMMU_TEST_OP_TRIGGER_IOPF)
+			R32(c->trigger_iopf.dev_id);
 		break;
 	}
 	case VFIO_IOMMU_MAP_DMA:
@@ -1406,8 +1408,14 @@ static const struct row invalidate_rows[] = {
 #define TEST_OP(...) IOMMU_TEST_CMD, ARG(struct iommu_test_cmd, __VA_ARGS__)
 
 static const struct row test_cmd_rows[] = {
-	{ DOC(RST, "``TRIGGER_IOPF`` (15) is ``EOPNOTSUPP``: there are no fault queues yet"),
-	  ST_MOCK, TEST_OP(.op = 15, .id = DEV), .err = EOPNOTSUPP },
+	{ DOC(RST, "``TRIGGER_IOPF`` (15), as upstream's, sends a page request of the device ``dev_id``"),
+	  ST_MOCK, TEST_OP(.op = 15, .trigger_iopf.dev_id = NOID),
+	  .err = ENOENT },
+	{ DOC(RST, "``TRIGGER_IOPF`` (15), as upstream's, sends a page request of the device ``dev_id``"),
+	  ST_MOCK, TEST_OP(.op = 15, .trigger_iopf.dev_id = IOAS),
+	  .err = ENOENT },
+	{ DOC(RST, "``TRIGGER_IOPF`` (15), as upstream's, sends a page request of the device ``dev_id``"),
+	  ST_MOCK, TEST_OP(.op = 15, .trigger_iopf.dev_id = DEV) },
 	{ DOC(RST, "``DEV_CHECK_CACHE`` and on) are ``EOPNOTSUPP``"), ST_MOCK,
 	  TEST_OP(.op = 16, .id = DEV), .err = EOPNOTSUPP },
 	{ DOC(RST, "``__reserved`` of ``IOMMU_HWPT_SET_DIRTY_TRACKING`` and of ``IOMMU_TEST_CMD``"),
