@@ -1616,7 +1616,7 @@ static const struct row edu_rows[] = {
 	  HWPT_ALLOC(.flags = IOMMU_HWPT_ALLOC_PASID, .dev_id = EDEV,
 		     .pt_id = IOAS),
 	  .err = EOPNOTSUPP },
-	{ DOC(README, "a fault queue `ENOENT` (none can exist yet)"), ST_EDU,
+	{ DOC(RST, Q_FAULT), ST_EDU,
 	  HWPT_ALLOC(.flags = IOMMU_HWPT_FAULT_ID_VALID, .dev_id = EDEV,
 		     .pt_id = IOAS, .fault_id = NOID),
 	  .err = ENOENT },
