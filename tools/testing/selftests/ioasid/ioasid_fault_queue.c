@@ -21,6 +21,8 @@
 #define R IOMMU_PGFAULT_PERM_READ
 #define W IOMMU_PGFAULT_PERM_WRITE
 #define LAST IOMMU_PGFAULT_FLAGS_LAST_PAGE
+/* The rule of the documentation a check proves (scripts/doc-quotes.sh) */
+#define DOC(where, words) #where ": " words
 
 /* An address the compiler cannot prove NULL, which nothing maps */
 static void *bad_ptr(void)
@@ -157,7 +159,8 @@ TEST_F(mock_fq, alloc_rules)
 	EXPECT_EQ(ESPIPE, errno);
 
 	/* The fd holds it: EBUSY, and ENOENT once it went */
-	EXPECT_EQ(EBUSY, destroy_obj(self->fd, id));
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, id))
+		TH_LOG("%s", DOC(RST, "``IOMMU_DESTROY`` of the queue is ``EBUSY`` while its fd is open or a HWPT uses it"));
 	close(ffd);
 	EXPECT_EQ(0, destroy_obj(self->fd, id));
 	EXPECT_EQ(ENOENT, destroy_obj(self->fd, id));
@@ -213,7 +216,8 @@ TEST_F(mock_fq, hwpt_rules)
 	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->fault));
 	close(self->ffd);
 	self->ffd = -1;
-	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->fault));
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->fault))
+		TH_LOG("%s", DOC(RST, "``IOMMU_DESTROY`` of the queue is ``EBUSY`` while its fd is open or a HWPT uses it"));
 	EXPECT_EQ(0, destroy_obj(self->fd, nested));
 	EXPECT_EQ(0, destroy_obj(self->fd, parent));
 	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->fhwpt));
@@ -231,7 +235,8 @@ TEST_F(mock_fq, read_and_answer)
 	int i;
 
 	EXPECT_EQ(POLLOUT, fq_poll(self->ffd, 0));
-	EXPECT_EQ(0, fq_read(self->ffd, rec, 4));
+	EXPECT_EQ(0, fq_read(self->ffd, rec, 4))
+		TH_LOG("%s", DOC(RST, "``read()`` returns whole records, oldest first, as many as fit, and 0 when there is none; it never blocks"));
 	EXPECT_EQ(ENOENT, trigger_iopf(self->fd, 9999, 0, 1, R, IOVA_A));
 	EXPECT_EQ(ENOENT, trigger_iopf(self->fd, self->ioas, 0, 1, R, IOVA_A));
 	for (i = 0; i != 3; i++)
@@ -290,7 +295,8 @@ TEST_F(mock_fq, partial_reads)
 		ASSERT_EQ(0, trigger_iopf(self->fd, self->idev, 0, i, R,
 					  IOVA_A + i));
 	EXPECT_EQ(-1, read(self->ffd, rec, REC - 1));
-	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(ESPIPE, errno)
+		TH_LOG("%s", DOC(RST, "A count that is not a multiple of the record size, or a non-zero file position, is ``ESPIPE``"));
 	EXPECT_EQ(-1, read(self->ffd, rec, REC + 1));
 	EXPECT_EQ(ESPIPE, errno);
 	EXPECT_EQ(0, read(self->ffd, rec, 0));
@@ -305,7 +311,8 @@ TEST_F(mock_fq, partial_reads)
 	EXPECT_EQ(1, fq_read(self->ffd, edge, 2));
 	EXPECT_EQ(IOVA_A, edge->addr);
 	/* A bad address for the first record: EFAULT, nothing lost */
-	EXPECT_EQ(-EFAULT, fq_read(self->ffd, (void *)(pages + PSZ), 2));
+	EXPECT_EQ(-EFAULT, fq_read(self->ffd, (void *)(pages + PSZ), 2))
+		TH_LOG("%s", DOC(RST, "If a record cannot be copied, the read returns the records before it, or ``EFAULT`` if there are none; that record is read next"));
 	EXPECT_EQ(-EFAULT, fq_read(self->ffd, bad_ptr(), 1));
 	munmap(pages, PSZ);
 	EXPECT_EQ(1, fq_read(self->ffd, rec, 1));
@@ -338,7 +345,8 @@ TEST_F(mock_fq, bad_answers)
 	EXPECT_EQ(0, write(self->ffd, resp, 0));
 	EXPECT_EQ(EFAULT, write(self->ffd, bad_ptr(), RESP) < 0 ? errno : 0);
 	/* Unknown codes, cookies that wait for nothing */
-	EXPECT_EQ(EINVAL, fq_answer(self->ffd, rec[0].cookie, 2));
+	EXPECT_EQ(EINVAL, fq_answer(self->ffd, rec[0].cookie, 2))
+		TH_LOG("%s", DOC(RST, "an unknown code, or a cookie that waits for no answer, is ``EINVAL``"));
 	EXPECT_EQ(EINVAL, fq_answer(self->ffd, 0, 0));
 	EXPECT_EQ(EINVAL, fq_answer(self->ffd, rec[0].cookie + 1000, 0));
 	ASSERT_EQ(0, read_counters(&c1));
@@ -453,7 +461,8 @@ TEST_F(mock_fq, dma_faults)
 				      &handled));
 	EXPECT_EQ(1, handled);
 	ASSERT_EQ(3, fq_read(self->ffd, rec, 3));
-	EXPECT_EQ(0, rec[0].flags);
+	EXPECT_EQ(0, rec[0].flags)
+		TH_LOG("%s", DOC(RST, "A DMA fault the IOMMU already aborted has neither flag and cookie 0"));
 	EXPECT_EQ(self->idev, rec[0].dev_id);
 	EXPECT_EQ(W, rec[0].perm);
 	EXPECT_EQ(IOVA_A + 0x123, rec[0].addr);
@@ -491,7 +500,8 @@ TEST_F(mock_fq, storm)
 	ASSERT_EQ(0, report_dma_fault(self->fd, self->idev, IOVA_A,
 				      MOCK_DMA_FAULT_WRITE, depth + extra,
 				      &handled));
-	EXPECT_EQ(depth, handled);
+	EXPECT_EQ(depth, handled)
+		TH_LOG("%s", DOC(RST, "A queue holds at most 256 records, read or not, answered or not"));
 	ASSERT_EQ(0, read_counters(&c1));
 	EXPECT_EQ(self->c0.fault_records + depth, c1.fault_records);
 	EXPECT_EQ(self->c0.faults_dropped + extra, c1.faults_dropped);
@@ -562,7 +572,8 @@ TEST_F(mock_fq, poll_wakes)
 				      NULL));
 	ASSERT_EQ(0, pthread_join(t, NULL));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	EXPECT_EQ(POLLIN, p.revents);
+	EXPECT_EQ(POLLIN, p.revents)
+		TH_LOG("%s", DOC(RST, "``poll()`` reports ``EPOLLIN`` while a record waits and ``EPOLLOUT`` always"));
 	/* Woken, not timed out */
 	EXPECT_GT(9, t1.tv_sec - t0.tv_sec);
 	EXPECT_EQ(1, fq_read(self->ffd, &rec, 1));
@@ -596,7 +607,8 @@ TEST_F(mock_fq, close_with_records)
 	EXPECT_EQ(self->c0.fault_records, c1.fault_records);
 	/* 1 request and 2 DMA faults unread; 3 requests answered */
 	EXPECT_EQ(self->c0.faults_dropped + 3, c1.faults_dropped);
-	EXPECT_EQ(self->c0.fault_responses + 3, c1.fault_responses);
+	EXPECT_EQ(self->c0.fault_responses + 3, c1.fault_responses)
+		TH_LOG("%s", DOC(RST, "Closing the fd drops the records not read yet and answers ``IOMMUFD_PAGE_RESP_INVALID`` for the page requests that wait"));
 
 	ASSERT_EQ(0, trigger_iopf(self->fd, self->idev, 0, 4, R, IOVA_A));
 	ASSERT_EQ(0, report_dma_fault(self->fd, self->idev, IOVA_A, 0, 1,
@@ -638,7 +650,8 @@ TEST_F(mock_fq, detach_takes_records)
 	/* The first device moves to its IOAS */
 	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, self->ioas));
 	ASSERT_EQ(0, read_counters(&c1));
-	EXPECT_EQ(self->c0.fault_records - 3, c1.fault_records);
+	EXPECT_EQ(self->c0.fault_records - 3, c1.fault_records)
+		TH_LOG("%s", DOC(RST, "A device that leaves the HWPT takes its records along, answered the same way"));
 	EXPECT_EQ(self->c0.faults_dropped + 2, c1.faults_dropped);
 	EXPECT_EQ(self->c0.fault_responses + 2, c1.fault_responses);
 	EXPECT_EQ(rec[0].dev_id == self->idev ? EINVAL : 0,
