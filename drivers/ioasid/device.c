@@ -520,6 +520,15 @@ static struct ioasid_hwpt *group_attach_pt(struct ioasid_device *idev,
 	return rc ? ERR_PTR(rc) : hwpt;
 }
 
+/* The HWPT @idev uses from now on; its faults follow (fault_queue.c) */
+static void idev_set_hwpt(struct ioasid_device *idev, struct ioasid_hwpt *hwpt)
+{
+	lockdep_assert_held(&idev->igroup->lock);
+
+	ioasid_fault_route_dev(idev, hwpt);
+	idev->hwpt = hwpt;
+}
+
 /* Does attaching to @pt change nothing for a group attached to @hwpt? */
 static bool hwpt_matches(struct ioasid_hwpt *hwpt, struct ioasid_object *pt)
 {
@@ -570,7 +579,7 @@ int ioasid_device_attach(struct ioasid_device *idev, u32 *pt_id)
 		if (!idev->hwpt) {
 			refcount_inc(&hwpt->obj.users);
 			list_add_tail(&idev->group_item, &igroup->devices);
-			idev->hwpt = hwpt;
+			idev_set_hwpt(idev, hwpt);
 		}
 		*pt_id = hwpt->obj.id;
 		goto out_unlock;
@@ -586,7 +595,7 @@ int ioasid_device_attach(struct ioasid_device *idev, u32 *pt_id)
 		group_detach_hwpt(igroup);
 		mutex_unlock(&old->ioas->mutex);
 		list_del_init(&idev->group_item);
-		idev->hwpt = NULL;
+		idev_set_hwpt(idev, NULL);
 	}
 
 	hwpt = group_attach_pt(idev, pt);
@@ -600,7 +609,7 @@ int ioasid_device_attach(struct ioasid_device *idev, u32 *pt_id)
 				/* The device keeps its reference on @old */
 				list_add_tail(&idev->group_item,
 					      &igroup->devices);
-				idev->hwpt = old;
+				idev_set_hwpt(idev, old);
 				old = NULL;
 			} else {
 				dev_warn(idev->dev, "ioasid: replace failed and the old HWPT cannot be restored; DMA stays blocked\n");
@@ -610,7 +619,7 @@ int ioasid_device_attach(struct ioasid_device *idev, u32 *pt_id)
 		goto out_release_old;
 	}
 	list_add_tail(&idev->group_item, &igroup->devices);
-	idev->hwpt = hwpt;
+	idev_set_hwpt(idev, hwpt);
 	*pt_id = hwpt->obj.id;
 
 out_release_old:
@@ -649,7 +658,7 @@ void ioasid_device_detach(struct ioasid_device *idev)
 		return;
 	}
 	list_del_init(&idev->group_item);
-	idev->hwpt = NULL;
+	idev_set_hwpt(idev, NULL);
 	if (list_empty(&igroup->devices)) {
 		mutex_lock(&hwpt->ioas->mutex);
 		group_detach_hwpt(igroup);
@@ -660,6 +669,28 @@ void ioasid_device_detach(struct ioasid_device *idev)
 	hwpt_put_for_device(idev->ctx, hwpt, remove);
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_device_detach, IOASID);
+
+#if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
+/**
+ * ioasid_device_get_hwpt() - the HWPT a device is attached to (test build:
+ * the DMA faults of IOMMU_TEST_OP_IOASID_REPORT_DMA_FAULT)
+ * @idev: the device
+ *
+ * Return: the HWPT with one more user, to be dropped with
+ * ioasid_put_object(), or NULL if @idev is not attached.
+ */
+struct ioasid_hwpt *ioasid_device_get_hwpt(struct ioasid_device *idev)
+{
+	struct ioasid_hwpt *hwpt;
+
+	mutex_lock(&idev->igroup->lock);
+	hwpt = idev->hwpt;
+	if (hwpt)
+		refcount_inc(&hwpt->obj.users);
+	mutex_unlock(&idev->igroup->lock);
+	return hwpt;
+}
+#endif
 
 /*
  * IOMMU_GET_HW_INFO.  Linux 6.1's IOMMU drivers give modules no vendor

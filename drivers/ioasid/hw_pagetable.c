@@ -91,6 +91,8 @@ void ioasid_hwpt_destroy(struct ioasid_object *obj)
 		iommu_domain_free(hwpt->domain);
 		atomic_long_dec(&ioasid_stats.domains);
 	}
+	/* After its domain, whose fault handler feeds the queue */
+	ioasid_hwpt_put_fault(hwpt);
 	/* After its domain: a nested domain refers to its parent's */
 	if (hwpt->parent)
 		ioasid_put_object(hwpt->ctx, &hwpt->parent->obj);
@@ -166,7 +168,7 @@ static int hwpt_paging_check(struct ioasid_device *idev,
 	if ((cmd->flags & IOMMU_HWPT_ALLOC_DIRTY_TRACKING) &&
 	    !ioasid_selftest_dirty_ops(idev->dev))
 		return -EOPNOTSUPP;
-	/* A fault queue is for a nested HWPT's faults, not a parent's */
+	/* As upstream: a nesting parent takes no fault queue, its children do */
 	if ((cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) &&
 	    (cmd->flags & IOMMU_HWPT_ALLOC_NEST_PARENT))
 		return -EOPNOTSUPP;
@@ -273,7 +275,8 @@ static struct ioasid_hwpt *hwpt_alloc_nested(struct ioasid_ctx *ctx,
  * nested, on a parent HWPT.  The checks come in upstream's order: the data
  * length against the type, the device, the parent object (EINVAL if it
  * names nothing), what the device's IOMMU supports, the allocation, and
- * last the fault queue.
+ * last the fault queue (fault_queue.c), which any HWPT but a nesting
+ * parent may have.
  */
 int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 {
@@ -328,13 +331,11 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 		rc = PTR_ERR(hwpt);
 		goto out_unlock;
 	}
-	/*
-	 * As upstream, fault_id is looked up once the HWPT exists; with no
-	 * IOMMU_FAULT_QUEUE_ALLOC (issue #15) it names no fault queue
-	 */
+	/* As upstream, fault_id is looked up once the HWPT exists */
 	if (cmd->flags & IOMMU_HWPT_FAULT_ID_VALID) {
-		rc = -ENOENT;
-		goto out_abort;
+		rc = ioasid_hwpt_set_fault(hwpt, cmd->fault_id);
+		if (rc)
+			goto out_abort;
 	}
 
 	cmd->out_hwpt_id = hwpt->obj.id;

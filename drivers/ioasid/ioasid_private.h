@@ -45,6 +45,14 @@
  * taken with no other lock held, and only the objects xa_lock nests in it.
  * An access's unmap callback runs with none of these held, so the driver
  * behind it may take its own locks and unpin.
+ *
+ * Fault queues (fault_queue.c): ioasid_fault_lock, one IRQ-safe spinlock
+ * for all queues, is innermost: IOMMU drivers' fault handlers take it in
+ * any context, device.c takes it under ioasid_group::lock to route the
+ * faults of a device, and only a queue's wait queue lock nests in it.
+ * ioasid_fault_queue::read_mutex (one read() of a fault fd at a time) is
+ * taken with no other lock held and held across the copy to user memory,
+ * so mm->mmap_lock nests in it.
  */
 #ifndef __IOASID_PRIVATE_H
 #define __IOASID_PRIVATE_H
@@ -78,6 +86,9 @@ struct ioasid_stats {
 	atomic_long_t groups;		/* iommu_groups whose DMA we own */
 	atomic_long_t domains;		/* iommu_domains we allocated */
 	atomic_long_t map_calls;	/* iommu_map() calls ever made */
+	atomic_long_t fault_records;	/* fault records alive */
+	atomic_long_t faults_dropped;	/* faults no user saw, ever */
+	atomic_long_t fault_responses;	/* page requests answered, ever */
 };
 
 extern struct ioasid_stats ioasid_stats;
@@ -89,6 +100,7 @@ enum ioasid_object_type {
 	IOASID_OBJ_HWPT,
 	IOASID_OBJ_DEVICE,
 	IOASID_OBJ_ACCESS,
+	IOASID_OBJ_FAULT,
 	IOASID_OBJ_SELFTEST,
 	IOASID_OBJ_MAX,
 };
@@ -225,6 +237,13 @@ struct ioasid_hwpt {
 	bool enforce_cc;
 	unsigned int ngroups;
 	struct list_head hwpt_item;
+	/*
+	 * fault_queue.c: the queue of IOMMU_HWPT_ALLOC's fault_id (the HWPT
+	 * holds it), and the devices attached that it routes there
+	 * (ioasid_device::fault_item, under ioasid_fault_lock)
+	 */
+	struct ioasid_fault_queue *fault;
+	struct list_head fault_devs;
 };
 
 int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd);
@@ -305,6 +324,13 @@ struct ioasid_device {
 	/* Under igroup->lock */
 	struct ioasid_hwpt *hwpt;
 	struct list_head group_item;
+	/*
+	 * fault_queue.c, under ioasid_fault_lock (and changed under
+	 * igroup->lock): @hwpt while it has a fault queue, and the entry
+	 * on its fault_devs
+	 */
+	struct ioasid_hwpt *fault_hwpt;
+	struct list_head fault_item;
 };
 
 static inline struct ioasid_device *ioasid_get_device(struct ioasid_ctx *ctx,
@@ -321,6 +347,8 @@ struct ioasid_device *__ioasid_device_bind(struct ioasid_ctx *ctx,
 					   struct device *dev, bool hold_ctx);
 int ioasid_groups_init(void);
 void ioasid_groups_exit(void);
+/* test build only */
+struct ioasid_hwpt *ioasid_device_get_hwpt(struct ioasid_device *idev);
 
 /* access.c */
 
@@ -339,6 +367,22 @@ struct ioasid_access {
 void ioasid_access_destroy_object(struct ioasid_object *obj);
 void ioasid_access_notify_unmap(struct ioasid_iopt *iopt, unsigned long iova,
 				unsigned long length);
+
+/*
+ * fault_queue.c: FAULT objects, the queues of IOMMU_FAULT_QUEUE_ALLOC that
+ * DMA faults of the devices of a HWPT go to (not fault.c, which is fault
+ * injection)
+ */
+struct ioasid_fault_queue;
+
+int ioasid_fault_queue_alloc_ioctl(struct ioasid_ucmd *ucmd);
+void ioasid_fault_queue_destroy(struct ioasid_object *obj);
+int ioasid_hwpt_set_fault(struct ioasid_hwpt *hwpt, u32 fault_id);
+void ioasid_hwpt_put_fault(struct ioasid_hwpt *hwpt);
+void ioasid_fault_route_dev(struct ioasid_device *idev,
+			    struct ioasid_hwpt *hwpt);
+int ioasid_fault_report_iopf(struct ioasid_device *idev,
+			     const struct iommu_hwpt_pgfault *req);
 
 /*
  * selftest.c and fault.c: the mock IOMMU, IOMMU_TEST_CMD and fault
@@ -365,6 +409,12 @@ bool ioasid_selftest_domain_init(struct device *dev,
 const struct ioasid_nest_ops *ioasid_selftest_nest_ops(struct device *dev);
 void ioasid_selftest_exit(void);
 void ioasid_fault_debugfs_init(struct dentry *dir);
+/* selftest_fault_queue.c: the test operations of fault queues */
+struct iommu_test_cmd;
+int ioasid_test_trigger_iopf(struct ioasid_ucmd *ucmd,
+			     struct iommu_test_cmd *cmd);
+int ioasid_test_report_dma_fault(struct ioasid_ucmd *ucmd,
+				 struct iommu_test_cmd *cmd);
 #else
 #define ioasid_test_enabled false
 static inline int ioasid_selftest_init(void)

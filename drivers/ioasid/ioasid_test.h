@@ -30,9 +30,27 @@ enum {
 	IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
 	IOMMU_TEST_OP_DIRTY,
 	IOMMU_TEST_OP_MD_CHECK_IOTLB,
-	/* Fault queues do not exist yet (issue #15): refused, EOPNOTSUPP */
 	IOMMU_TEST_OP_TRIGGER_IOPF,
+	/*
+	 * ioasid only, far above upstream's operations: have the IOMMU
+	 * driver of a bound device report DMA faults (report_dma_fault)
+	 */
+	IOMMU_TEST_OP_IOASID_REPORT_DMA_FAULT = 0x10000,
 };
+
+/* flags of IOMMU_TEST_OP_IOASID_REPORT_DMA_FAULT */
+enum {
+	MOCK_DMA_FAULT_WRITE = 1 << 0,	/* the device wrote, else read */
+};
+
+/* Most DMA faults one IOMMU_TEST_OP_IOASID_REPORT_DMA_FAULT reports */
+#define IOASID_TEST_DMA_FAULT_MAX 4096
+
+/*
+ * Not of the test command, but a limit of the kernel the tests check: the
+ * records a fault queue holds at most, read or not, answered or not
+ */
+#define IOASID_FAULT_QUEUE_DEPTH 256
 
 /* dev_flags of MOCK_DOMAIN_FLAGS */
 enum {
@@ -222,6 +240,31 @@ struct iommu_test_cmd {
 			__u32 id;
 			__u32 iotlb;
 		} check_iotlb;
+		/*
+		 * A page request of DEVICE @dev_id, as upstream's: a group of
+		 * one (IOMMU_PGFAULT_FLAGS_LAST_PAGE), with a PASID unless
+		 * @pasid is 0, to the fault queue of the device's HWPT
+		 */
+		struct {
+			__u32 dev_id;
+			__u32 pasid;
+			__u32 grpid;
+			__u32 perm;
+			__u64 addr;
+		} trigger_iopf;
+		/*
+		 * ioasid only: report_iommu_fault() on the domain DEVICE
+		 * @dev_id is attached to, @count times, from hard interrupt
+		 * context, as an IOMMU driver reports a DMA fault at @iova;
+		 * out: how many times the domain's fault handler took it
+		 */
+		struct {
+			__u32 dev_id;
+			__u32 flags;
+			__aligned_u64 iova;
+			__u32 count;
+			__u32 out_handled;
+		} report_dma_fault;
 	};
 	__u32 last;
 };

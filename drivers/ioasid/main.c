@@ -49,6 +49,7 @@ static const struct ioasid_object_ops {
 	[IOASID_OBJ_DEVICE] = { "DEVICE", ioasid_device_destroy },
 	[IOASID_OBJ_ACCESS] = { "ACCESS", ioasid_access_destroy_object,
 				.remove_waits = true },
+	[IOASID_OBJ_FAULT] = { "FAULT", ioasid_fault_queue_destroy },
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	[IOASID_OBJ_SELFTEST] = { "SELFTEST", ioasid_selftest_destroy },
 #endif
@@ -274,6 +275,7 @@ union ioasid_ucmd_buffer {
 	struct iommu_hwpt_set_dirty_tracking set_dirty;
 	struct iommu_hwpt_get_dirty_bitmap get_dirty;
 	struct iommu_hwpt_invalidate invalidate;
+	struct iommu_fault_alloc fault_alloc;
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	struct iommu_test_cmd test;
 #endif
@@ -328,6 +330,8 @@ static const struct ioasid_ioctl_op ioasid_ioctl_ops[] = {
 		     struct iommu_hwpt_get_dirty_bitmap, data),
 	IOASID_IOCTL(IOMMU_HWPT_INVALIDATE, ioasid_hwpt_invalidate,
 		     struct iommu_hwpt_invalidate, __reserved),
+	IOASID_IOCTL(IOMMU_FAULT_QUEUE_ALLOC, ioasid_fault_queue_alloc_ioctl,
+		     struct iommu_fault_alloc, out_fault_fd),
 #if IS_ENABLED(CONFIG_DEV_IOASID_TEST)
 	/* Both the 56-byte (Linux <= 6.6) and 72-byte layouts are accepted */
 	[IOASID_TEST_CMD_NR - IOMMUFD_CMD_BASE] = {
@@ -486,6 +490,12 @@ static int ioasid_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "domains %ld\n", atomic_long_read(&ioasid_stats.domains));
 	seq_printf(m, "map_calls %ld\n",
 		   atomic_long_read(&ioasid_stats.map_calls));
+	seq_printf(m, "fault_records %ld\n",
+		   atomic_long_read(&ioasid_stats.fault_records));
+	seq_printf(m, "faults_dropped %ld\n",
+		   atomic_long_read(&ioasid_stats.faults_dropped));
+	seq_printf(m, "fault_responses %ld\n",
+		   atomic_long_read(&ioasid_stats.fault_responses));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(ioasid_stats);

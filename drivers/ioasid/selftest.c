@@ -1309,6 +1309,10 @@ int ioasid_test_cmd(struct ioasid_ucmd *ucmd)
 		return test_mock_domain_replace(ucmd, cmd);
 	case IOMMU_TEST_OP_ACCESS_REPLACE_IOAS:
 		return test_access_replace_ioas(cmd);
+	case IOMMU_TEST_OP_TRIGGER_IOPF:
+		return ioasid_test_trigger_iopf(ucmd, cmd);
+	case IOMMU_TEST_OP_IOASID_REPORT_DMA_FAULT:
+		return ioasid_test_report_dma_fault(ucmd, cmd);
 	case IOMMU_TEST_OP_SET_TEMP_MEMORY_LIMIT:
 		if (cmd->memory_limit.limit < IOASID_TEST_MIN_MEMORY_LIMIT)
 			return -EINVAL;

@@ -56,6 +56,7 @@ enum {
 	IOMMUFD_CMD_HWPT_SET_DIRTY_TRACKING,
 	IOMMUFD_CMD_HWPT_GET_DIRTY_BITMAP,
 	IOMMUFD_CMD_HWPT_INVALIDATE,
+	IOMMUFD_CMD_FAULT_QUEUE_ALLOC = 0x8e,
 };
 
 /**
@@ -338,8 +339,10 @@ struct iommu_vfio_ioas {
  * @IOMMU_HWPT_ALLOC_DIRTY_TRACKING: the domain tracks the pages DMA wrote.
  *	EOPNOTSUPP unless the device's IOMMU can (no 6.1 driver can; the
  *	mock IOMMU of test mode can).
- * @IOMMU_HWPT_FAULT_ID_VALID: @fault_id names a fault queue.  There are no
- *	fault queues yet: ENOENT once the rest of the request was checked.
+ * @IOMMU_HWPT_FAULT_ID_VALID: @fault_id names a fault queue
+ *	(IOMMU_FAULT_QUEUE_ALLOC) that receives the faults of the new HWPT's
+ *	devices.  Any HWPT made by IOMMU_HWPT_ALLOC may have one but a
+ *	nesting parent (EOPNOTSUPP with NEST_PARENT).
  * @IOMMU_HWPT_ALLOC_PASID: the HWPT may be attached to PASIDs.  EOPNOTSUPP.
  */
 enum iommufd_hwpt_alloc_flags {
@@ -377,7 +380,8 @@ enum iommu_hwpt_data_type {
  *	an IOAS, the IOMMU's stage-1 format for a nested HWPT
  * @data_len: bytes at @data_uptr; 0 exactly when @data_type is NONE
  * @data_uptr: the stage-1 description of a nested HWPT; ignored without data
- * @fault_id: a fault queue, with IOMMU_HWPT_FAULT_ID_VALID
+ * @fault_id: a fault queue, with IOMMU_HWPT_FAULT_ID_VALID; the HWPT holds it
+ *	until it is destroyed
  * @__reserved2: must be 0
  *
  * On an IOAS: allocates an IOMMU domain for @dev_id's IOMMU and a HWPT object
@@ -408,8 +412,8 @@ enum iommu_hwpt_data_type {
  * HWPT cannot be a parent (an automatic one, one without NEST_PARENT, a
  * nested one, another IOMMU's); then the IOMMU's answer on the data:
  * EOPNOTSUPP for a type it does not take, EINVAL if shorter or longer than
- * it knows, EFAULT if unreadable.  Last, ENOENT with
- * IOMMU_HWPT_FAULT_ID_VALID: no fault queue exists for @fault_id to name.
+ * it knows, EFAULT if unreadable.  Last, with IOMMU_HWPT_FAULT_ID_VALID,
+ * ENOENT if @fault_id names no fault queue.
  */
 struct iommu_hwpt_alloc {
 	__u32 size;
@@ -586,5 +590,115 @@ struct iommu_hwpt_invalidate {
 };
 
 #define IOMMU_HWPT_INVALIDATE _IO(IOMMUFD_TYPE, IOMMUFD_CMD_HWPT_INVALIDATE)
+
+/**
+ * enum iommu_hwpt_pgfault_flags - flags of struct iommu_hwpt_pgfault
+ * @IOMMU_PGFAULT_FLAGS_PASID_VALID: @pasid is meaningful
+ * @IOMMU_PGFAULT_FLAGS_LAST_PAGE: the last record of a page request group;
+ *	the device waits for a response to its @cookie
+ *
+ * A record with neither flag and @cookie 0 reports a DMA fault the IOMMU
+ * already aborted (on Linux 6.1: AMD-Vi's I/O page faults): nothing waits
+ * for a response, and a response to it is EINVAL.
+ */
+enum iommu_hwpt_pgfault_flags {
+	IOMMU_PGFAULT_FLAGS_PASID_VALID = 1 << 0,
+	IOMMU_PGFAULT_FLAGS_LAST_PAGE = 1 << 1,
+};
+
+/**
+ * enum iommu_hwpt_pgfault_perm - perm of struct iommu_hwpt_pgfault
+ * @IOMMU_PGFAULT_PERM_READ: the device read
+ * @IOMMU_PGFAULT_PERM_WRITE: the device wrote
+ * @IOMMU_PGFAULT_PERM_EXEC: a PASID request with Execute Requested
+ * @IOMMU_PGFAULT_PERM_PRIV: a PASID request with Privileged Mode Requested
+ */
+enum iommu_hwpt_pgfault_perm {
+	IOMMU_PGFAULT_PERM_READ = 1 << 0,
+	IOMMU_PGFAULT_PERM_WRITE = 1 << 1,
+	IOMMU_PGFAULT_PERM_EXEC = 1 << 2,
+	IOMMU_PGFAULT_PERM_PRIV = 1 << 3,
+};
+
+/**
+ * struct iommu_hwpt_pgfault - one record read() from a fault queue fd
+ * @flags: enum iommu_hwpt_pgfault_flags
+ * @dev_id: the DEVICE that faulted; 0 if the requester is no bound device
+ *	(an alias of it, a bridge)
+ * @pasid: the PASID, with IOMMU_PGFAULT_FLAGS_PASID_VALID
+ * @grpid: the page request group index
+ * @perm: enum iommu_hwpt_pgfault_perm: the access that faulted
+ * @__reserved: 0
+ * @addr: the IOVA that faulted
+ * @length: how much the device expects to access there; 0 if unknown (always)
+ * @cookie: what the response to this record's group echoes; 0 when no
+ *	response is expected
+ */
+struct iommu_hwpt_pgfault {
+	__u32 flags;
+	__u32 dev_id;
+	__u32 pasid;
+	__u32 grpid;
+	__u32 perm;
+	__u32 __reserved;
+	__aligned_u64 addr;
+	__u32 length;
+	__u32 cookie;
+};
+
+/**
+ * enum iommufd_page_response_code - code of struct iommu_hwpt_page_response
+ * @IOMMUFD_PAGE_RESP_SUCCESS: the fault was handled (the page is mapped now):
+ *	the device retries the access (PCIe "Success")
+ * @IOMMUFD_PAGE_RESP_INVALID: the fault cannot be handled: the device does
+ *	not retry (PCIe "Invalid Request")
+ */
+enum iommufd_page_response_code {
+	IOMMUFD_PAGE_RESP_SUCCESS = 0,
+	IOMMUFD_PAGE_RESP_INVALID = 1,
+};
+
+/**
+ * struct iommu_hwpt_page_response - one response write() to a fault queue fd
+ * @cookie: the @cookie of the records of the group answered
+ * @code: enum iommufd_page_response_code
+ */
+struct iommu_hwpt_page_response {
+	__u32 cookie;
+	__u32 code;
+};
+
+/**
+ * struct iommu_fault_alloc - ioctl(IOMMU_FAULT_QUEUE_ALLOC)
+ * @size: sizeof(struct iommu_fault_alloc)
+ * @flags: must be 0 (EOPNOTSUPP)
+ * @out_fault_id: the new FAULT object, for the fault_id of IOMMU_HWPT_ALLOC
+ * @out_fault_fd: a new file descriptor (close-on-exec) of the queue
+ *
+ * A fault queue collects the faults of the devices attached to the HWPTs
+ * allocated with its ID.  read() returns whole struct iommu_hwpt_pgfault
+ * records, oldest first, as many whole groups as fit; 0 when there is none
+ * (it never blocks: poll() says EPOLLIN when there is one).  write() takes
+ * struct iommu_hwpt_page_response, one per group that wants one.  Both
+ * want a count that is a multiple of the structure (ESPIPE, and ESPIPE at
+ * a non-zero file position), and stop at the first bad one: a write
+ * returns the bytes of the responses taken, or EINVAL for an unknown
+ * @code or a @cookie that waits for no response, EFAULT if unreadable.
+ *
+ * IOMMU_DESTROY of the object is EBUSY while a HWPT uses it or its fd is
+ * open; the fd holds its context open.  Closing the fd drops the records
+ * not read yet and answers IOMMUFD_PAGE_RESP_INVALID for every group that
+ * still waits; faults that come later are dropped the same way.  A device
+ * that leaves the HWPT takes its records and pending groups along, answered
+ * the same way.
+ */
+struct iommu_fault_alloc {
+	__u32 size;
+	__u32 flags;
+	__u32 out_fault_id;
+	__u32 out_fault_fd;
+};
+
+#define IOMMU_FAULT_QUEUE_ALLOC _IO(IOMMUFD_TYPE, IOMMUFD_CMD_FAULT_QUEUE_ALLOC)
 
 #endif

@@ -81,7 +81,8 @@ rc=$?
 cat /tmp/edu.log
 [ $rc = 0 ]; pass_fail $? user/edu-demo "exit $rc: $(tail -n 3 /tmp/edu.log | oneline)"
 
-stats=$(grep -v ' 0$' /sys/kernel/debug/ioasid/stats | grep -v '^map_calls ' | oneline)
+stats=$(grep -v ' 0$' /sys/kernel/debug/ioasid/stats |
+	grep -Ev '^(map_calls|faults_dropped|fault_responses) ' | oneline)
 [ -z "$stats" ]; pass_fail $? module/counters-zero "$stats"
 echo "$bdf" >/sys/bus/pci/drivers/vfio-ioasid-pci/unbind
 /sbin/modprobe -r vfio-ioasid-pci >/tmp/rm.log 2>&1

@@ -154,8 +154,12 @@ qemu_fds() {
 	echo "ioasid=$ioasid vfio=$vfio"
 }
 
-# The counters of the stats file that must come back (map_calls only grows)
-counters() { grep -v '^map_calls ' $STATS 2>/dev/null | tr '\n' ' '; }
+# The counters of the stats file that must come back (map_calls,
+# faults_dropped and fault_responses only grow)
+counters() {
+	grep -Ev '^(map_calls|faults_dropped|fault_responses) ' $STATS 2>/dev/null |
+		tr '\n' ' '
+}
 counter() { awk -v n="$1" '$1 == n { print $2 }' $STATS; }
 # The value after word $1 in the string $2
 field() { echo "$2" | tr ' ' '\n' | awk -v n="$1" 'p == n { print; exit } { p = $0 }'; }

@@ -163,10 +163,11 @@ static emask hwpt_alloc_join_predict(struct fz *f, int i, int h)
  * IOMMU_HWPT_ALLOC: a HWPT that stays until DESTROY.  On a real device's
  * IOMMU it waits for its first attach to mirror the IOAS; a mock domain
  * does from the start.  The checks come in upstream's order, with its
- * answers for drivers that cannot nest (the real ones) and while no fault
- * queue exists: fault_id is looked up last, after the allocation and its
- * fill.  The fuzzer makes no nested HWPTs (they need the mock's data type),
- * but a bad pt_id may name a HWPT, which then must be a nesting parent.
+ * answers for drivers that cannot nest (the real ones); fault_id is looked
+ * up last, after the allocation and its fill, and the fuzzer's, 0, names
+ * no fault queue (ioasid_fault_queue tests them).  The fuzzer makes no
+ * nested HWPTs (they need the mock's data type), but a bad pt_id may name
+ * a HWPT, which then must be a nesting parent.
  */
 void op_hwpt_alloc(struct fz *f)
 {

@@ -313,10 +313,10 @@ static inline int inv_begin(struct fz_inv *v)
 }
 
 /* The module's counters as an array, in the order of fz_counter_names */
-#define FZ_NR_COUNTERS 7
+#define FZ_NR_COUNTERS 8
 static const char *const fz_counter_names[FZ_NR_COUNTERS] = {
 	"contexts", "objects", "pages_objs", "pinned", "charged",
-	"groups", "domains",
+	"groups", "domains", "fault_records",
 };
 
 static inline void fz_counter_vals(const struct ioasid_counters *c,
@@ -329,6 +329,7 @@ static inline void fz_counter_vals(const struct ioasid_counters *c,
 	v[4] = c->charged;
 	v[5] = c->groups;
 	v[6] = c->domains;
+	v[7] = c->fault_records;
 }
 
 /*

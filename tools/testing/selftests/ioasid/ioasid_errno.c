@@ -222,6 +222,7 @@ static void resolve(const struct world *w, unsigned long cmd, void *a)
 
 		R32(c->dev_id);
 		R32(c->pt_id);
+		R32(c->fault_id);
 		R64(c->data_uptr);
 		break;
 	}
@@ -260,6 +261,8 @@ static void resolve(const struct world *w, unsigned long cmd, void *a)
 			R64(c->access_pages.uptr);
 		if (c->op == IOMMU_TEST_OP_ACCESS_RW)
 			R64(c->access_rw.uptr);
+		if (c->op == IOMMU_TEST_OP_TRIGGER_IOPF)
+			R32(c->trigger_iopf.dev_id);
 		break;
 	}
 	case VFIO_IOMMU_MAP_DMA:
@@ -1121,7 +1124,7 @@ static const struct row container_rows[] = {
 #define Q_ON_HWPT "On a HWPT, a flag other than ``FAULT_ID_VALID``, no data, or an IOMMU that cannot nest is ``EOPNOTSUPP``"
 #define Q_PARENT "a parent that is an automatic HWPT, lacks ``NEST_PARENT``, is nested itself or belongs to another IOMMU is ``EINVAL``"
 #define Q_DATA_LEN "data shorter than the format's first revision or longer than the kernel's is ``EINVAL``"
-#define Q_FAULT "Last, once the HWPT exists, ``FAULT_ID_VALID`` is ``ENOENT``"
+#define Q_FAULT "Last, once the HWPT exists, a ``fault_id`` that names no fault queue is ``ENOENT`` with ``FAULT_ID_VALID``"
 
 static const struct row hwpt_alloc_rows[] = {
 	{ DOC(RST, "a non-zero ``__reserved`` or ``__reserved2`` is ``EOPNOTSUPP``"),
@@ -1226,6 +1229,23 @@ static const struct row hwpt_alloc_rows[] = {
 	{ DOC(RST, Q_FAULT), ST_MOCK,
 	  NESTED(.flags = IOMMU_HWPT_FAULT_ID_VALID, .fault_id = NOID),
 	  .err = ENOENT },
+	{ DOC(RST, Q_FAULT), ST_MOCK,
+	  HWPT_ALLOC(.flags = IOMMU_HWPT_FAULT_ID_VALID, .dev_id = DEV,
+		     .pt_id = IOAS, .fault_id = IOAS),
+	  .err = ENOENT },
+	{ DOC(RST, Q_FAULT), ST_MOCK,
+	  NESTED(.flags = IOMMU_HWPT_FAULT_ID_VALID, .fault_id = HWPT),
+	  .err = ENOENT },
+};
+
+#define FAULT_ALLOC(...) IOMMU_FAULT_QUEUE_ALLOC, ARG(struct iommu_fault_alloc, __VA_ARGS__)
+
+/* Only failures: a fault queue made has an fd that holds the context */
+static const struct row fault_alloc_rows[] = {
+	{ DOC(RST, "Creates a fault queue (16 bytes; ``flags`` must be 0, ``EOPNOTSUPP``)"),
+	  0, FAULT_ALLOC(.flags = 1), .err = EOPNOTSUPP },
+	{ DOC(RST, "Creates a fault queue (16 bytes; ``flags`` must be 0, ``EOPNOTSUPP``)"),
+	  ST_MOCK, FAULT_ALLOC(.flags = 0x80000000), .err = EOPNOTSUPP },
 };
 
 #define HW_INFO(...) IOMMU_GET_HW_INFO, ARG(struct iommu_hw_info, __VA_ARGS__)
@@ -1388,8 +1408,14 @@ static const struct row invalidate_rows[] = {
 #define TEST_OP(...) IOMMU_TEST_CMD, ARG(struct iommu_test_cmd, __VA_ARGS__)
 
 static const struct row test_cmd_rows[] = {
-	{ DOC(RST, "``TRIGGER_IOPF`` (15) is ``EOPNOTSUPP``: there are no fault queues yet"),
-	  ST_MOCK, TEST_OP(.op = 15, .id = DEV), .err = EOPNOTSUPP },
+	{ DOC(RST, "``TRIGGER_IOPF`` (15), as upstream's, sends a page request of the device ``dev_id``"),
+	  ST_MOCK, TEST_OP(.op = 15, .trigger_iopf.dev_id = NOID),
+	  .err = ENOENT },
+	{ DOC(RST, "``TRIGGER_IOPF`` (15), as upstream's, sends a page request of the device ``dev_id``"),
+	  ST_MOCK, TEST_OP(.op = 15, .trigger_iopf.dev_id = IOAS),
+	  .err = ENOENT },
+	{ DOC(RST, "``TRIGGER_IOPF`` (15), as upstream's, sends a page request of the device ``dev_id``"),
+	  ST_MOCK, TEST_OP(.op = 15, .trigger_iopf.dev_id = DEV) },
 	{ DOC(RST, "``DEV_CHECK_CACHE`` and on) are ``EOPNOTSUPP``"), ST_MOCK,
 	  TEST_OP(.op = 16, .id = DEV), .err = EOPNOTSUPP },
 	{ DOC(RST, "``__reserved`` of ``IOMMU_HWPT_SET_DIRTY_TRACKING`` and of ``IOMMU_TEST_CMD``"),
@@ -1590,7 +1616,7 @@ static const struct row edu_rows[] = {
 	  HWPT_ALLOC(.flags = IOMMU_HWPT_ALLOC_PASID, .dev_id = EDEV,
 		     .pt_id = IOAS),
 	  .err = EOPNOTSUPP },
-	{ DOC(README, "a fault queue `ENOENT` (none can exist yet)"), ST_EDU,
+	{ DOC(RST, Q_FAULT), ST_EDU,
 	  HWPT_ALLOC(.flags = IOMMU_HWPT_FAULT_ID_VALID, .dev_id = EDEV,
 		     .pt_id = IOAS, .fault_id = NOID),
 	  .err = ENOENT },
@@ -1648,6 +1674,7 @@ TEST_F(doc, get_hw_info) { RUN_TABLE(hw_info_rows); }
 TEST_F(doc, hwpt_set_dirty_tracking) { RUN_TABLE(set_dirty_rows); }
 TEST_F(doc, hwpt_get_dirty_bitmap) { RUN_TABLE(get_dirty_rows); }
 TEST_F(doc, hwpt_invalidate) { RUN_TABLE(invalidate_rows); }
+TEST_F(doc, fault_queue_alloc) { RUN_TABLE(fault_alloc_rows); }
 TEST_F(doc, test_cmd) { RUN_TABLE(test_cmd_rows); }
 
 /* ------------------------------------------------- General ioctl rules */

@@ -38,6 +38,8 @@ struct fstate {
 	char *buf, *buf2;		/* BUF_LEN each */
 	int dfd;			/* device cdev */
 	__u32 devid, pt;
+	int ffd;			/* fault queue fd */
+	__u32 idev, fault, cookie[2];
 	struct edu edu;
 	struct vdev_info info;
 	int retry_site_uaccess;		/* the step is run again after EFAULT */
@@ -421,6 +423,120 @@ static int st_dirty_read(struct fstate *s)
 	return rc;
 }
 
+/* ------------------------------------------------ fault queue steps */
+
+static int st_domain_idev(struct fstate *s)
+{
+	return mock_domain(s->fd, s->ioas, &s->stdev, &s->hwpt, &s->idev);
+}
+
+static int st_fault_alloc(struct fstate *s)
+{
+	return fault_alloc(s->fd, &s->fault, &s->ffd);
+}
+
+static int st_hwpt_fault(struct fstate *s)
+{
+	return hwpt_alloc_fault(s->fd, s->idev, s->ioas, s->fault, 0,
+				&s->hwpt2);
+}
+
+static int st_replace_fault(struct fstate *s)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE, .id = s->stdev,
+		.mock_domain_replace = { .pt_id = s->hwpt2 },
+	};
+
+	return test_cmd(s->fd, &cmd);
+}
+
+static int st_iopf1(struct fstate *s)
+{
+	return trigger_iopf(s->fd, s->idev, 0, 1, IOMMU_PGFAULT_PERM_READ,
+			    IOVA_A);
+}
+
+static int st_iopf2(struct fstate *s)
+{
+	return trigger_iopf(s->fd, s->idev, 0, 2, IOMMU_PGFAULT_PERM_WRITE,
+			    IOVA_B);
+}
+
+/*
+ * Read until @want records came or none is left; a copy that failed
+ * after the first record returns those before it, and leaves the rest
+ */
+static int read_records(struct fstate *s, struct iommu_hwpt_pgfault *rec,
+			unsigned int want, unsigned int *got)
+{
+	ssize_t n;
+
+	for (*got = 0; *got < want; *got += n / sizeof(*rec)) {
+		n = read(s->ffd, rec + *got, (want - *got) * sizeof(*rec));
+		if (n < 0)
+			return errno;
+		if (!n)
+			break;
+	}
+	return 0;
+}
+
+/* The two page requests, in order */
+static int st_fault_read(struct fstate *s)
+{
+	struct iommu_hwpt_pgfault rec[3];
+	unsigned int got;
+	int rc = read_records(s, rec, 3, &got);
+
+	if (rc)
+		return rc;
+	if (got != 2 || rec[0].addr != IOVA_A || rec[1].addr != IOVA_B ||
+	    !rec[0].cookie || !rec[1].cookie)
+		return EPROTO;
+	s->cookie[0] = rec[0].cookie;
+	s->cookie[1] = rec[1].cookie;
+	return 0;
+}
+
+/* Their answers, the rest after one that was taken alone */
+static int st_fault_answer(struct fstate *s)
+{
+	struct iommu_hwpt_page_response r[2] = {
+		{ .cookie = s->cookie[0] }, { .cookie = s->cookie[1] },
+	};
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < sizeof(r)) {
+		n = write(s->ffd, (char *)r + done, sizeof(r) - done);
+		if (n <= 0)
+			return n < 0 ? errno : EPROTO;
+		done += n;
+	}
+	return 0;
+}
+
+/*
+ * DMA faults from the domain's handler: all taken, and readable (those of
+ * a run whose answer was lost come along)
+ */
+static int st_dma_fault(struct fstate *s)
+{
+	struct iommu_hwpt_pgfault rec[8];
+	unsigned int got;
+	__u32 handled;
+	int rc;
+
+	rc = report_dma_fault(s->fd, s->idev, IOVA_A, MOCK_DMA_FAULT_WRITE,
+			      3, &handled);
+	if (!rc)
+		rc = read_records(s, rec, 8, &got);
+	if (rc)
+		return rc;
+	return handled == 3 && got >= 3 ? 0 : EPROTO;
+}
+
 /* ---------------------------------------------------- device steps */
 
 static int st_dev_open(struct fstate *s)
@@ -497,6 +613,13 @@ static void close_ioasid(struct fstate *s)
 	s->fd = s->fd2 = -1;
 }
 
+static void close_fault(struct fstate *s)
+{
+	if (s->ffd >= 0)
+		close(s->ffd);
+	s->ffd = -1;
+}
+
 static void close_access(struct fstate *s)
 {
 	if (s->access_fd >= 0)
@@ -534,16 +657,19 @@ static void teardown(struct fstate *s, enum close_order order)
 	case CLOSE_IOASID_FIRST:
 		close_ioasid(s);
 		close_access(s);
+		close_fault(s);
 		close_dev(s);
 		break;
 	case CLOSE_OTHERS_FIRST:
 		close_access(s);
+		close_fault(s);
 		close_dev(s);
 		close_ioasid(s);
 		break;
 	case CLOSE_MEMORY_FIRST:
 		unmap_buffers(s);
 		close_dev(s);
+		close_fault(s);
 		close_access(s);
 		close_ioasid(s);
 		break;
@@ -625,6 +751,23 @@ static const struct fstep sc_hwpt_dirty[] = {
 	STEP(map), STEP(dirty_on), STEP(dirty_read), END
 };
 
+/*
+ * A fault queue: its object and fd, a HWPT that routes to it, page
+ * requests read and answered, DMA faults from the domain's handler
+ */
+static const struct fstep sc_fault_queue[] = {
+	STEP(open), STEP(ioas), STEP(domain_idev), STEP(fault_alloc),
+	STEP(hwpt_fault), STEP(replace_fault), STEP(iopf1), STEP(iopf2),
+	STEP(fault_read), STEP(fault_answer), STEP(dma_fault), END
+};
+
+/* Records left in every state for the close orders */
+static const struct fstep sc_fault_live[] = {
+	STEP(open), STEP(ioas), STEP(domain_idev), STEP(fault_alloc),
+	STEP(hwpt_fault), STEP(replace_fault), STEP(iopf1), STEP(iopf2),
+	STEP(fault_read), STEP(iopf1), STEP(iopf2), END
+};
+
 /* Device state left live for the close orders */
 static const struct fstep sc_device_live[] = {
 	STEP(open), STEP(ioas), STEP(dev_open), STEP(bind), STEP(attach),
@@ -660,6 +803,8 @@ SWEEP(access_close_access_first, sc_access, CLOSE_OTHERS_FIRST, false);
 SWEEP(ranges, sc_ranges, CLOSE_OTHERS_FIRST, false);
 SWEEP(compat_v1, sc_compat_v1, CLOSE_IOASID_FIRST, false);
 SWEEP(hwpt_dirty, sc_hwpt_dirty, CLOSE_MEMORY_FIRST, false);
+SWEEP(fault_queue, sc_fault_queue, CLOSE_IOASID_FIRST, false);
+SWEEP(fault_close_fault_first, sc_fault_live, CLOSE_OTHERS_FIRST, false);
 SWEEP(device_replace, sc_device, CLOSE_OTHERS_FIRST, true);
 SWEEP(device_close_ioasid_first, sc_device_live, CLOSE_IOASID_FIRST, true);
 SWEEP(device_close_device_first, sc_device_live, CLOSE_OTHERS_FIRST, true);
@@ -686,7 +831,7 @@ static void fstate_init(struct fstate *s)
 
 	memset(s, 0, sizeof(*s));
 	s->info = info;
-	s->fd = s->fd2 = s->access_fd = s->dfd = -1;
+	s->fd = s->fd2 = s->access_fd = s->dfd = s->ffd = -1;
 	s->buf = alloc_buffer(BUF_LEN, PSZ, 0);
 	s->buf2 = alloc_buffer(BUF_LEN, PSZ, 0);
 }
@@ -763,6 +908,7 @@ TEST_F_TIMEOUT(sweep, all_points, 600)
 		EXPECT_EQ(start.charged, now.charged);
 		EXPECT_EQ(start.groups, now.groups);
 		EXPECT_EQ(start.domains, now.domains);
+		EXPECT_EQ(start.fault_records, now.fault_records);
 		EXPECT_EQ(pin0, proc_status_kb("VmPin"));
 		EXPECT_EQ(lck0, proc_status_kb("VmLck"));
 		if (s->buf) {

@@ -24,7 +24,8 @@
  *               fork(), and closes of every kind of fd at random points;
  *   threads     workers with private models on one shared context, plus two
  *               chaos threads on shared objects with loose expectations;
- *   abi         raw ioctl envelopes on context, device and access fds.
+ *   abi         raw ioctl envelopes on context, device and access fds, and
+ *               reads and writes of a fault queue's fd.
  *
  * A finding is a test failure that prints the seed, the op number, what
  * was expected and what happened, and the last operations of the run.
@@ -718,6 +719,8 @@ static const struct {
 	  sizeof(struct iommu_hwpt_get_dirty_bitmap) },
 	{ 0x8d, sizeof(struct iommu_hwpt_invalidate),
 	  sizeof(struct iommu_hwpt_invalidate) },
+	{ 0x8e, sizeof(struct iommu_fault_alloc),
+	  sizeof(struct iommu_fault_alloc) },
 	{ 0xa0, sizeof(struct iommu_test_cmd), IOMMU_TEST_CMD_MIN_SIZE },
 };
 
@@ -813,10 +816,72 @@ static void abi_ctx(struct fz *f, int fd)
 	/* The VFIO compat ioctls answer with values >= 0 */
 	rc = ioctl(fd, req, arg) < 0 ? errno : 0;
 	check_rc(f, what, exp, rc);
-	/* An access made by accident is an fd to close */
+	/* An access or a fault queue made by accident is an fd to close */
 	if (!rc && nr == 0xa0 && arg == buf &&
 	    ((struct iommu_test_cmd *)buf)->op == IOMMU_TEST_OP_CREATE_ACCESS)
 		close(((struct iommu_test_cmd *)buf)->create_access.out_access_fd);
+	if (!rc && nr == 0x8e && arg == buf && size >= min)
+		close(((struct iommu_fault_alloc *)buf)->out_fault_fd);
+}
+
+/*
+ * read(), write() and seeking on an empty fault queue's fd: whole
+ * records and whole responses only, at position 0; there is nothing to
+ * read and no cookie waits for an answer
+ */
+static void abi_fault(struct fz *f, int ffd)
+{
+	const size_t rsize = sizeof(struct iommu_hwpt_pgfault);
+	const size_t wsize = sizeof(struct iommu_hwpt_page_response);
+	__u32 *buf = (__u32 *)f->scratch;
+	size_t count, unit;
+	bool rd = chance(f, 50), at = chance(f, 10);
+	void *arg = buf;
+	unsigned int k;
+	char what[96];
+	ssize_t n;
+	emask exp;
+
+	unit = rd ? rsize : wsize;
+	switch (pick(f, 4)) {
+	case 0:
+		count = 0;
+		break;
+	case 1:
+		count = unit * (1 + pick(f, 8));
+		break;
+	default:
+		count = pick(f, 5 * unit);
+		break;
+	}
+	if (chance(f, 10))
+		arg = chance(f, 50) ? NULL : f->guard;
+	for (k = 0; k != 64; k++)
+		buf[k] = chance(f, 50) ? 0 : (uint32_t)rng_next(&f->rng);
+	if (at)
+		exp = E(ESPIPE);
+	else if (count % unit)
+		exp = E(ESPIPE);
+	else if (!count || rd)
+		exp = E_OK;
+	else if (arg != buf)
+		exp = E(EFAULT);
+	else
+		exp = E(EINVAL);
+	snprintf(what, sizeof(what), "%s%s of a fault fd, %zu bytes at %s",
+		 at ? "p" : "", rd ? "read" : "write", count,
+		 arg == buf ? "buf" : arg ? "guard" : "NULL");
+	if (rd)
+		n = at ? pread(ffd, arg, count, unit) : read(ffd, arg, count);
+	else
+		n = at ? pwrite(ffd, arg, count, unit) :
+			 write(ffd, arg, count);
+	/* Records only if a random test command made some (TRIGGER_IOPF) */
+	check_rc(f, what, exp,
+		 n < 0 ? errno : !n || (rd && !(n % rsize)) ? 0 : EPROTO);
+	if (chance(f, 10))
+		check_rc(f, "lseek of a fault fd", E(ESPIPE),
+			 lseek(ffd, 0, SEEK_SET) < 0 ? errno : 0);
 }
 
 /* One raw VFIO ioctl on a device fd */
@@ -855,8 +920,8 @@ TEST(abi)
 	for (run = 0; more_runs(run, deadline) && !findings; run++) {
 		struct fz *f = calloc(1, sizeof(*f));
 		double t0 = now_secs();
-		int fd, parked = -1, bound = -1, acc = -1, i;
-		__u32 ioas;
+		int fd, parked = -1, bound = -1, acc = -1, ffd = -1, i;
+		__u32 ioas, fault;
 		char b[8];
 
 		ASSERT_NE(NULL, f);
@@ -869,6 +934,7 @@ TEST(abi)
 		ASSERT_EQ(0, create_access(fd, ioas,
 					   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
 					   &acc));
+		ASSERT_EQ(0, fault_alloc(fd, &fault, &ffd));
 		if (npci == MAX_PCI) {
 			parked = open(pci[1].info.cdev, O_RDWR | O_CLOEXEC);
 			bound = open(pci[4].info.cdev, O_RDWR | O_CLOEXEC);
@@ -880,10 +946,13 @@ TEST(abi)
 		     i++) {
 			f->op = i + 1;
 			wd_op(f);
-			switch (pick(f, 10)) {
+			switch (pick(f, 11)) {
 			case 0:
 				if (parked >= 0)
 					abi_dev(f, parked, false);
+				break;
+			case 10:
+				abi_fault(f, ffd);
 				break;
 			case 1:
 				if (bound >= 0)
@@ -906,6 +975,7 @@ TEST(abi)
 			}
 		}
 		batch_restore(f);
+		close(ffd);
 		close(acc);
 		if (parked >= 0)
 			close(parked);

@@ -156,7 +156,8 @@ TEST_F(mock_hwpt, alloc_errors)
 	 * pt_id (EINVAL if it names nothing or no IOAS, EOPNOTSUPP for a
 	 * HWPT, as a nesting parent of a driver that cannot nest), then the
 	 * flags and data a paging domain cannot take (EOPNOTSUPP), and
-	 * fault_id last (ENOENT: there are no fault queues)
+	 * fault_id last (ENOENT when it names no fault queue; the suite
+	 * ioasid_fault_queue has the rest)
 	 */
 	EXPECT_EQ(ENOENT, hwpt_alloc(self->fd, self->ioas, self->ioas, &hwpt));
 	EXPECT_EQ(ENOENT, hwpt_alloc(self->fd, 9999, self->ioas, &hwpt));
@@ -185,6 +186,7 @@ TEST_F(mock_hwpt, alloc_errors)
 	CMD(.flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING);
 	EXPECT_EQ(0, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 	EXPECT_EQ(0, destroy_obj(self->fd, cmd.out_hwpt_id));
+	/* fault_id 1 is the IOAS */
 	CMD(.flags = IOMMU_HWPT_FAULT_ID_VALID, .fault_id = 1);
 	EXPECT_EQ(ENOENT, hwpt_alloc_raw(self->fd, &cmd, sizeof(cmd)));
 	CMD(.flags = IOMMU_HWPT_FAULT_ID_VALID | IOMMU_HWPT_ALLOC_PASID);
@@ -659,7 +661,7 @@ static unsigned int iotlb_set(int fd, __u32 hwpt)
  * Nested HWPTs on the mock: a nesting parent, two nested HWPTs on it with
  * the mock's stage-1 data, their IOTLB invalidations, and a device moving
  * between them.  Upstream's iommufd_ioas.*.alloc_hwpt_nested does the same
- * between its fault queue steps, which we cannot run yet (issue #15).
+ * around its fault queue steps (ioasid_fault_queue tests those).
  */
 TEST_F(mock_hwpt, nested)
 {
@@ -695,7 +697,7 @@ TEST_F(mock_hwpt, nested)
 					   sizeof(data), &h));
 	/*
 	 * As upstream, fault_id is looked up last, once the nested HWPT
-	 * exists: ENOENT, as no fault queue exists (issue #15), after what
+	 * exists: ENOENT, as fault_id 0 names no fault queue, after what
 	 * the allocation answers
 	 */
 	EXPECT_EQ(ENOENT, alloc_nested(self->fd, self->idev, parent,

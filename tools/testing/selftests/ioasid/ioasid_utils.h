@@ -400,10 +400,73 @@ static inline int set_temp_memory_limit(int fd, __u32 limit)
 	return test_cmd(fd, &cmd);
 }
 
+/* A fault queue: its FAULT object and its fd */
+static inline int fault_alloc(int fd, __u32 *id, int *fault_fd)
+{
+	struct iommu_fault_alloc cmd = { .size = sizeof(cmd) };
+	int rc = xioctl(fd, IOMMU_FAULT_QUEUE_ALLOC, &cmd);
+
+	if (!rc) {
+		*id = cmd.out_fault_id;
+		*fault_fd = cmd.out_fault_fd;
+	}
+	return rc;
+}
+
+/* IOMMU_HWPT_ALLOC on an IOAS (or nested, with data) with a fault queue */
+static inline int hwpt_alloc_fault(int fd, __u32 dev_id, __u32 pt_id,
+				   __u32 fault_id, __u32 flags, __u32 *hwpt)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd),
+		.flags = flags | IOMMU_HWPT_FAULT_ID_VALID,
+		.dev_id = dev_id,
+		.pt_id = pt_id,
+		.fault_id = fault_id,
+	};
+	int rc = xioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!rc)
+		*hwpt = cmd.out_hwpt_id;
+	return rc;
+}
+
+/* Upstream's TRIGGER_IOPF: a page request of DEVICE @dev_id */
+static inline int trigger_iopf(int fd, __u32 dev_id, __u32 pasid,
+			       __u32 grpid, __u32 perm, __u64 addr)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_TRIGGER_IOPF,
+		.trigger_iopf = { .dev_id = dev_id, .pasid = pasid,
+				  .grpid = grpid, .perm = perm, .addr = addr },
+	};
+
+	return test_cmd(fd, &cmd);
+}
+
+/* Ours: @count DMA faults through report_iommu_fault(); *handled taken */
+static inline int report_dma_fault(int fd, __u32 dev_id, __u64 iova,
+				   __u32 flags, __u32 count, __u32 *handled)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_IOASID_REPORT_DMA_FAULT,
+		.report_dma_fault = { .dev_id = dev_id, .flags = flags,
+				      .iova = iova, .count = count },
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc && handled)
+		*handled = cmd.report_dma_fault.out_handled;
+	return rc;
+}
+
 /* Counters of /sys/kernel/debug/ioasid/stats */
 struct ioasid_counters {
 	long contexts, objects, pages_objs, pinned, charged, groups, domains;
 	long map_calls;		/* ever increasing: iommu_map() calls made */
+	long fault_records;	/* fault records alive in fault queues */
+	long faults_dropped;	/* ever increasing: faults no user saw */
+	long fault_responses;	/* ever increasing: page requests answered */
 };
 
 static inline int read_counters(struct ioasid_counters *c)
@@ -433,6 +496,12 @@ static inline int read_counters(struct ioasid_counters *c)
 			c->domains = val;
 		else if (!strcmp(name, "map_calls"))
 			c->map_calls = val;
+		else if (!strcmp(name, "fault_records"))
+			c->fault_records = val;
+		else if (!strcmp(name, "faults_dropped"))
+			c->faults_dropped = val;
+		else if (!strcmp(name, "fault_responses"))
+			c->fault_responses = val;
 	}
 	fclose(f);
 	return 0;
@@ -563,6 +632,7 @@ static inline void __env_end(struct __test_metadata *_metadata,
 	EXPECT_EQ(env->start.charged, now.charged);
 	EXPECT_EQ(env->start.groups, now.groups);
 	EXPECT_EQ(env->start.domains, now.domains);
+	EXPECT_EQ(env->start.fault_records, now.fault_records);
 	EXPECT_EQ(0, kmsg_scan(env->kmsg_fd, first, sizeof(first)));
 	if (first[0])
 		TH_LOG("kernel: %s", first);
