@@ -37,6 +37,20 @@
  * ioasid_groups_lock nests outside ioasid_group::lock.
  * ioasid_ctx::compat_lock (which IOAS the VFIO container ioctls use) is
  * taken with no other lock held, and only the objects xa_lock nests in it.
+ *
+ * The netlink family (netlink.c) adds:
+ *   ioasid_nl_event_lock           mutex, sending one event; taken with
+ *                                  any of the locks above held, and only
+ *                                  ioasid_nl_ctx::lock and netlink's own
+ *                                  locks nest in it
+ *   xa_lock of ioasid_nl_ctxs      the context registry; a dump holds it,
+ *     -> xa_lock of ioasid_ctx::objects
+ *       -> ioasid_nl_ctx::lock     the pid and comm of a context
+ *   and a dump takes ioasid_iopt::iova_rwsem under the two xa_locks with
+ *   down_read_trylock() only, keeps it once they are dropped, and takes
+ *   nothing else while it holds it.  ioasid_nl_ctx::fault_lock and the
+ *   fault ring's lock are innermost spinlocks taken with interrupts off
+ *   (DMA faults come from hard interrupt context).
  */
 #ifndef __IOASID_PRIVATE_H
 #define __IOASID_PRIVATE_H
@@ -52,6 +66,7 @@
 #include <uapi/linux/ioasid.h>
 
 #include "iova.h"
+#include "netlink.h"
 
 struct ioasid_ctx;
 struct ioasid_iopt;
@@ -107,6 +122,8 @@ struct ioasid_ctx {
 	struct mutex compat_lock;
 	u32 vfio_ioas_id;
 	struct ioasid_ioas *vfio_ioas;
+	/* netlink.c: global ID, owner, usage, events */
+	struct ioasid_nl_ctx nl;
 };
 
 struct ioasid_ucmd {
@@ -267,6 +284,10 @@ struct ioasid_pages {
 	struct task_struct *source_task;
 	struct mm_struct *source_mm;
 	struct user_struct *source_user;
+	/* The context's, for its netlink view (ioasid_nl_ctx_mapper()) */
+	struct ioasid_usage *usage;
+	/* IOASID_NL_BACKING_* kinds pinned so far, under @mutex */
+	u8 backing;
 	/* Below under @mutex */
 	unsigned long npinned;
 	struct rb_root_cached domain_itree;	/* area::pages_node */
@@ -353,6 +374,8 @@ struct ioasid_hwpt {
 	bool in_iopt;
 	/* Allocated with dirty tracking; only devices with these ops attach */
 	const struct ioasid_dirty_ops *dirty_ops;
+	/* The IOMMU of the device it was made for, for netlink dumps */
+	char iommu[IOASID_IOMMU_NAME_LEN];
 	/* A nested HWPT: the user's stage-1 on top of @parent's domain */
 	struct ioasid_hwpt *parent;
 	/* Allocated with IOMMU_HWPT_ALLOC_NEST_PARENT */

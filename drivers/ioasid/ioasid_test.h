@@ -32,7 +32,17 @@ enum {
 	IOMMU_TEST_OP_MD_CHECK_IOTLB,
 	/* Fault queues do not exist yet (issue #15): refused, EOPNOTSUPP */
 	IOMMU_TEST_OP_TRIGGER_IOPF,
+	/*
+	 * ioasid only, far above upstream's operations and apart from the
+	 * fault queues' (0x10000): call ioasid_nl_fault_event() of the
+	 * netlink family @count times with interrupts off, as an IOMMU's
+	 * fault handler would (tools/testing/selftests/ioasid/ioasid_netlink.c)
+	 */
+	IOMMU_TEST_OP_IOASID_NL_FAULT = 0x20000,
 };
+
+/* Most faults one IOMMU_TEST_OP_IOASID_NL_FAULT reports */
+#define IOASID_TEST_NL_FAULT_MAX 4096
 
 /* dev_flags of MOCK_DOMAIN_FLAGS */
 enum {
@@ -222,6 +232,17 @@ struct iommu_test_cmd {
 			__u32 id;
 			__u32 iotlb;
 		} check_iotlb;
+		/*
+		 * ioasid only: a DMA fault of DEVICE @id on HWPT @hwpt_id at
+		 * @addr (IOMMU_FAULT_PERM_* in @perm), reported @count times
+		 * to the netlink family; the IDs are not looked up
+		 */
+		struct {
+			__u32 hwpt_id;
+			__u32 perm;
+			__aligned_u64 addr;
+			__u32 count;
+		} nl_fault;
 	};
 	__u32 last;
 };
