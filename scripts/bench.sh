@@ -92,7 +92,8 @@ for iommu in $vm_iommus; do
 	others=$(pgrep -c qemu-system-x86 2>/dev/null || true)
 	echo "bench: $iommu: booting the VM (host load average $load_before)"
 	t0=$(date +%s)
-	vm_rc=0
+	mkdir -p "$vmout"
+	: >"$vmout/console.log"
 	tools/testing/vm/vm.sh --iommu "$iommu" --mem "$mem" --smp 2 \
 		--timeout 3000 --out "$vmout" \
 		--append "no_timer_check hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=520 default_hugepagesz=2M$knobs" \
@@ -101,8 +102,15 @@ for iommu in $vm_iommus; do
 		--add "$top/build/ktest/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko" \
 		--add "$out/ioasid-bench:/root/ioasid-bench" \
 		--script "$top/tools/testing/vm/bench-guest.sh" \
-		--qemu "-device edu -device edu -device edu -device edu" ||
-		vm_rc=$?
+		--qemu "-device edu -device edu -device edu -device edu" &
+	vm_pid=$!
+	# Progress while it runs: the benchmark's workload and repetition
+	# lines from the guest's console
+	tail -n +1 -F --pid="$vm_pid" "$vmout/console.log" 2>/dev/null |
+		grep --line-buffered -E '^#+ W[0-9]' |
+		sed -u -e 's/\r$//' -e "s/^#* */bench: $iommu: /"
+	vm_rc=0
+	wait "$vm_pid" || vm_rc=$?
 	secs=$(( $(date +%s) - t0 ))
 	extract "$vmout/results.log" "$iommu"
 	{

@@ -84,7 +84,7 @@ else
 		UPSTREAM=$upstream RUN_TAG=${RUN_TAG:--dbg} \
 			tools/testing/vm/run-tests.sh "$iommu" \
 			--append "IOASID_TIME_SCALE=$time_scale" |
-			grep -E '^(PASS|FAIL|SKIP) |^# ' | record
+			grep --line-buffered -E '^(PASS|FAIL|SKIP) |^# ' | record
 		upstream=${UPSTREAM_REST-iommufd}
 	done
 fi

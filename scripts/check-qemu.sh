@@ -146,6 +146,7 @@ for run in $runs; do
 		out=$top/build/vm/$run-$iommu
 		mkdir -p "$out"
 		t0=$(date +%s)
+		: >"$out/results.log"
 		# shellcheck disable=SC2086 # one --add SRC:DST per word
 		tools/testing/vm/vm.sh --iommu "$iommu" --out "$out" --timeout 1800 \
 			--script tools/testing/vm/qemu-guest.sh \
@@ -156,10 +157,14 @@ for run in $runs; do
 			--add build/payload/runas:/root/runas $bundle \
 			--qemu "-device edu" \
 			--append "memmap=4K\$0x0C000000 IOASID_QEMU_MODE=$mode IOASID_QEMU_FLAVOUR=${run_flavour[$run]}" \
-			>"$out/vm.out" 2>&1
+			>"$out/vm.out" 2>&1 &
+		vm_pid=$!
+		# The checks as the guest writes them
+		tail -n +1 -F --pid="$vm_pid" "$out/results.log" 2>/dev/null |
+			awk -v prefix="$run/$iommu" \
+				-f tools/testing/vm/parse-results.awk | record
+		wait "$vm_pid"
 		vm_rc=$?
-		awk -v prefix="$run/$iommu" -f tools/testing/vm/parse-results.awk \
-			"$out/results.log" | record
 		[ $vm_rc -eq 124 ] && echo "FAIL $run/$iommu/vm/timeout" | record
 		echo "# $run/$iommu: VM run took $(( $(date +%s) - t0 ))s; logs in ${out#"$top"/}"
 	done

@@ -37,12 +37,12 @@ awk '/^(not )?ok [0-9]+ - / {
 }' "$logs/unit.log" | record
 [ $unit_rc -eq 0 ] || echo "FAIL unit/make (see build/logs/unit.log)" | record
 
-make -s lint 2>"$logs/lint.log" | grep -E '^(PASS|FAIL) ' | record
+make -s lint 2>"$logs/lint.log" | grep --line-buffered -E '^(PASS|FAIL) ' | record
 
 # libioasid, its headers and the tools installed as a package build does
 # it (tools/testing/install)
 tools/testing/install/check-install.sh 2>"$logs/install.log" |
-	grep -E '^(PASS|FAIL|SKIP) ' | record
+	grep --line-buffered -E '^(PASS|FAIL|SKIP) ' | record
 
 # The Debian packages: make deb, lintian, a fresh Debian 12 chroot where
 # DKMS builds them for two kernels, a VM booting what they installed
@@ -50,7 +50,7 @@ tools/testing/install/check-install.sh 2>"$logs/install.log" |
 # network (Debian's archive).
 if [ "$(id -u)" -eq 0 ]; then
 	tools/testing/packages/run-packages.sh 2>"$logs/packages.log" |
-		grep -E '^(PASS|FAIL|SKIP) ' | record
+		grep --line-buffered -E '^(PASS|FAIL|SKIP) ' | record
 else
 	echo "FAIL pkg/not-run the package test needs root (debootstrap, chroot)" | record
 fi
@@ -63,29 +63,28 @@ else
 	for iommu in intel-ir amd; do
 		UPSTREAM=iommufd tools/testing/vm/run-tests.sh "$iommu" |
 			tee "$logs/vm-$iommu.out" |
-			grep -E '^(PASS|FAIL|SKIP) ' | record
+			grep --line-buffered -E '^(PASS|FAIL|SKIP) ' | record
 	done
 	# VT-d without interrupt remapping: the companion's MSI isolation rule
 	SUITES="ioasid_vfio" tools/testing/vm/run-tests.sh intel |
-		grep -E '^(PASS|FAIL|SKIP) ' | record
+		grep --line-buffered -E '^(PASS|FAIL|SKIP) ' | record
 	# The user space NVMe driver of samples/nvme against the kernel's, and
 	# its unplugged-cable cases (tools/testing/nvme)
 	for iommu in intel-ir amd; do
 		nvme_out=build/vm/nvme-$iommu
 		mkdir -p "$nvme_out"
-		rm -f "$nvme_out/results.log"
+		: >"$nvme_out/results.log"
 		NVME_SECS=1 NVME_OUT=$top/$nvme_out \
 			tools/testing/nvme/run-nvme.sh "$iommu" \
-			>"$logs/nvme-$iommu.log" 2>&1
-		nvme_rc=$?
-		if [ -r "$nvme_out/results.log" ]; then
+			>"$logs/nvme-$iommu.log" 2>&1 &
+		nvme_pid=$!
+		# Its checks as the guest writes them
+		tail -n +1 -F --pid="$nvme_pid" "$nvme_out/results.log" 2>/dev/null |
 			awk -v prefix="nvme-$iommu" \
-				-f tools/testing/vm/parse-results.awk \
-				"$nvme_out/results.log" >"$nvme_out/summary.txt"
-		else
-			: >"$nvme_out/summary.txt"
-		fi
-		record <"$nvme_out/summary.txt"
+				-f tools/testing/vm/parse-results.awk |
+			tee "$nvme_out/summary.txt" | record
+		wait "$nvme_pid"
+		nvme_rc=$?
 		if [ $nvme_rc -ne 0 ] && ! grep -q '^FAIL ' "$nvme_out/summary.txt"; then
 			echo "FAIL nvme-$iommu/run exit $nvme_rc (see build/logs/nvme-$iommu.log)" | record
 		fi

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Style and static checks of the kernel code, one PASS/FAIL line each:
-# checkpatch --strict, a W=1 build and sparse on every file.
+# checkpatch --strict, a W=1 build and sparse on every file; shellcheck on
+# every script; the documentation's sentences the selftests quote.
 #   lint.sh <path to checkpatch.pl>
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,6 +80,9 @@ else
 		echo "PASS lint/shellcheck"
 	fi
 fi
+
+# The uAPI documentation against the tests that quote it
+"$top/scripts/doc-quotes.sh"
 
 lint_build "" "$top"
 "$top/scripts/module-src.sh" "$top/build/ktest"

@@ -4,6 +4,7 @@
  * test mock) reads and writes through IOVAs, or pins the pages behind them,
  * without an IOMMU.
  */
+#include "io_pagetable.h"
 #include "ioasid_private.h"
 
 /**

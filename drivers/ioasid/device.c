@@ -12,6 +12,7 @@
 #include <linux/irqdomain.h>
 #include <linux/slab.h>
 
+#include "io_pagetable.h"
 #include "ioasid_private.h"
 
 struct ioasid_group {
@@ -704,9 +705,7 @@ int ioasid_get_hw_info(struct ioasid_ucmd *ucmd)
 
 	if (cmd->flags || cmd->__reserved)
 		return -EOPNOTSUPP;
-	idev = container_of(ioasid_get_object(ucmd->ctx, cmd->dev_id,
-					      IOASID_OBJ_DEVICE),
-			    struct ioasid_device, obj);
+	idev = ioasid_get_device(ucmd->ctx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 

@@ -5,6 +5,7 @@
  */
 #include <linux/uaccess.h>
 
+#include "io_pagetable.h"
 #include "ioasid_private.h"
 
 /**
@@ -296,9 +297,7 @@ int ioasid_hwpt_alloc_ioctl(struct ioasid_ucmd *ucmd)
 	if (!cmd->data_type != !cmd->data_len)
 		return -EINVAL;
 
-	idev = container_of(ioasid_get_object(ucmd->ctx, cmd->dev_id,
-					      IOASID_OBJ_DEVICE),
-			    struct ioasid_device, obj);
+	idev = ioasid_get_device(ucmd->ctx, cmd->dev_id);
 	if (IS_ERR(idev))
 		return PTR_ERR(idev);
 	/* Upstream answers EINVAL for a pt_id that names nothing */

@@ -16,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/sched/mm.h>
 
+#include "io_pagetable.h"
 #include "ioasid_private.h"
 
 struct iopt_reserved {
@@ -956,20 +957,73 @@ void iopt_remove_access(struct ioasid_iopt *iopt, struct ioasid_access *access)
 	up_write(&iopt->domains_rwsem);
 }
 
+/*
+ * The walk every access makes: @fn for each piece [iova, last] of the range,
+ * in IOVA order, one piece per published area that covers it back to back.
+ * Caller holds iova_rwsem.
+ *
+ * Return: 0 once every piece is done; else @fn's errno, or -ENOENT at a hole
+ * or a busy area, with c->cur the first IOVA not done.
+ */
+static int iopt_access_walk(struct iopt_contig *c, struct ioasid_iopt *iopt,
+			    unsigned long iova, unsigned long last,
+			    int (*fn)(struct ioasid_area *area,
+				      unsigned long iova, unsigned long last,
+				      void *arg),
+			    void *arg)
+{
+	struct ioasid_area *area;
+	int rc;
+
+	for (area = iopt_contig_first(c, iopt, iova, last); area;
+	     area = iopt_contig_next(c, area)) {
+		rc = fn(area, c->cur, iopt_contig_piece_last(c, area), arg);
+		if (rc)
+			return rc;
+	}
+	return c->complete ? 0 : -ENOENT;
+}
+
+static int iopt_unpin_piece(struct ioasid_area *area, unsigned long iova,
+			    unsigned long last, void *arg)
+{
+	ioasid_area_unpin_access(area, ioasid_area_index(area, iova),
+				 ioasid_area_index(area, last));
+	return 0;
+}
+
 static void iopt_access_unpin_locked(struct ioasid_iopt *iopt,
 				     unsigned long iova, unsigned long last)
 {
-	struct ioasid_area *area;
 	struct iopt_contig c;
 
-	for (area = iopt_contig_first(&c, iopt, iova, last); area;
-	     area = iopt_contig_next(&c, area)) {
-		unsigned long piece_last = iopt_contig_piece_last(&c, area);
+	WARN_ON(iopt_access_walk(&c, iopt, iova, last, iopt_unpin_piece,
+				 NULL));
+}
 
-		ioasid_area_unpin_access(area, ioasid_area_index(area, c.cur),
-					 ioasid_area_index(area, piece_last));
-	}
-	WARN_ON(!c.complete);
+struct iopt_pin_args {
+	struct page **out_pages;
+	bool write;
+};
+
+static int iopt_pin_piece(struct ioasid_area *area, unsigned long iova,
+			  unsigned long last, void *arg)
+{
+	struct iopt_pin_args *pin = arg;
+	unsigned long first_index = ioasid_area_index(area, iova);
+	unsigned long last_index = ioasid_area_index(area, last);
+	int rc;
+
+	if (area->prevent_access)
+		return -EINVAL;
+	if (pin->write && !(area->iommu_prot & IOMMU_WRITE))
+		return -EPERM;
+	rc = ioasid_area_pin_access(area, first_index, last_index,
+				    pin->out_pages);
+	if (rc)
+		return rc;
+	pin->out_pages += last_index - first_index + 1;
+	return 0;
 }
 
 /**
@@ -987,7 +1041,7 @@ static void iopt_access_unpin_locked(struct ioasid_iopt *iopt,
 int iopt_access_pin(struct ioasid_iopt *iopt, unsigned long iova,
 		    unsigned long length, struct page **out_pages, bool write)
 {
-	struct ioasid_area *area;
+	struct iopt_pin_args pin = { .out_pages = out_pages, .write = write };
 	struct iopt_contig c;
 	unsigned long last;
 	int rc;
@@ -997,28 +1051,7 @@ int iopt_access_pin(struct ioasid_iopt *iopt, unsigned long iova,
 		return rc;
 
 	down_read(&iopt->iova_rwsem);
-	for (area = iopt_contig_first(&c, iopt, iova, last); area;
-	     area = iopt_contig_next(&c, area)) {
-		unsigned long first_index = ioasid_area_index(area, c.cur);
-		unsigned long last_index =
-			ioasid_area_index(area, iopt_contig_piece_last(&c, area));
-
-		if (area->prevent_access) {
-			rc = -EINVAL;
-			break;
-		}
-		if (write && !(area->iommu_prot & IOMMU_WRITE)) {
-			rc = -EPERM;
-			break;
-		}
-		rc = ioasid_area_pin_access(area, first_index, last_index,
-					    out_pages);
-		if (rc)
-			break;
-		out_pages += last_index - first_index + 1;
-	}
-	if (!rc && !c.complete)
-		rc = -ENOENT;
+	rc = iopt_access_walk(&c, iopt, iova, last, iopt_pin_piece, &pin);
 	if (rc && c.cur != iova)
 		iopt_access_unpin_locked(iopt, iova, c.cur - 1);
 	up_read(&iopt->iova_rwsem);
@@ -1037,6 +1070,30 @@ void iopt_access_unpin(struct ioasid_iopt *iopt, unsigned long iova,
 	up_read(&iopt->iova_rwsem);
 }
 
+struct iopt_rw_args {
+	void *data;
+	unsigned int flags;
+};
+
+static int iopt_rw_piece(struct ioasid_area *area, unsigned long iova,
+			 unsigned long last, void *arg)
+{
+	struct iopt_rw_args *rw = arg;
+	int need = (rw->flags & IOASID_ACCESS_RW_WRITE) ? IOMMU_WRITE :
+							  IOMMU_READ;
+	unsigned long piece = last - iova + 1;
+	int rc;
+
+	if (!(area->iommu_prot & need))
+		return -EPERM;
+	rc = ioasid_pages_rw(area->pages, ioasid_area_start_byte(area, iova),
+			     rw->data, piece, rw->flags);
+	if (rc)
+		return rc;
+	rw->data += piece;
+	return 0;
+}
+
 /**
  * iopt_access_rw() - copy between a kernel buffer and an IOVA range
  * @iopt: the IOVA map
@@ -1051,8 +1108,7 @@ void iopt_access_unpin(struct ioasid_iopt *iopt, unsigned long iova,
 int iopt_access_rw(struct ioasid_iopt *iopt, unsigned long iova, void *data,
 		   unsigned long length, unsigned int flags)
 {
-	int need = (flags & IOASID_ACCESS_RW_WRITE) ? IOMMU_WRITE : IOMMU_READ;
-	struct ioasid_area *area;
+	struct iopt_rw_args rw = { .data = data, .flags = flags };
 	struct iopt_contig c;
 	unsigned long last;
 	int rc;
@@ -1062,23 +1118,7 @@ int iopt_access_rw(struct ioasid_iopt *iopt, unsigned long iova, void *data,
 		return rc;
 
 	down_read(&iopt->iova_rwsem);
-	for (area = iopt_contig_first(&c, iopt, iova, last); area;
-	     area = iopt_contig_next(&c, area)) {
-		unsigned long piece = iopt_contig_piece_last(&c, area) - c.cur + 1;
-
-		if (!(area->iommu_prot & need)) {
-			rc = -EPERM;
-			break;
-		}
-		rc = ioasid_pages_rw(area->pages,
-				     ioasid_area_start_byte(area, c.cur), data,
-				     piece, flags);
-		if (rc)
-			break;
-		data += piece;
-	}
-	if (!rc && !c.complete)
-		rc = -ENOENT;
+	rc = iopt_access_walk(&c, iopt, iova, last, iopt_rw_piece, &rw);
 	up_read(&iopt->iova_rwsem);
 	return rc;
 }

@@ -5,6 +5,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "io_pagetable.h"
 #include "ioasid_private.h"
 
 #define IOASID_MAP_FLAGS                                                     \

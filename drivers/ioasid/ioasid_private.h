@@ -25,6 +25,8 @@
  *
  * Lock order, outermost first
  * ---------------------------
+ *   test_access::lock              test build: pins of a mock access
+ *                                  (selftest.c), held around pin and unpin
  *   ioasid_access::ioas_lock       which IOAS an access uses
  *   ioasid_group::lock             attachment of one iommu_group
  *   ioasid_ioas::mutex             HWPT list of an IOAS
@@ -33,10 +35,16 @@
  *   ioasid_pages::mutex            pin state of one pinned user range
  *   mm->mmap_lock                  taken by GUP and mm accounting
  * The xa_lock of ioasid_ctx::objects and of ioasid_iopt::access_list are
- * innermost spinlocks and are never held across a sleep.  The global
- * ioasid_groups_lock nests outside ioasid_group::lock.
+ * innermost spinlocks and are never held across a sleep; so is the test
+ * build's fault injection lock (fault.c).
+ * The global ioasid_groups_lock (device.c: which iommu_groups we own) is
+ * never held with a lock of the list: ioasid_group::lock is taken only on
+ * a group it handed out, and the last put destroys the group after
+ * dropping it.
  * ioasid_ctx::compat_lock (which IOAS the VFIO container ioctls use) is
  * taken with no other lock held, and only the objects xa_lock nests in it.
+ * An access's unmap callback runs with none of these held, so the driver
+ * behind it may take its own locks and unpin.
  *
  * The netlink family (netlink.c) adds:
  *   ioasid_nl_event_lock           mutex, sending one event; taken with
@@ -65,12 +73,15 @@
 #include <linux/ioasid_core.h>
 #include <uapi/linux/ioasid.h>
 
+#include "io_pagetable.h"	/* struct ioasid_ioas embeds struct ioasid_iopt */
 #include "iova.h"
 #include "netlink.h"
 
 struct ioasid_ctx;
-struct ioasid_iopt;
-struct ioasid_pages;
+
+/* main.c: contexts, objects, the ioctl dispatcher, module parameters */
+
+extern bool ioasid_allow_unsafe_interrupts;
 
 /* Counters read through debugfs by the test suites to prove nothing leaks */
 struct ioasid_stats {
@@ -101,12 +112,6 @@ struct ioasid_object {
 	refcount_t users;
 	enum ioasid_object_type type;
 	u32 id;
-};
-
-enum ioasid_account_mode {
-	IOASID_ACCOUNT_NONE,	/* CAP_IPC_LOCK: nothing is charged */
-	IOASID_ACCOUNT_USER,	/* user_struct::locked_vm */
-	IOASID_ACCOUNT_MM,	/* mm_struct::locked_vm (VmLck) */
 };
 
 struct ioasid_ctx {
@@ -163,163 +168,6 @@ void ioasid_put_object(struct ioasid_ctx *ctx, struct ioasid_object *obj);
 void ioasid_object_remove(struct ioasid_ctx *ctx, struct ioasid_object *obj);
 void ioasid_ctx_get(struct ioasid_ctx *ctx);
 
-/* io_pagetable.c: the IOVA -> user memory map of one IOAS */
-
-struct ioasid_iopt {
-	struct rw_semaphore domains_rwsem;
-	struct rw_semaphore iova_rwsem;
-	struct rb_root_cached area_itree;
-	struct rb_root_cached allowed_itree;
-	struct rb_root_cached reserved_itree;
-	/* domains_rwsem write + iova_rwsem write to change, either to read */
-	struct xarray domains;
-	unsigned int ndomains;
-	/* both rwsems write to change; the xa_lock lets unmap walk it */
-	struct xarray access_list;
-	unsigned long iova_alignment;
-	bool disable_large_pages;
-};
-
-/*
- * One mapping.  @node is the IOVA range, @pages_node the page indexes of
- * @pages it uses; @pages_node sits in pages->domain_itree while the IOAS has
- * at least one domain, which keeps those pages pinned.
- */
-struct ioasid_area {
-	struct interval_tree_node node;
-	struct interval_tree_node pages_node;
-	struct ioasid_iopt *iopt;
-	struct ioasid_pages *pages;
-	unsigned int page_offset;
-	int iommu_prot;
-	/* Set once every domain is filled; unmap, copy and access skip it */
-	bool published;
-	/* An unmap is waiting for accesses to unpin this area */
-	bool prevent_access;
-	unsigned int num_accesses;
-	/* Areas one unmap call is tearing down */
-	struct ioasid_area *next_claimed;
-};
-
-static inline unsigned long ioasid_area_iova(const struct ioasid_area *area)
-{
-	return area->node.start;
-}
-
-static inline unsigned long
-ioasid_area_last_iova(const struct ioasid_area *area)
-{
-	return area->node.last;
-}
-
-static inline unsigned long ioasid_area_length(const struct ioasid_area *area)
-{
-	return area->node.last - area->node.start + 1;
-}
-
-/* Byte offset into area->pages of @iova, which must be inside the area */
-static inline unsigned long ioasid_area_start_byte(const struct ioasid_area *area,
-						   unsigned long iova)
-{
-	return area->pages_node.start * PAGE_SIZE + area->page_offset +
-	       (iova - ioasid_area_iova(area));
-}
-
-static inline unsigned long ioasid_area_index(const struct ioasid_area *area,
-					      unsigned long iova)
-{
-	return ioasid_area_start_byte(area, iova) / PAGE_SIZE;
-}
-
-void iopt_init(struct ioasid_iopt *iopt);
-void iopt_destroy(struct ioasid_iopt *iopt);
-int iopt_map_user(struct ioasid_ctx *ctx, struct ioasid_iopt *iopt,
-		  unsigned long *iova, unsigned long uptr,
-		  unsigned long length, int iommu_prot, bool fixed);
-int iopt_check_contig(struct ioasid_iopt *iopt, unsigned long iova,
-		      unsigned long length);
-int iopt_copy(struct ioasid_iopt *dst, struct ioasid_iopt *src,
-	      unsigned long src_iova, unsigned long length,
-	      unsigned long *dst_iova, int iommu_prot, bool fixed);
-int iopt_unmap(struct ioasid_iopt *iopt, unsigned long iova,
-	       unsigned long length, unsigned long *unmapped);
-int iopt_unmap_all(struct ioasid_iopt *iopt, unsigned long *unmapped);
-int iopt_set_allowed(struct ioasid_iopt *iopt, struct rb_root_cached *allowed);
-int iopt_reserve(struct ioasid_iopt *iopt, unsigned long start,
-		 unsigned long last, void *owner);
-void iopt_unreserve(struct ioasid_iopt *iopt, void *owner);
-int iopt_reserve_group_regions(struct ioasid_iopt *iopt,
-			       struct iommu_group *group, void *owner);
-int iopt_add_domain(struct ioasid_iopt *iopt, struct iommu_domain *domain);
-void iopt_remove_domain(struct ioasid_iopt *iopt, struct iommu_domain *domain);
-int iopt_set_large_pages(struct ioasid_iopt *iopt, bool enable);
-int iopt_cut_iova(struct ioasid_iopt *iopt, unsigned long iova);
-void iopt_detach_group(struct ioasid_iopt *iopt, struct iommu_domain *domain,
-		       struct iommu_group *group);
-bool iopt_has_area(struct ioasid_iopt *iopt, unsigned long start,
-		   unsigned long last);
-int iopt_add_access(struct ioasid_iopt *iopt, struct ioasid_access *access);
-void iopt_remove_access(struct ioasid_iopt *iopt,
-			struct ioasid_access *access);
-int iopt_access_pin(struct ioasid_iopt *iopt, unsigned long iova,
-		    unsigned long length, struct page **out_pages,
-		    bool write);
-void iopt_access_unpin(struct ioasid_iopt *iopt, unsigned long iova,
-		       unsigned long length);
-int iopt_access_rw(struct ioasid_iopt *iopt, unsigned long iova, void *data,
-		   unsigned long length, unsigned int flags);
-
-/* pages.c: pinning, accounting and filling domains from user memory */
-
-/* Bytes of temporary memory a pinning batch may use; IOMMU_TEST_CMD sets it */
-extern unsigned int ioasid_batch_mem_limit;
-
-struct ioasid_pages {
-	struct kref kref;
-	struct mutex mutex;		/* protects the members marked below */
-	unsigned long uptr;		/* page aligned user address of index 0 */
-	unsigned long npages;
-	bool writable;
-	enum ioasid_account_mode account_mode;
-	struct task_struct *source_task;
-	struct mm_struct *source_mm;
-	struct user_struct *source_user;
-	/* The context's, for its netlink view (ioasid_nl_ctx_mapper()) */
-	struct ioasid_usage *usage;
-	/* IOASID_NL_BACKING_* kinds pinned so far, under @mutex */
-	u8 backing;
-	/* Below under @mutex */
-	unsigned long npinned;
-	struct rb_root_cached domain_itree;	/* area::pages_node */
-	struct rb_root_cached access_itree;	/* struct ioasid_pages_pin */
-	struct xarray pfn_chunks;		/* pinned PFNs by index */
-};
-
-struct ioasid_pages *ioasid_pages_alloc(unsigned long uptr,
-					unsigned long length, bool writable,
-					bool account_mm);
-void ioasid_pages_put(struct ioasid_pages *pages);
-
-static inline void ioasid_pages_get(struct ioasid_pages *pages)
-{
-	kref_get(&pages->kref);
-}
-
-int ioasid_area_fill_domains(struct ioasid_area *area,
-			     struct ioasid_iopt *iopt);
-void ioasid_area_unfill_domains(struct ioasid_area *area,
-				struct ioasid_iopt *iopt);
-int ioasid_area_fill_domain(struct ioasid_area *area,
-			    struct iommu_domain *domain, bool first);
-void ioasid_area_unfill_domain(struct ioasid_area *area,
-			       struct iommu_domain *domain, bool last);
-int ioasid_area_pin_access(struct ioasid_area *area, unsigned long first,
-			   unsigned long last, struct page **out_pages);
-void ioasid_area_unpin_access(struct ioasid_area *area, unsigned long first,
-			      unsigned long last);
-int ioasid_pages_rw(struct ioasid_pages *pages, unsigned long start_byte,
-		    void *data, unsigned long length, unsigned int flags);
-
 /* ioas.c */
 
 struct ioasid_ioas {
@@ -339,12 +187,6 @@ static inline struct ioasid_ioas *ioasid_get_ioas(struct ioasid_ctx *ctx,
 
 void ioasid_ioas_destroy(struct ioasid_object *obj);
 struct ioasid_ioas *ioasid_ioas_create(struct ioasid_ctx *ctx);
-
-/* vfio_compat.c */
-
-int ioasid_vfio_ioas(struct ioasid_ucmd *ucmd);
-long ioasid_vfio_ioctl(struct ioasid_ctx *ctx, unsigned int cmd,
-		       unsigned long arg);
 int ioasid_ioas_alloc_ioctl(struct ioasid_ucmd *ucmd);
 int ioasid_ioas_iova_ranges(struct ioasid_ucmd *ucmd);
 int ioasid_ioas_allow_iovas(struct ioasid_ucmd *ucmd);
@@ -354,6 +196,12 @@ int ioasid_ioas_unmap(struct ioasid_ucmd *ucmd);
 int ioasid_ioas_option(struct ioasid_ucmd *ucmd);
 int ioasid_option_rlimit_mode(struct iommu_option *cmd,
 			      struct ioasid_ctx *ctx);
+
+/* vfio_compat.c */
+
+int ioasid_vfio_ioas(struct ioasid_ucmd *ucmd);
+long ioasid_vfio_ioctl(struct ioasid_ctx *ctx, unsigned int cmd,
+		       unsigned long arg);
 
 /* hw_pagetable.c */
 
@@ -478,6 +326,13 @@ struct ioasid_device {
 	struct list_head group_item;
 };
 
+static inline struct ioasid_device *ioasid_get_device(struct ioasid_ctx *ctx,
+						      u32 id)
+{
+	return container_of(ioasid_get_object(ctx, id, IOASID_OBJ_DEVICE),
+			    struct ioasid_device, obj);
+}
+
 void ioasid_device_destroy(struct ioasid_object *obj);
 int ioasid_device_cc_capable(struct ioasid_device *idev, bool *capable);
 int ioasid_get_hw_info(struct ioasid_ucmd *ucmd);
@@ -574,9 +429,5 @@ static inline void ioasid_fault_debugfs_init(struct dentry *dir)
 	(ioasid_should_fail(IOASID_FAULT_ALLOC) ? NULL : kzalloc(size, gfp))
 #define ioasid_kcalloc(n, size, gfp)					\
 	(ioasid_should_fail(IOASID_FAULT_ALLOC) ? NULL : kcalloc(n, size, gfp))
-
-/* main.c */
-
-extern bool ioasid_allow_unsafe_interrupts;
 
 #endif

@@ -32,6 +32,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
+#include "io_pagetable.h"
 #include "ioasid_private.h"
 
 unsigned int ioasid_batch_mem_limit = 65536;

@@ -22,6 +22,7 @@
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
+#include "io_pagetable.h"
 #include "ioasid_private.h"
 #include "ioasid_test.h"
 

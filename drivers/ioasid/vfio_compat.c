@@ -15,6 +15,7 @@
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
 
+#include "io_pagetable.h"
 #include "ioasid_private.h"
 
 /* The compat IOAS with a reference, or ERR_PTR(-ENODEV) */

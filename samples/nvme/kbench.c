@@ -148,8 +148,8 @@ static void print_help(void)
 	       "  -Q QD       queue depth of the deep runs, 1-%d (default 16; 1: none)\n"
 	       "  -h, --help  print this help and exit\n"
 	       "\n"
-	       "Exit status: 0 if every run completed, 1 if DEVICE could not be opened or\n"
-	       "a read failed, 2 for a usage error.\n",
+	       "Exit status: 0 if every run completed, 1 if DEVICE could not be opened,\n"
+	       "has no usable size or a read failed, 2 for a usage error.\n",
 	       PROG, MAX_THREADS);
 }
 

@@ -181,11 +181,12 @@ enum iommufd_ioas_map_flags {
  * pinned and charged once however many domains, copies and in-kernel users
  * reach it.
  *
- * @iova and @length must be multiples of the IOAS alignment reported by
- * IOMMU_IOAS_IOVA_RANGES (EINVAL).  A fixed IOVA that intersects a reserved
- * range fails with EINVAL, one that intersects an existing mapping with
- * EEXIST.  Automatic IOVA keeps the huge page alignment of @user_va and fails
- * with ENOSPC when no hole is large enough.
+ * @iova, @length and the offset of @user_va in its page must be multiples of
+ * the IOAS alignment reported by IOMMU_IOAS_IOVA_RANGES (EINVAL).  A fixed
+ * IOVA that intersects a reserved range fails with EINVAL, one that
+ * intersects an existing mapping with EEXIST.  Automatic IOVA keeps the huge
+ * page alignment of @user_va and fails with ENOSPC when no hole is large
+ * enough.
  */
 struct iommu_ioas_map {
 	__u32 size;
@@ -253,8 +254,8 @@ struct iommu_ioas_unmap {
  * @IOMMU_OPTION_RLIMIT_MODE: accounting of pinned pages for the whole
  *	context: 0 charges the user (user_struct::locked_vm, the default), 1
  *	charges the process (mm::locked_vm, shown as VmLck, as VFIO does).
- *	object_id must be 0.  Setting it needs CAP_SYS_RESOURCE and a context
- *	without objects.
+ *	object_id must be 0 (EOPNOTSUPP).  Setting it needs CAP_SYS_RESOURCE
+ *	(EPERM) and a context without objects (EBUSY).
  * @IOMMU_OPTION_HUGE_PAGES: per IOAS (object_id = IOAS ID): 1 maps
  *	physically contiguous memory with the largest IOMMU page sizes (the
  *	default), 0 maps every PAGE_SIZE separately and raises the IOAS
@@ -487,7 +488,7 @@ enum iommufd_hwpt_set_dirty_tracking_flags {
  * @size: sizeof(struct iommu_hwpt_set_dirty_tracking)
  * @flags: enum iommufd_hwpt_set_dirty_tracking_flags
  * @hwpt_id: a HWPT allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING
- *	(EOPNOTSUPP for any other)
+ *	(EOPNOTSUPP for any other HWPT on an IOAS, ENOENT for a nested one)
  * @__reserved: must be 0
  */
 struct iommu_hwpt_set_dirty_tracking {

@@ -51,8 +51,9 @@
  * it is not /dev/ioasid; EBUSY if the device's VFIO group node
  * (/dev/vfio/<group>) is open, or a driver or another context owns the
  * group's DMA; EPERM if the IOMMU does not isolate the device's MSIs (see
- * the ioasid module parameter allow_unsafe_interrupts); ENODEV without an
- * IOMMU.
+ * the ioasid module parameter allow_unsafe_interrupts); ENODEV if the device
+ * is being unbound from the driver or removed.  (A device without an IOMMU
+ * cannot be bound to vfio-ioasid-pci at all.)
  */
 struct vfio_device_bind_iommufd {
 	__u32 argsz;

@@ -6,7 +6,8 @@
 # then check the result from outside: the file list, the soname, the
 # exported symbols, pkg-config, a program written for upstream iommufd
 # compiled unchanged against the installed headers, the tools' --help, the
-# man pages, no clash with a Debian package's files, and that uninstall
+# man pages (with --help's options, defaults and ranges), no clash with a
+# Debian package's files, and that uninstall
 # removes everything.  Also: the default build is still static, and install
 # never builds.
 #
@@ -478,6 +479,44 @@ man_ok() {
 	MANWIDTH=80 man -l "$page" 2>/dev/null | grep -q '^EXIT STATUS'
 }
 
+# One line per option, "-x: default 16, range 1-64", from the Options of
+# --help (stdin) or from the OPTIONS section of the rendered man page
+help_options() {
+	awk '
+	/^Options:/ { on = 1; next }
+	on && /^[^ ]/ { on = 0 }
+	on && /^  -[A-Za-z]/ { opt = substr($1, 1, 2); sub(/,$/, "", opt) }
+	on && opt { text[opt] = text[opt] " " $0 }
+	END { for (o in text) print o "\t" text[o] }' | options_facts
+}
+man_options() {
+	awk '
+	/^OPTIONS/ { on = 1; next }
+	on && /^[A-Z]/ { on = 0 }
+	on && /^       -[A-Za-z]/ { opt = substr($1, 1, 2); sub(/,$/, "", opt) }
+	on && opt { text[opt] = text[opt] " " $0 }
+	END { for (o in text) print o "\t" text[o] }' | options_facts
+}
+options_facts() {
+	local opt text d r
+	while IFS=$'\t' read -r opt text; do
+		# shellcheck disable=SC2001 # "1 to 16" is "1-16": a back-reference
+		text=$(sed -e 's/\([0-9]\) to \([0-9]\)/\1-\2/g' <<<"$text")
+		d=$(grep -o 'default [0-9]*' <<<"$text" | head -n 1)
+		r=$(grep -oE '\b[0-9]+-[0-9]+\b' <<<"$text" | head -n 1)
+		echo "$opt: ${d:-no default}, range ${r:-none}"
+	done | sort
+}
+
+# The man page's options are --help's, with the same defaults and ranges
+man_agrees() {
+	local page=$dest/usr/share/man/man1/$1.1 h m
+	h=$(LD_LIBRARY_PATH=$lib "$dest/usr/bin/$1" --help | help_options)
+	m=$(MANWIDTH=200 man -l "$page" 2>/dev/null | man_options)
+	echo "--help:"; echo "$h"; echo "man page:"; echo "$m"
+	[ -n "$h" ] && [ "$h" = "$m" ]
+}
+
 tools=()
 for f in "$dest"/usr/bin/*; do
 	[ -x "$f" ] && tools+=("$(basename "$f")")
@@ -492,6 +531,9 @@ for t in "${tools[@]}"; do
 
 	check "man/$t" "the man page of $t is missing, renders with warnings or lacks NAME/EXIT STATUS, see $rel/man-$t.log" \
 		"man-$t.log" man_ok "$t"
+
+	check "man-options/$t" "the man page of $t and its --help differ in options, defaults or ranges, see $rel/man-options-$t.log" \
+		"man-options-$t.log" man_agrees "$t"
 done
 
 # No installed path is a Debian package's: neither at /usr/lib nor at the

@@ -17,7 +17,8 @@
 # they explain it; without a failed case it stays.  With full=1 (a run
 # without -f/-v/-t filters) a listed case the suite did not run is a FAIL
 # too: the list must name cases that exist.  Lines of other suites pass
-# through unchanged.
+# through unchanged.  Lines are flushed as they go: run-tests.sh feeds the
+# results of a VM that is still running.
 FNR == 1 {
 	file = FILENAME
 	listing = (file ~ /\.xfail$/)
@@ -57,6 +58,7 @@ listing {
 	c = substr(full_name, length(p[1]) + length(s) + 3)
 	if (!(s in listfile)) {
 		print
+		fflush()
 		next
 	}
 	prefix[s] = p[1]
@@ -70,6 +72,7 @@ listing {
 		if (st == "FAIL")
 			failed[s] = 1
 		print
+		fflush()
 		next
 	}
 	seen[s, c] = 1
@@ -81,6 +84,7 @@ listing {
 	} else {
 		print
 	}
+	fflush()
 }
 END {
 	for (s in pending_exit)

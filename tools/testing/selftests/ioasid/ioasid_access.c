@@ -10,32 +10,6 @@
 #define BASE_IOVA ((__u64)MOCK_APERTURE_START)
 #define NEEDS_PIN MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES
 
-static struct ioasid_counters counters_now(void)
-{
-	struct ioasid_counters c;
-
-	if (read_counters(&c))
-		memset(&c, 0xff, sizeof(c));
-	return c;
-}
-
-static int ioas_alignment(int fd, __u32 ioas, __u64 *align)
-{
-	struct iommu_iova_range ranges[8];
-	__u32 num = 8;
-
-	return ioas_ranges(fd, ioas, ranges, &num, align);
-}
-
-static void fill_pattern(void *buf, size_t len, unsigned int seed)
-{
-	unsigned char *p = buf;
-	size_t i;
-
-	for (i = 0; i != len; i++)
-		p[i] = (unsigned char)(i * 13 + seed + (i >> 8));
-}
-
 /* ---------------------------------------------------------------------- */
 
 FIXTURE(access_pin) {

@@ -548,9 +548,8 @@ TEST(edu_through_compat)
 	fd = ioasid_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, compat_start(fd, VFIO_TYPE1v2_IOMMU, &id));
-	dfd = open(vi.cdev, O_RDWR | O_CLOEXEC);
+	dfd = dev_open_bound(vi.cdev, fd, &devid);
 	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, dev_bind(dfd, fd, &devid));
 	pt = id;
 	ASSERT_EQ(0, dev_attach(dfd, &pt));
 	ASSERT_EQ(0, xioctl(fd, VFIO_IOMMU_GET_INFO, &info));
@@ -563,8 +562,7 @@ TEST(edu_through_compat)
 	ASSERT_EQ(0, edu_setup(&e, dfd));
 	for (i = 0; i != XFER; i++)
 		buf[i] = (char)(i * 3 + 1);
-	ASSERT_EQ(0, edu_dma(&e, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e, IOVA_A + PSZ, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&e, IOVA_A, IOVA_A + PSZ, XFER));
 	EXPECT_EQ(0, memcmp(buf, buf + PSZ, XFER));
 	ASSERT_EQ(0, unmap_dma(fd, IOVA_A, 2 * PSZ, 0, &done));
 	EXPECT_EQ(2 * PSZ, done);

@@ -475,9 +475,7 @@ static int dma_check(struct fstate *s, char *dst, unsigned char seed)
 	for (i = 0; i != XFER; i++)
 		dst[i] = (char)(i * 13 + seed);
 	memset(dst + PSZ, 0, XFER);
-	rc = edu_dma(&s->edu, IOVA_A, 0, XFER, false);
-	if (!rc)
-		rc = edu_dma(&s->edu, IOVA_A + PSZ, 0, XFER, true);
+	rc = edu_copy(&s->edu, IOVA_A, IOVA_A + PSZ, XFER);
 	if (rc)
 		return rc;
 	return memcmp(dst, dst + PSZ, XFER) ? EIO : 0;

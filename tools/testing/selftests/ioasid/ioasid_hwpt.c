@@ -400,23 +400,6 @@ TEST_F(mock_hwpt, access_replace)
 	munmap(buf2, BUF_LEN);
 }
 
-static int mock_domain_flags(int fd, __u32 pt, __u32 flags, __u32 *stdev,
-			     __u32 *idev)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = pt,
-		.mock_domain_flags = { .dev_flags = flags },
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc) {
-		*stdev = cmd.mock_domain_flags.out_stdev_id;
-		*idev = cmd.mock_domain_flags.out_idev_id;
-	}
-	return rc;
-}
-
 static int set_dirty(int fd, __u32 hwpt, __u32 flags)
 {
 	struct iommu_hwpt_set_dirty_tracking cmd = {
@@ -475,13 +458,13 @@ TEST_F(mock_hwpt, dirty_capability)
 	__u64 caps;
 
 	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas,
-				       MOCK_FLAGS_DEVICE_NO_DIRTY, &stdev,
+				       MOCK_FLAGS_DEVICE_NO_DIRTY, &stdev, NULL,
 				       &idev_nd));
 	ASSERT_EQ(0, hw_info(self->fd, idev_nd, NULL, &len, &type, &caps));
 	EXPECT_EQ(0, caps);
 	/* 1 << 1 is MOCK_FLAGS_DEVICE_HUGE_IOVA; 1 << 2 (upstream: PASID) none */
-	EXPECT_EQ(EINVAL, mock_domain_flags(self->fd, self->ioas, 1 << 2,
-					    &s2, &i2));
+	EXPECT_EQ(EINVAL, mock_domain_flags(self->fd, self->ioas, 1 << 2, &s2,
+					    NULL, &i2));
 
 	struct iommu_hwpt_alloc cmd = {
 		.size = sizeof(cmd), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
@@ -494,8 +477,8 @@ TEST_F(mock_hwpt, dirty_capability)
 	/* A device that cannot track stays off it; one that can attaches */
 	EXPECT_EQ(EINVAL, mock_domain_flags(self->fd, h,
 					    MOCK_FLAGS_DEVICE_NO_DIRTY, &s2,
-					    &i2));
-	ASSERT_EQ(0, mock_domain_flags(self->fd, h, 0, &s2, &i2));
+					    NULL, &i2));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, h, 0, &s2, NULL, &i2));
 
 	/* HWPTs made without the flag do not track */
 	EXPECT_EQ(EOPNOTSUPP, set_dirty(self->fd, self->hwpt,
@@ -528,7 +511,7 @@ TEST_F(mock_hwpt, dirty_bitmap)
 	};
 	ASSERT_EQ(0, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
 	h = cmd.out_hwpt_id;
-	ASSERT_EQ(0, mock_domain_flags(self->fd, h, 0, &s2, &i2));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, h, 0, &s2, NULL, &i2));
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, big, len, IOVA_A));
 	nwords = npages * 2 / 64;	/* enough for MOCK_PSZ bits */
 	bits = calloc(nwords, sizeof(*bits));
@@ -962,7 +945,7 @@ TEST_F(mock_hwpt, huge_iopte)
 	ASSERT_NE(NULL, bits);
 	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas,
 				       MOCK_FLAGS_DEVICE_HUGE_IOVA, &stdev,
-				       &idev));
+				       NULL, &idev));
 	struct iommu_hwpt_alloc cmd = {
 		.size = sizeof(cmd), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
 		.dev_id = idev, .pt_id = self->ioas,
@@ -1029,28 +1012,6 @@ static int cc_of(int fd, __u32 ioas)
 	return rc < 0 ? -errno : rc;
 }
 
-/* A mock device with @flags attached to @pt; the HWPT it got */
-static int mock_cc_dev(int fd, __u32 pt, __u32 flags, __u32 *stdev,
-		       __u32 *hwpt, __u32 *idev)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
-		.id = pt,
-		.mock_domain_flags = { .dev_flags = flags },
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc) {
-		if (stdev)
-			*stdev = cmd.mock_domain_flags.out_stdev_id;
-		if (hwpt)
-			*hwpt = cmd.mock_domain_flags.out_hwpt_id;
-		if (idev)
-			*idev = cmd.mock_domain_flags.out_idev_id;
-	}
-	return rc;
-}
-
 #define CC MOCK_FLAGS_DEVICE_ENFORCE_CC
 
 FIXTURE(mock_cc) {
@@ -1089,14 +1050,15 @@ TEST_F(mock_cc, extension)
 				 (void *)VFIO_DMA_CC_IOMMU));
 	/* No HWPT: nothing that could let no-snoop through */
 	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
-	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, CC, &s_cc, &h_cc,
-				 NULL));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas, CC, &s_cc, &h_cc,
+				       NULL));
 	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
 	/* The same kind shares the HWPT, the other kind gets its own */
-	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, CC, &s_cc2, &h_cc2,
-				 NULL));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas, CC, &s_cc2, &h_cc2,
+				       NULL));
 	EXPECT_EQ(h_cc, h_cc2);
-	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, 0, &s_no, &h_no, NULL));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas, 0, &s_no, &h_no,
+				       NULL));
 	EXPECT_NE(h_cc, h_no);
 	EXPECT_EQ(0, cc_of(self->fd, self->ioas));
 	/* Its automatic HWPT goes with it */
@@ -1107,7 +1069,8 @@ TEST_F(mock_cc, extension)
 	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
 
 	/* A device that cannot enforce alone: 0 */
-	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, 0, &s_no, &h_no, NULL));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas, 0, &s_no, &h_no,
+				       NULL));
 	EXPECT_EQ(0, cc_of(self->fd, self->ioas));
 }
 
@@ -1122,7 +1085,8 @@ TEST_F(mock_cc, enforced_before_first_map)
 
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
 			      IOVA_A));
-	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, CC, &s1, &h1, &i1));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas, CC, &s1, &h1,
+				       &i1));
 	EXPECT_EQ(0, check_map(self->fd, h1, IOVA_A, self->buf, BUF_LEN));
 	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
 
@@ -1133,7 +1097,7 @@ TEST_F(mock_cc, enforced_before_first_map)
 	ASSERT_EQ(0, hwpt_alloc(self->fd, i1, self->ioas, &h2));
 	EXPECT_EQ(0, check_map(self->fd, h2, IOVA_A, self->buf, BUF_LEN));
 	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
-	ASSERT_EQ(0, mock_cc_dev(self->fd, h2, CC, &s2, &got, NULL));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, h2, CC, &s2, &got, NULL));
 	EXPECT_EQ(h2, got);
 	EXPECT_EQ(0, check_map(self->fd, h2, IOVA_A, self->buf, BUF_LEN));
 	EXPECT_EQ(1, cc_of(self->fd, self->ioas));
@@ -1151,18 +1115,20 @@ TEST_F(mock_cc, attach_rules)
 
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
 			      IOVA_A));
-	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, CC, &s_cc, &h_auto,
-				 &i_cc));
-	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, 0, &s_no, &h_no_auto,
-				 &i_no));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas, CC, &s_cc, &h_auto,
+				       &i_cc));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas, 0, &s_no,
+				       &h_no_auto, &i_no));
 	ASSERT_EQ(0, hwpt_alloc(self->fd, i_cc, self->ioas, &h_cc));
 	ASSERT_EQ(0, hwpt_alloc(self->fd, i_no, self->ioas, &h_no));
 
-	EXPECT_EQ(EINVAL, mock_cc_dev(self->fd, h_cc, 0, &s, NULL, NULL));
-	EXPECT_EQ(EINVAL, mock_cc_dev(self->fd, h_no, CC, &s, NULL, NULL));
-	EXPECT_EQ(EINVAL, mock_cc_dev(self->fd, h_auto, 0, &s, NULL, NULL));
-	EXPECT_EQ(EINVAL, mock_cc_dev(self->fd, h_no_auto, CC, &s, NULL,
-				      NULL));
+	EXPECT_EQ(EINVAL, mock_domain_flags(self->fd, h_cc, 0, &s, NULL, NULL));
+	EXPECT_EQ(EINVAL, mock_domain_flags(self->fd, h_no, CC, &s, NULL,
+					    NULL));
+	EXPECT_EQ(EINVAL, mock_domain_flags(self->fd, h_auto, 0, &s, NULL,
+					    NULL));
+	EXPECT_EQ(EINVAL, mock_domain_flags(self->fd, h_no_auto, CC, &s, NULL,
+					    NULL));
 
 	/* Replace is refused the same way and leaves the device where it was */
 	h = h_no;
@@ -1201,8 +1167,10 @@ TEST_F(mock_cc, nested)
 
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
 			      IOVA_A));
-	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, CC, &s_cc, NULL, &i_cc));
-	ASSERT_EQ(0, mock_cc_dev(self->fd, self->ioas, 0, &s_no, NULL, &i_no));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas, CC, &s_cc, NULL,
+				       &i_cc));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, self->ioas, 0, &s_no, NULL,
+				       &i_no));
 	ASSERT_EQ(0, alloc_nested(self->fd, i_cc, self->ioas,
 				  IOMMU_HWPT_ALLOC_NEST_PARENT,
 				  IOMMU_HWPT_DATA_NONE, NULL, 0, &p_cc));
@@ -1217,13 +1185,14 @@ TEST_F(mock_cc, nested)
 				  sizeof(data), &n_no));
 	EXPECT_EQ(0, cc_of(self->fd, self->ioas));
 
-	EXPECT_EQ(EINVAL, mock_cc_dev(self->fd, n_cc, 0, &s, NULL, NULL));
-	EXPECT_EQ(EINVAL, mock_cc_dev(self->fd, n_no, CC, &s, NULL, NULL));
+	EXPECT_EQ(EINVAL, mock_domain_flags(self->fd, n_cc, 0, &s, NULL, NULL));
+	EXPECT_EQ(EINVAL, mock_domain_flags(self->fd, n_no, CC, &s, NULL,
+					    NULL));
 	h = n_no;
 	EXPECT_EQ(EINVAL, domain_replace(self->fd, s_cc, &h));
 	h = n_cc;
 	EXPECT_EQ(EINVAL, domain_replace(self->fd, s_no, &h));
-	ASSERT_EQ(0, mock_cc_dev(self->fd, n_cc, CC, &s, &h, NULL));
+	ASSERT_EQ(0, mock_domain_flags(self->fd, n_cc, CC, &s, &h, NULL));
 	EXPECT_EQ(n_cc, h);
 	h = n_cc;
 	ASSERT_EQ(0, domain_replace(self->fd, s_cc, &h));
@@ -1262,9 +1231,8 @@ FIXTURE_SETUP(edu_hwpt)
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas2));
-	self->dfd = open(self->info.cdev, O_RDWR | O_CLOEXEC);
+	self->dfd = dev_open_bound(self->info.cdev, self->fd, &self->devid);
 	ASSERT_LE(0, self->dfd);
-	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, &self->devid));
 	self->buf = alloc_buffer(BUF_LEN, PSZ, 0);
 	self->buf2 = alloc_buffer(BUF_LEN, PSZ, 0);
 	ASSERT_NE(NULL, self->buf);
@@ -1295,9 +1263,7 @@ static int roundtrip(struct edu *e, char *mem, unsigned char seed)
 	for (i = 0; i != XFER; i++)
 		mem[i] = (char)(i * 5 + seed);
 	memset(mem + PSZ, 0, XFER);
-	rc = edu_dma(e, IOVA_A, 0, XFER, false);
-	if (!rc)
-		rc = edu_dma(e, IOVA_A + PSZ, 0, XFER, true);
+	rc = edu_copy(e, IOVA_A, IOVA_A + PSZ, XFER);
 	if (rc)
 		return rc;
 	return memcmp(mem, mem + PSZ, XFER) ? EIO : 0;

@@ -49,7 +49,7 @@ FIXTURE_VARIANT_ADD(map, mock_domain) {
 };
 
 /* Every 32-bit word of the buffer is different */
-static void fill_pattern(void *p, size_t len, __u32 seed)
+static void fill_words(void *p, size_t len, __u32 seed)
 {
 	__u32 *w = p;
 	size_t i;
@@ -65,18 +65,10 @@ static void fill_pattern(void *p, size_t len, __u32 seed)
  */
 static void *alloc_small_pages(size_t length, size_t align)
 {
-	size_t total = length + align;
-	char *raw, *buf;
+	char *buf = mmap_aligned(length, align, 0);
 
-	raw = mmap(NULL, total, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (raw == MAP_FAILED)
+	if (!buf)
 		return NULL;
-	buf = (char *)(((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1));
-	if (buf != raw)
-		munmap(raw, buf - raw);
-	if (raw + total != buf + length)
-		munmap(buf + length, raw + total - (buf + length));
 	if (madvise(buf, length, MADV_NOHUGEPAGE)) {
 		munmap(buf, length);
 		return NULL;
@@ -96,7 +88,7 @@ FIXTURE_SETUP(map)
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
 	self->buf = alloc_small_pages(BUF_SZ, HUGE_SZ);
 	ASSERT_NE(NULL, self->buf);
-	fill_pattern(self->buf, BUF_SZ, 0);
+	fill_words(self->buf, BUF_SZ, 0);
 
 	if (variant->mock) {
 		ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &self->stdev,
@@ -1016,7 +1008,7 @@ TEST_F(map, auto_iova_huge)
 	/* Memory that may be one transparent huge page, mapped whole */
 	thp = alloc_buffer(HUGE_SZ, HUGE_SZ, 0);
 	ASSERT_NE(NULL, thp);
-	fill_pattern(thp, HUGE_SZ, 7);
+	fill_words(thp, HUGE_SZ, 7);
 	huge = 0;
 	ASSERT_EQ(0, ioas_map_auto(self->fd, self->ioas, thp, HUGE_SZ, &huge));
 	EXPECT_EQ(0, huge % HUGE_SZ);

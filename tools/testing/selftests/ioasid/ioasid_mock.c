@@ -7,40 +7,13 @@
 
 #define BASE_IOVA ((__u64)MOCK_APERTURE_START)
 
-/* Counters right now; the caller compares them with an earlier snapshot */
-static struct ioasid_counters counters_now(void)
-{
-	struct ioasid_counters c;
-
-	if (read_counters(&c))
-		memset(&c, 0xff, sizeof(c));
-	return c;
-}
-
-static int ioas_alignment(int fd, __u32 ioas, __u64 *align)
-{
-	struct iommu_iova_range ranges[8];
-	__u32 num = 8;
-
-	return ioas_ranges(fd, ioas, ranges, &num, align);
-}
-
-static void fill_pattern(void *buf, size_t len, unsigned int seed)
-{
-	unsigned char *p = buf;
-	size_t i;
-
-	for (i = 0; i != len; i++)
-		p[i] = (unsigned char)(i * 7 + seed + (i >> 9));
-}
-
 /*
  * A 2 MiB aligned anonymous buffer.  @hugetlb: backed by hugetlb pages;
  * otherwise THP is requested with MADV_HUGEPAGE before the first touch.
  */
 static void *huge_buffer(size_t len, bool hugetlb)
 {
-	char *raw, *buf;
+	char *buf;
 
 	if (hugetlb) {
 		buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -49,15 +22,9 @@ static void *huge_buffer(size_t len, bool hugetlb)
 			   -1, 0);
 		return buf == MAP_FAILED ? NULL : buf;
 	}
-	raw = mmap(NULL, len + HUGE_SZ, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (raw == MAP_FAILED)
+	buf = mmap_aligned(len, HUGE_SZ, 0);
+	if (!buf)
 		return NULL;
-	buf = (char *)(((uintptr_t)raw + HUGE_SZ - 1) & ~(HUGE_SZ - 1));
-	if (buf != raw)
-		munmap(raw, buf - raw);
-	if (raw + len + HUGE_SZ != buf + len)
-		munmap(buf + len, raw + len + HUGE_SZ - (buf + len));
 	madvise(buf, len, MADV_HUGEPAGE);
 	memset(buf, 0x5a, len);
 	return buf;

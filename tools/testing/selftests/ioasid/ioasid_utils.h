@@ -233,6 +233,15 @@ static inline int ioas_ranges(int fd, __u32 ioas,
 	return rc;
 }
 
+/* The IOVA alignment an IOAS requires (IOMMU_IOAS_IOVA_RANGES) */
+static inline int ioas_alignment(int fd, __u32 ioas, __u64 *align)
+{
+	struct iommu_iova_range ranges[8];
+	__u32 num = 8;
+
+	return ioas_ranges(fd, ioas, ranges, &num, align);
+}
+
 static inline int ioasid_option(int fd, __u32 option, __u16 op, __u32 obj,
 				__u64 *val)
 {
@@ -271,6 +280,28 @@ static inline int mock_domain(int fd, __u32 pt, __u32 *stdev, __u32 *hwpt,
 			*hwpt = cmd.mock_domain.out_hwpt_id;
 		if (idev)
 			*idev = cmd.mock_domain.out_idev_id;
+	}
+	return rc;
+}
+
+/* mock_domain() for a mock device with MOCK_FLAGS_DEVICE_* @flags */
+static inline int mock_domain_flags(int fd, __u32 pt, __u32 flags,
+				    __u32 *stdev, __u32 *hwpt, __u32 *idev)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
+		.id = pt,
+		.mock_domain_flags = { .dev_flags = flags },
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc) {
+		if (stdev)
+			*stdev = cmd.mock_domain_flags.out_stdev_id;
+		if (hwpt)
+			*hwpt = cmd.mock_domain_flags.out_hwpt_id;
+		if (idev)
+			*idev = cmd.mock_domain_flags.out_idev_id;
 	}
 	return rc;
 }
@@ -407,6 +438,16 @@ static inline int read_counters(struct ioasid_counters *c)
 	return 0;
 }
 
+/* Counters right now (all ones if unreadable), to compare with a snapshot */
+static inline struct ioasid_counters counters_now(void)
+{
+	struct ioasid_counters c;
+
+	if (read_counters(&c))
+		memset(&c, 0xff, sizeof(c));
+	return c;
+}
+
 /*
  * /proc/self/status stays readable through a descriptor opened before the
  * process gave up root; seq_file regenerates it on every read from 0.
@@ -532,8 +573,8 @@ static inline void __env_end(struct __test_metadata *_metadata,
 #define env_end(env) __env_end(_metadata, env)
 #endif
 
-/* An anonymous buffer aligned to @align, touched so it is populated */
-static inline void *alloc_buffer(size_t length, size_t align, int extra_flags)
+/* An anonymous mapping aligned to @align, not touched yet */
+static inline void *mmap_aligned(size_t length, size_t align, int extra_flags)
 {
 	size_t total = length + align;
 	char *raw, *buf;
@@ -547,8 +588,27 @@ static inline void *alloc_buffer(size_t length, size_t align, int extra_flags)
 		munmap(raw, buf - raw);
 	if (raw + total != buf + length)
 		munmap(buf + length, raw + total - (buf + length));
-	memset(buf, 0, length);
 	return buf;
+}
+
+/* An anonymous buffer aligned to @align, touched so it is populated */
+static inline void *alloc_buffer(size_t length, size_t align, int extra_flags)
+{
+	char *buf = mmap_aligned(length, align, extra_flags);
+
+	if (buf)
+		memset(buf, 0, length);
+	return buf;
+}
+
+/* Bytes that differ from their neighbours and from another @seed's */
+static inline void fill_pattern(void *buf, size_t len, unsigned int seed)
+{
+	unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i != len; i++)
+		p[i] = (unsigned char)(i * 13 + seed + (i >> 8));
 }
 
 #endif

@@ -14,15 +14,6 @@
 #define BUF_LEN (4 * PSZ)
 #define XFER 2048
 
-static void fill(void *p, size_t len, unsigned int seed)
-{
-	unsigned char *c = p;
-	size_t i;
-
-	for (i = 0; i != len; i++)
-		c[i] = (unsigned char)(i * 7 + seed + (i >> 9));
-}
-
 FIXTURE(dma) {
 	int fd;
 	int dfd;
@@ -41,9 +32,8 @@ FIXTURE_SETUP(dma)
 	self->fd = ioasid_open();
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
-	self->dfd = open(self->info.cdev, O_RDWR);
+	self->dfd = dev_open_bound(self->info.cdev, self->fd, &self->devid);
 	ASSERT_LE(0, self->dfd);
-	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, &self->devid));
 	self->hwpt = self->ioas;
 	ASSERT_EQ(0, dev_attach(self->dfd, &self->hwpt));
 	ASSERT_EQ(0, edu_setup(&self->edu, self->dfd));
@@ -68,12 +58,11 @@ TEST_F(dma, roundtrip)
 {
 	char *src = self->buf, *dst = self->buf + 2 * PSZ;
 
-	fill(src, XFER, 1);
+	fill_pattern(src, XFER, 1);
 	memset(dst, 0, XFER);
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
 			      IOVA_A));
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_A + 2 * PSZ, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&self->edu, IOVA_A, IOVA_A + 2 * PSZ, XFER));
 	EXPECT_EQ(0, memcmp(src, dst, XFER));
 	EXPECT_NE(self->ioas, self->hwpt);
 }
@@ -87,12 +76,11 @@ TEST_F(dma, unmapped_iova)
 
 	ASSERT_LE(0, kfd);
 	memset(self->buf, 0, BUF_LEN);
-	fill(self->buf, XFER, 2);
+	fill_pattern(self->buf, XFER, 2);
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, 2 * PSZ,
 			      IOVA_A));
 	/* Load the device buffer, then write it where nothing is mapped */
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_B, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&self->edu, IOVA_A, IOVA_B, XFER));
 	for (i = PSZ; i != BUF_LEN; i++)
 		bad += self->buf[i] != 0;
 	EXPECT_EQ(0, bad);
@@ -114,9 +102,9 @@ TEST_F(dma, readonly_mapping)
 	char want[XFER];
 
 	ASSERT_LE(0, kfd);
-	fill(ro, XFER, 3);
+	fill_pattern(ro, XFER, 3);
 	memcpy(want, ro, XFER);
-	fill(rw, XFER, 4);
+	fill_pattern(rw, XFER, 4);
 	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas, ro, 2 * PSZ,
 				    &iova, IOMMU_IOAS_MAP_FIXED_IOVA |
 				    IOMMU_IOAS_MAP_READABLE));
@@ -125,14 +113,12 @@ TEST_F(dma, readonly_mapping)
 	 * The write first: QEMU's VT-d reports a permission fault only on a
 	 * page walk, not when a read has cached the translation.
 	 */
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_B, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_A, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&self->edu, IOVA_B, IOVA_A, XFER));
 	EXPECT_EQ(0, memcmp(ro, want, XFER));
 	if (vm_is_intel())
 		EXPECT_TRUE(kmsg_wait(kfd, "DMAR: [DMA Write", 2000));
 	/* Reading it works */
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_B, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&self->edu, IOVA_A, IOVA_B, XFER));
 	EXPECT_EQ(0, memcmp(rw, want, XFER));
 	close(kfd);
 }
@@ -144,9 +130,9 @@ TEST_F(dma, after_unmap)
 	char *other = self->buf + 2 * PSZ;
 	char want[XFER];
 
-	fill(page, XFER, 5);
+	fill_pattern(page, XFER, 5);
 	memcpy(want, page, XFER);
-	fill(other, XFER, 6);
+	fill_pattern(other, XFER, 6);
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, other, PSZ, IOVA_B));
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, page, PSZ, IOVA_A));
 	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_B, 0, XFER, false));
@@ -168,7 +154,7 @@ TEST_F(dma, detach_and_replace)
 	char *a = self->buf, *b = self->buf + PSZ;
 
 	memset(self->buf, 0, BUF_LEN);
-	fill(self->buf + 2 * PSZ, XFER, 7);
+	fill_pattern(self->buf + 2 * PSZ, XFER, 7);
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
 			      IOVA_A));
 	ASSERT_EQ(0, edu_dma(&self->edu, IOVA_A + 2 * PSZ, 0, XFER, false));
@@ -304,9 +290,8 @@ TEST(iova_ranges)
 	fd = ioasid_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
-	dfd = open(info.cdev, O_RDWR);
+	dfd = dev_open_bound(info.cdev, fd, NULL);
 	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, dev_bind(dfd, fd, NULL));
 	pt = ioas;
 	ASSERT_EQ(0, dev_attach(dfd, &pt));
 
@@ -375,9 +360,8 @@ TEST(reserved_collisions)
 	fd = ioasid_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
-	dfd = open(info.cdev, O_RDWR);
+	dfd = dev_open_bound(info.cdev, fd, NULL);
 	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, dev_bind(dfd, fd, NULL));
 
 	/* A mapping in the MSI window keeps the device out */
 	ASSERT_EQ(0, ioas_map(fd, ioas, buf, PSZ, 0xfee00000ULL));
@@ -430,12 +414,10 @@ TEST(two_devices_one_ioas)
 	fd = ioasid_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
-	d0 = open(i0.cdev, O_RDWR);
-	d1 = open(i1.cdev, O_RDWR);
+	d0 = dev_open_bound(i0.cdev, fd, NULL);
 	ASSERT_LE(0, d0);
+	d1 = dev_open_bound(i1.cdev, fd, NULL);
 	ASSERT_LE(0, d1);
-	ASSERT_EQ(0, dev_bind(d0, fd, NULL));
-	ASSERT_EQ(0, dev_bind(d1, fd, NULL));
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(0, ioas_map(fd, ioas, buf, BUF_LEN, IOVA_A));
 	pt0 = pt1 = ioas;
@@ -451,20 +433,17 @@ TEST(two_devices_one_ioas)
 
 	/* Device 0 writes what device 1 reads */
 	memset(buf, 0, BUF_LEN);
-	fill(buf, XFER, 8);
-	ASSERT_EQ(0, edu_dma(&e0, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e0, IOVA_A + PSZ, 0, XFER, true));
-	ASSERT_EQ(0, edu_dma(&e1, IOVA_A + PSZ, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e1, IOVA_A + 2 * PSZ, 0, XFER, true));
+	fill_pattern(buf, XFER, 8);
+	ASSERT_EQ(0, edu_copy(&e0, IOVA_A, IOVA_A + PSZ, XFER));
+	ASSERT_EQ(0, edu_copy(&e1, IOVA_A + PSZ, IOVA_A + 2 * PSZ, XFER));
 	EXPECT_EQ(0, memcmp(buf, buf + 2 * PSZ, XFER));
 
 	/* Device 0 leaves; device 1 keeps working */
 	edu_teardown(&e0);
 	close(d0);
 	EXPECT_EQ(EBUSY, destroy_obj(fd, pt1));
-	fill(buf + PSZ, XFER, 9);
-	ASSERT_EQ(0, edu_dma(&e1, IOVA_A + PSZ, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e1, IOVA_A + 3 * PSZ, 0, XFER, true));
+	fill_pattern(buf + PSZ, XFER, 9);
+	ASSERT_EQ(0, edu_copy(&e1, IOVA_A + PSZ, IOVA_A + 3 * PSZ, XFER));
 	EXPECT_EQ(0, memcmp(buf + PSZ, buf + 3 * PSZ, XFER));
 	edu_teardown(&e1);
 	close(d1);
@@ -495,12 +474,10 @@ TEST(copy_between_devices)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas0));
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas1));
-	d0 = open(i0.cdev, O_RDWR);
-	d1 = open(i1.cdev, O_RDWR);
+	d0 = dev_open_bound(i0.cdev, fd, NULL);
 	ASSERT_LE(0, d0);
+	d1 = dev_open_bound(i1.cdev, fd, NULL);
 	ASSERT_LE(0, d1);
-	ASSERT_EQ(0, dev_bind(d0, fd, NULL));
-	ASSERT_EQ(0, dev_bind(d1, fd, NULL));
 	pt0 = ioas0;
 	pt1 = ioas1;
 	ASSERT_EQ(0, dev_attach(d0, &pt0));
@@ -516,12 +493,10 @@ TEST(copy_between_devices)
 	ASSERT_EQ(0, edu_setup(&e1, d1));
 
 	memset(buf, 0, BUF_LEN);
-	fill(buf, XFER, 10);
+	fill_pattern(buf, XFER, 10);
 	/* Device 0 at IOAS 0's IOVA, device 1 at IOAS 1's: one buffer */
-	ASSERT_EQ(0, edu_dma(&e0, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e0, IOVA_A + PSZ, 0, XFER, true));
-	ASSERT_EQ(0, edu_dma(&e1, IOVA_B + PSZ, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e1, IOVA_B + 2 * PSZ, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&e0, IOVA_A, IOVA_A + PSZ, XFER));
+	ASSERT_EQ(0, edu_copy(&e1, IOVA_B + PSZ, IOVA_B + 2 * PSZ, XFER));
 	EXPECT_EQ(0, memcmp(buf, buf + 2 * PSZ, XFER));
 	edu_teardown(&e0);
 	edu_teardown(&e1);
@@ -553,9 +528,8 @@ TEST(real_and_mock_domains)
 	fd = ioasid_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
-	dfd = open(info.cdev, O_RDWR);
+	dfd = dev_open_bound(info.cdev, fd, NULL);
 	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, dev_bind(dfd, fd, NULL));
 	/* The mock's domain first: the real device must not reuse it */
 	ASSERT_EQ(0, mock_domain(fd, ioas, &stdev, &mock_hwpt, NULL));
 	pt = ioas;
@@ -577,15 +551,15 @@ TEST(real_and_mock_domains)
 	/* The real domain has the same pages */
 	ASSERT_EQ(0, edu_setup(&e, dfd));
 	memset(buf, 0, BUF_LEN);
-	fill(buf, XFER, 12);
-	ASSERT_EQ(0, edu_dma(&e, MOCK_APERTURE_START, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e, MOCK_APERTURE_START + PSZ, 0, XFER, true));
+	fill_pattern(buf, XFER, 12);
+	ASSERT_EQ(0, edu_copy(&e, MOCK_APERTURE_START, MOCK_APERTURE_START + PSZ,
+			      XFER));
 	EXPECT_EQ(0, memcmp(buf, buf + PSZ, XFER));
 
 	/* The mock leaves; the real domain keeps the mapping */
 	ASSERT_EQ(0, destroy_obj(fd, stdev));
 	EXPECT_EQ(0, check_refs(fd, buf, BUF_LEN, 1));
-	fill(buf + 2 * PSZ, XFER, 13);
+	fill_pattern(buf + 2 * PSZ, XFER, 13);
 	ASSERT_EQ(0, edu_dma(&e, MOCK_APERTURE_START + 2 * PSZ, 0, XFER,
 			     false));
 	ASSERT_EQ(0, edu_dma(&e, MOCK_APERTURE_START + 3 * PSZ, 0, XFER,
@@ -619,26 +593,23 @@ TEST(munmap_while_attached)
 	fd = ioasid_open();
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
-	dfd = open(info.cdev, O_RDWR);
+	dfd = dev_open_bound(info.cdev, fd, NULL);
 	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, dev_bind(dfd, fd, NULL));
 	pt = ioas;
 	ASSERT_EQ(0, dev_attach(dfd, &pt));
 	ASSERT_EQ(0, ioas_map(fd, ioas, buf, 2 * PSZ, IOVA_A));
 	ASSERT_EQ(0, ioas_map(fd, ioas, out, PSZ, IOVA_B));
 	ASSERT_EQ(0, edu_setup(&e, dfd));
-	fill(buf, XFER, 14);
+	fill_pattern(buf, XFER, 14);
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(0, munmap(buf, 2 * PSZ));
 
 	/* The device still reads what was there, from the pinned pages */
-	ASSERT_EQ(0, edu_dma(&e, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e, IOVA_A + PSZ, 0, XFER, true));
-	ASSERT_EQ(0, edu_dma(&e, IOVA_A + PSZ, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&e, IOVA_B, 0, XFER, true));
+	ASSERT_EQ(0, edu_copy(&e, IOVA_A, IOVA_A + PSZ, XFER));
+	ASSERT_EQ(0, edu_copy(&e, IOVA_A + PSZ, IOVA_B, XFER));
 	buf = malloc(XFER);
 	ASSERT_NE(NULL, buf);
-	fill(buf, XFER, 14);
+	fill_pattern(buf, XFER, 14);
 	EXPECT_EQ(0, memcmp(buf, out, XFER));
 	ASSERT_EQ(0, read_counters(&now));
 	EXPECT_EQ(before.pinned, now.pinned);
@@ -895,9 +866,8 @@ TEST(shared_group)
 	ASSERT_EQ(0, dev_detach(da));
 	ASSERT_EQ(0, edu_setup(&eb, db));
 	memset(buf, 0, BUF_LEN);
-	fill(buf, XFER, 11);
-	ASSERT_EQ(0, edu_dma(&eb, IOVA_A, 0, XFER, false));
-	ASSERT_EQ(0, edu_dma(&eb, IOVA_A + PSZ, 0, XFER, true));
+	fill_pattern(buf, XFER, 11);
+	ASSERT_EQ(0, edu_copy(&eb, IOVA_A, IOVA_A + PSZ, XFER));
 	EXPECT_EQ(0, memcmp(buf, buf + PSZ, XFER));
 	edu_teardown(&eb);
 	close(db);
@@ -1065,9 +1035,8 @@ TEST(detach_races_map)
 	r.fd = ioasid_open();
 	ASSERT_LE(0, r.fd);
 	ASSERT_EQ(0, ioas_alloc(r.fd, &r.ioas));
-	dfd = open(info.cdev, O_RDWR | O_CLOEXEC);
+	dfd = dev_open_bound(info.cdev, r.fd, NULL);
 	ASSERT_LE(0, dfd);
-	ASSERT_EQ(0, dev_bind(dfd, r.fd, NULL));
 	ASSERT_EQ(0, pthread_create(&t, NULL, race_mapper, &r));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {

@@ -44,15 +44,6 @@
 #define IRQ_WAIT_MS 2000
 #define QUIET_MS 200
 
-static void fill(void *p, size_t len, unsigned int seed)
-{
-	unsigned char *c = p;
-	size_t i;
-
-	for (i = 0; i != len; i++)
-		c[i] = (unsigned char)(i * 13 + seed + (i >> 8));
-}
-
 /*
  * RAM -> edu -> RAM through the IOAS: @buf is mapped at IOVA_A and at
  * least 3 pages long.  0, an errno, or -1 if the data differ.
@@ -61,11 +52,9 @@ static int edu_roundtrip(struct edu *e, char *buf, unsigned int seed)
 {
 	int rc;
 
-	fill(buf, XFER, seed);
+	fill_pattern(buf, XFER, seed);
 	memset(buf + 2 * PSZ, 0, XFER);
-	rc = edu_dma(e, IOVA_A, 0, XFER, false);
-	if (!rc)
-		rc = edu_dma(e, IOVA_A + 2 * PSZ, 0, XFER, true);
+	rc = edu_copy(e, IOVA_A, IOVA_A + 2 * PSZ, XFER);
 	if (!rc && memcmp(buf, buf + 2 * PSZ, XFER))
 		rc = -1;
 	return rc;
@@ -181,9 +170,8 @@ FIXTURE_SETUP(root_edu)
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
 			      IOVA_A));
-	self->dfd = open(self->info.cdev, O_RDWR | O_CLOEXEC);
+	self->dfd = dev_open_bound(self->info.cdev, self->fd, &self->devid);
 	ASSERT_LE(0, self->dfd);
-	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, &self->devid));
 	self->hwpt = self->ioas;
 	ASSERT_EQ(0, dev_attach(self->dfd, &self->hwpt));
 	ASSERT_EQ(0, edu_setup(&self->edu, self->dfd));
@@ -376,40 +364,33 @@ TEST_F(root_edu, intx)
 	EXPECT_EQ(0, efd_wait(efd, QUIET_MS));
 
 	/* Unmasked while still asserted: signalled again, stays masked */
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_UNMASK,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, intx_unmask(self->dfd));
 	EXPECT_EQ(1, efd_wait(efd, IRQ_WAIT_MS));
 	EXPECT_EQ(0, efd_wait(efd, QUIET_MS));
 
 	/* Acknowledged, then unmasked: quiet until the next raise */
 	edu_w32(e, EDU_IRQ_ACK, 3);
 	EXPECT_EQ(0, edu_r32(e, EDU_IRQ_STATUS));
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_UNMASK,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, intx_unmask(self->dfd));
 	EXPECT_EQ(0, efd_wait(efd, QUIET_MS));
 	edu_w32(e, EDU_IRQ_RAISE, 4);
 	EXPECT_EQ(1, efd_wait(efd, IRQ_WAIT_MS));
 	edu_w32(e, EDU_IRQ_ACK, 4);
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_UNMASK,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, intx_unmask(self->dfd));
 	EXPECT_EQ(0, efd_wait(efd, QUIET_MS));
 
 	/* Masked by the user: nothing until unmasked */
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_MASK,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, intx_mask(self->dfd));
 	edu_w32(e, EDU_IRQ_RAISE, 8);
 	EXPECT_EQ(0, efd_wait(efd, QUIET_MS));
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_UNMASK,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, intx_unmask(self->dfd));
 	EXPECT_EQ(1, efd_wait(efd, IRQ_WAIT_MS));
 	edu_w32(e, EDU_IRQ_ACK, 8);
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_UNMASK,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, intx_unmask(self->dfd));
 	EXPECT_EQ(0, efd_wait(efd, QUIET_MS));
 
 	/* Loopback trigger */
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, irq_trigger(self->dfd, VFIO_PCI_INTX_IRQ_INDEX));
 	EXPECT_EQ(1, efd_take(efd));
 	/* MSI cannot be enabled over INTx; MASK by eventfd is not offered */
 	EXPECT_EQ(EINVAL, set_irq_eventfds(self->dfd, VFIO_PCI_MSI_IRQ_INDEX,
@@ -420,12 +401,9 @@ TEST_F(root_edu, intx)
 				   sizeof(efd)));
 
 	/* Disabled: count 0; then unmask and loopback have nothing to act on */
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 0));
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_UNMASK,
-				       VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				       VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, irq_disable(self->dfd, VFIO_PCI_INTX_IRQ_INDEX));
+	EXPECT_EQ(EINVAL, intx_unmask(self->dfd));
+	EXPECT_EQ(EINVAL, irq_trigger(self->dfd, VFIO_PCI_INTX_IRQ_INDEX));
 	EXPECT_EQ(0, efd_take(efd));
 	close(efd);
 }
@@ -478,8 +456,7 @@ TEST_F(root_edu, msi)
 	edu_w32(e, EDU_STATUS, 0);
 
 	/* Loopback, with DATA_NONE and DATA_BOOL */
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_MSI_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, irq_trigger(self->dfd, VFIO_PCI_MSI_IRQ_INDEX));
 	EXPECT_EQ(1, efd_take(efd));
 	ASSERT_EQ(0, set_irqs(self->dfd, VFIO_IRQ_SET_DATA_BOOL |
 			      VFIO_IRQ_SET_ACTION_TRIGGER,
@@ -499,14 +476,11 @@ TEST_F(root_edu, msi)
 	edu_w32(e, EDU_IRQ_ACK, 1);
 
 	/* Disabled: nothing to trigger; INTx may be used again */
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_MSI_IRQ_INDEX, 0, 0));
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				       VFIO_PCI_MSI_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, irq_disable(self->dfd, VFIO_PCI_MSI_IRQ_INDEX));
+	EXPECT_EQ(EINVAL, irq_trigger(self->dfd, VFIO_PCI_MSI_IRQ_INDEX));
 	ASSERT_EQ(0, set_irq_eventfds(self->dfd, VFIO_PCI_INTX_IRQ_INDEX, 0, 1,
 				      &efd));
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_INTX_IRQ_INDEX, 0, 0));
+	ASSERT_EQ(0, irq_disable(self->dfd, VFIO_PCI_INTX_IRQ_INDEX));
 	EXPECT_EQ(0, efd_take(efd));
 	EXPECT_EQ(0, efd_take(efd2));
 	close(efd);
@@ -524,8 +498,7 @@ TEST_F(root_edu, req_eventfd)
 	ASSERT_EQ(0, set_irq_eventfds(self->dfd, VFIO_PCI_REQ_IRQ_INDEX, 0, 1,
 				      &efd));
 	EXPECT_EQ(0, efd_take(efd));
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_REQ_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, irq_trigger(self->dfd, VFIO_PCI_REQ_IRQ_INDEX));
 	EXPECT_EQ(1, efd_take(efd));
 	ASSERT_EQ(0, set_irqs(self->dfd, VFIO_IRQ_SET_DATA_BOOL |
 			      VFIO_IRQ_SET_ACTION_TRIGGER,
@@ -549,14 +522,12 @@ TEST_F(root_edu, req_eventfd)
 	/* Replaced, then removed */
 	ASSERT_EQ(0, set_irq_eventfds(self->dfd, VFIO_PCI_REQ_IRQ_INDEX, 0, 1,
 				      &efd2));
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_REQ_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, irq_trigger(self->dfd, VFIO_PCI_REQ_IRQ_INDEX));
 	EXPECT_EQ(1, efd_take(efd2));
 	EXPECT_EQ(0, efd_take(efd));
 	ASSERT_EQ(0, set_irq_eventfds(self->dfd, VFIO_PCI_REQ_IRQ_INDEX, 0, 1,
 				      &none));
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				       VFIO_PCI_REQ_IRQ_INDEX, 0, 1));
+	EXPECT_EQ(EINVAL, irq_trigger(self->dfd, VFIO_PCI_REQ_IRQ_INDEX));
 	EXPECT_EQ(0, efd_take(efd2));
 
 	/* edu is conventional PCI: no error (AER) interrupt to set */
@@ -612,16 +583,12 @@ TEST_F(root_edu, set_irqs_errors)
 	EXPECT_EQ(EBADF, set_irq_eventfds(self->dfd, VFIO_PCI_MSI_IRQ_INDEX,
 					  0, 1, &closed));
 	/* Nothing was left enabled by the failures */
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				       VFIO_PCI_INTX_IRQ_INDEX, 0, 1));
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				       VFIO_PCI_MSI_IRQ_INDEX, 0, 1));
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				       VFIO_PCI_REQ_IRQ_INDEX, 0, 1));
+	EXPECT_EQ(EINVAL, irq_trigger(self->dfd, VFIO_PCI_INTX_IRQ_INDEX));
+	EXPECT_EQ(EINVAL, irq_trigger(self->dfd, VFIO_PCI_MSI_IRQ_INDEX));
+	EXPECT_EQ(EINVAL, irq_trigger(self->dfd, VFIO_PCI_REQ_IRQ_INDEX));
 	ASSERT_EQ(0, set_irq_eventfds(self->dfd, VFIO_PCI_MSI_IRQ_INDEX, 0, 1,
 				      &efd));
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_MSI_IRQ_INDEX, 0, 0));
+	ASSERT_EQ(0, irq_disable(self->dfd, VFIO_PCI_MSI_IRQ_INDEX));
 	close(null);
 	close(efd);
 }
@@ -888,10 +855,8 @@ TEST_F(nvme, msix)
 				       VFIO_PCI_MSIX_IRQ_INDEX, 0, 1));
 
 	/* Disabled with count 0: nothing left to fire */
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_MSIX_IRQ_INDEX, 0, 0));
-	EXPECT_EQ(EINVAL, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				       VFIO_PCI_MSIX_IRQ_INDEX, 0, 1));
+	ASSERT_EQ(0, irq_disable(self->dfd, VFIO_PCI_MSIX_IRQ_INDEX));
+	EXPECT_EQ(EINVAL, irq_trigger(self->dfd, VFIO_PCI_MSIX_IRQ_INDEX));
 	for (i = 0; i != 4; i++)
 		EXPECT_EQ(0, efd_take(efd[i]));
 
@@ -901,8 +866,7 @@ TEST_F(nvme, msix)
 	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
 				  VFIO_PCI_MSIX_IRQ_INDEX, 0, 6));
 	EXPECT_EQ(1, efd_take(extra));
-	ASSERT_EQ(0, set_irq_none(self->dfd, VFIO_IRQ_SET_ACTION_TRIGGER,
-				  VFIO_PCI_MSIX_IRQ_INDEX, 0, 0));
+	ASSERT_EQ(0, irq_disable(self->dfd, VFIO_PCI_MSIX_IRQ_INDEX));
 	for (i = 0; i != 4; i++)
 		close(efd[i]);
 	close(extra);
@@ -994,9 +958,8 @@ FIXTURE_SETUP(bridge)
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
 			      IOVA_A));
-	self->da = open(self->ia.cdev, O_RDWR | O_CLOEXEC);
+	self->da = dev_open_bound(self->ia.cdev, self->fd, NULL);
 	ASSERT_LE(0, self->da);
-	ASSERT_EQ(0, dev_bind(self->da, self->fd, NULL));
 	pt = self->ioas;
 	ASSERT_EQ(0, dev_attach(self->da, &pt));
 }
@@ -1211,9 +1174,8 @@ TEST(close_device_first)
 	close(fd2);
 
 	/* The IOAS kept its mapping: attached again, the device uses it */
-	b.dfd = open(info.cdev, O_RDWR | O_CLOEXEC);
+	b.dfd = dev_open_bound(info.cdev, b.fd, NULL);
 	ASSERT_LE(0, b.dfd);
-	ASSERT_EQ(0, dev_bind(b.dfd, b.fd, NULL));
 	pt = b.ioas;
 	ASSERT_EQ(0, dev_attach(b.dfd, &pt));
 	ASSERT_EQ(0, edu_setup(&b.edu, b.dfd));
@@ -1402,9 +1364,8 @@ FIXTURE_SETUP(unplug)
 	ASSERT_EQ(0, ioas_alloc(self->fd, &self->ioas));
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
 			      IOVA_A));
-	self->dfd = open(self->info.cdev, O_RDWR | O_CLOEXEC);
+	self->dfd = dev_open_bound(self->info.cdev, self->fd, NULL);
 	ASSERT_LE(0, self->dfd);
-	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
 	pt = self->ioas;
 	ASSERT_EQ(0, dev_attach(self->dfd, &pt));
 	ASSERT_EQ(0, edu_setup(&self->edu, self->dfd));

@@ -46,22 +46,6 @@ static int find_bus_pair(struct vdev_info *edu, struct vdev_info *nvme)
 	return ENODEV;
 }
 
-/* Open @cdev and bind it to @fd; the fd, or -errno */
-static int open_bound(const char *cdev, int fd)
-{
-	int dfd = open(cdev, O_RDWR | O_CLOEXEC);
-	int rc;
-
-	if (dfd < 0)
-		return -errno;
-	rc = dev_bind(dfd, fd, NULL);
-	if (rc) {
-		close(dfd);
-		return -rc;
-	}
-	return dfd;
-}
-
 /* ======================================================= sibling reset */
 
 FIXTURE(bus_pair) {
@@ -80,7 +64,7 @@ FIXTURE_SETUP(bus_pair)
 	ASSERT_EQ(self->edu.group, self->nvme.group);
 	self->fd = ioasid_open();
 	ASSERT_LE(0, self->fd);
-	self->dn = open_bound(self->nvme.cdev, self->fd);
+	self->dn = dev_open_bound(self->nvme.cdev, self->fd, NULL);
 	ASSERT_LE(0, self->dn);
 	ASSERT_EQ(0, set_bus_master(self->dn));
 	ASSERT_EQ(0, bar_w32(self->dn, NVME_REG_CC, NVME_CC_IDLE));
@@ -111,7 +95,7 @@ TEST_F(bus_pair, close_keeps_open_sibling)
 
 	for (i = 0; i != 3; i++) {
 		ASSERT_EQ(0, bar_w32(self->dn, NVME_REG_CC, NVME_CC_IDLE));
-		self->de = open_bound(self->edu.cdev, self->fd);
+		self->de = dev_open_bound(self->edu.cdev, self->fd, NULL);
 		ASSERT_LE(0, self->de);
 		ASSERT_EQ(0, set_bus_master(self->de));
 		close(self->de);
@@ -154,12 +138,12 @@ TEST_F(bus_pair, last_close_resets)
 {
 	__u32 val = ~0U;
 
-	self->de = open_bound(self->edu.cdev, self->fd);
+	self->de = dev_open_bound(self->edu.cdev, self->fd, NULL);
 	ASSERT_LE(0, self->de);
 	close(self->de);
 	self->de = -1;
 	close(self->dn);
-	self->dn = open_bound(self->nvme.cdev, self->fd);
+	self->dn = dev_open_bound(self->nvme.cdev, self->fd, NULL);
 	ASSERT_LE(0, self->dn);
 	ASSERT_EQ(0, set_bus_master(self->dn));
 	ASSERT_EQ(0, bar_r32(self->dn, NVME_REG_CC, &val));
@@ -265,7 +249,7 @@ TEST_F(group_path, sibling_locked_out_while_bound)
 {
 	int err;
 
-	self->da = open_bound(self->ia.cdev, self->fd);
+	self->da = dev_open_bound(self->ia.cdev, self->fd, NULL);
 	ASSERT_LE(0, self->da);
 	err = group_path_open(self);
 	EXPECT_EQ(EBUSY, err);
@@ -441,9 +425,8 @@ FIXTURE_SETUP(stalled)
 	ASSERT_LE(0, self->kmsg);
 	self->fd = ioasid_open();
 	ASSERT_LE(0, self->fd);
-	self->dfd = open(self->info.cdev, O_RDWR | O_CLOEXEC);
+	self->dfd = dev_open_bound(self->info.cdev, self->fd, &self->devid);
 	ASSERT_LE(0, self->dfd);
-	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, &self->devid));
 }
 
 FIXTURE_TEARDOWN(stalled)

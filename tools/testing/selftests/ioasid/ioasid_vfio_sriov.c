@@ -67,16 +67,10 @@ static int pf_write(const char *pf, const char *attr, const char *val)
 /* The VF of @pf once sriov_numvfs is 1 */
 static int vf_of(const char *pf, char *bdf, size_t len)
 {
-	char path[128], link[256];
-	ssize_t n;
+	char path[128];
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/virtfn0", pf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return errno;
-	link[n] = 0;
-	snprintf(bdf, len, "%s", strrchr(link, '/') + 1);
-	return 0;
+	return sysfs_link_name(path, bdf, len);
 }
 
 /* BIND with the 24-byte layout, @token (NULL: no flag) and extra @flags */

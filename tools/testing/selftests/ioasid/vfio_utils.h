@@ -118,13 +118,44 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* struct vdev_info of the device at @bdf, whatever its kind */
+static inline int vdev_info_by_bdf(const char *bdf, struct vdev_info *info)
+{
+	char path[512], link[256];
+	struct dirent *de;
+	ssize_t n;
+	DIR *d;
+
+	memset(info, 0, sizeof(*info));
+	snprintf(info->bdf, sizeof(info->bdf), "%s", bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+	d = opendir(path);
+	if (!d)
+		return ENODEV;
+	while ((de = readdir(d))) {
+		if (!strncmp(de->d_name, "vfio", 4))
+			snprintf(info->cdev, sizeof(info->cdev),
+				 "/dev/vfio/devices/%s", de->d_name);
+	}
+	closedir(d);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
+		 bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0 || !info->cdev[0])
+		return ENODEV;
+	link[n] = 0;
+	info->group = atoi(strrchr(link, '/') + 1);
+	return 0;
+}
+
 /* The @index-th device (by PCI address) of @kind bound to the companion */
 static inline int find_dev(enum dev_kind kind, int index,
 			   struct vdev_info *info)
 {
-	char *names[64], path[512], link[256];
+	char *names[64], bdf[sizeof(info->bdf)];
+	bool found = false;
 	struct dirent *de;
-	int n = 0, i, found = -1;
+	int n = 0, i;
 	DIR *d;
 
 	d = opendir(COMPANION);
@@ -138,37 +169,15 @@ static inline int find_dev(enum dev_kind kind, int index,
 	closedir(d);
 	qsort(names, n, sizeof(names[0]), cmp_str);
 	for (i = 0; i != n; i++) {
-		if (i == index)
-			found = i;
-		else
-			continue;
-		memset(info, 0, sizeof(*info));
-		snprintf(info->bdf, sizeof(info->bdf), "%s", names[i]);
-	}
-	for (i = 0; i != n; i++)
+		if (i == index) {
+			snprintf(bdf, sizeof(bdf), "%s", names[i]);
+			found = true;
+		}
 		free(names[i]);
-	if (found < 0)
-		return ENODEV;
-
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev",
-		 info->bdf);
-	d = opendir(path);
-	if (!d)
-		return ENODEV;
-	while ((de = readdir(d))) {
-		if (!strncmp(de->d_name, "vfio", 4))
-			snprintf(info->cdev, sizeof(info->cdev),
-				 "/dev/vfio/devices/%s", de->d_name);
 	}
-	closedir(d);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 info->bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0 || !info->cdev[0])
+	if (!found)
 		return ENODEV;
-	link[n] = 0;
-	info->group = atoi(strrchr(link, '/') + 1);
-	return 0;
+	return vdev_info_by_bdf(bdf, info);
 }
 
 /* ------------------------------------------------------- device cdev */
@@ -184,6 +193,22 @@ static inline int dev_bind(int dfd, int iommufd, __u32 *devid)
 	if (!rc && devid)
 		*devid = bind.out_devid;
 	return rc;
+}
+
+/* Open @cdev and bind it to @iommufd; the device fd, or -errno */
+static inline int dev_open_bound(const char *cdev, int iommufd, __u32 *devid)
+{
+	int dfd = open(cdev, O_RDWR | O_CLOEXEC);
+	int rc;
+
+	if (dfd < 0)
+		return -errno;
+	rc = dev_bind(dfd, iommufd, devid);
+	if (rc) {
+		close(dfd);
+		return -rc;
+	}
+	return dfd;
 }
 
 static inline int dev_attach(int dfd, __u32 *pt_id)
@@ -369,6 +394,15 @@ static inline int edu_dma(struct edu *e, __u64 iova, __u32 off, __u32 len,
 	return 0;
 }
 
+/*
+ * RAM -> edu -> RAM: @len bytes from IOVA @src to IOVA @dst through the
+ * start of the device's buffer, two DMAs of edu_dma()
+ */
+static inline int edu_copy(struct edu *e, __u64 src, __u64 dst, __u32 len)
+{
+	return edu_dma(e, src, 0, len, false) ?: edu_dma(e, dst, 0, len, true);
+}
+
 /* Does the kernel log have @what since @kmsg_fd was opened (kmsg_open)? */
 static inline bool kmsg_has(int kmsg_fd, const char *what)
 {
@@ -423,36 +457,6 @@ static inline bool vm_is_intel(void)
 #define COMPANION_NAME "vfio-ioasid-pci"
 #define COMPANION_NR_DEVICES 7	/* 5 edu + 2 NVMe in the test VM */
 
-/* struct vdev_info of the device at @bdf, whatever its kind */
-static inline int vdev_info_by_bdf(const char *bdf, struct vdev_info *info)
-{
-	char path[512], link[256];
-	struct dirent *de;
-	ssize_t n;
-	DIR *d;
-
-	memset(info, 0, sizeof(*info));
-	snprintf(info->bdf, sizeof(info->bdf), "%s", bdf);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
-	d = opendir(path);
-	if (!d)
-		return ENODEV;
-	while ((de = readdir(d))) {
-		if (!strncmp(de->d_name, "vfio", 4))
-			snprintf(info->cdev, sizeof(info->cdev),
-				 "/dev/vfio/devices/%s", de->d_name);
-	}
-	closedir(d);
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group",
-		 bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0 || !info->cdev[0])
-		return ENODEV;
-	link[n] = 0;
-	info->group = atoi(strrchr(link, '/') + 1);
-	return 0;
-}
-
 static inline bool pci_dev_present(const char *bdf)
 {
 	char path[128];
@@ -461,19 +465,26 @@ static inline bool pci_dev_present(const char *bdf)
 	return access(path, F_OK) == 0;
 }
 
-/* The name of the driver bound to @bdf; ENOENT when none is */
-static inline int pci_dev_driver(const char *bdf, char *name, size_t len)
+/* The last component of what the sysfs link @path points to; or errno */
+static inline int sysfs_link_name(const char *path, char *name, size_t len)
 {
-	char path[128], link[256];
-	ssize_t n;
+	char link[256];
+	ssize_t n = readlink(path, link, sizeof(link) - 1);
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
-	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return errno;
 	link[n] = 0;
 	snprintf(name, len, "%s", strrchr(link, '/') + 1);
 	return 0;
+}
+
+/* The name of the driver bound to @bdf; ENOENT when none is */
+static inline int pci_dev_driver(const char *bdf, char *name, size_t len)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", bdf);
+	return sysfs_link_name(path, name, len);
 }
 
 static inline bool companion_bound(const char *bdf)
@@ -705,6 +716,32 @@ static inline int set_irq_none(int dfd, __u32 action, __u32 index,
 {
 	return set_irqs(dfd, VFIO_IRQ_SET_DATA_NONE | action, index, start,
 			count, NULL, 0);
+}
+
+/* Loopback: signal vector 0 of @index as if the device had raised it */
+static inline int irq_trigger(int dfd, __u32 index)
+{
+	return set_irq_none(dfd, VFIO_IRQ_SET_ACTION_TRIGGER, index, 0, 1);
+}
+
+/* Disable @index: TRIGGER for no vector */
+static inline int irq_disable(int dfd, __u32 index)
+{
+	return set_irq_none(dfd, VFIO_IRQ_SET_ACTION_TRIGGER, index, 0, 0);
+}
+
+/* Mask INTx: no signal until it is unmasked */
+static inline int intx_mask(int dfd)
+{
+	return set_irq_none(dfd, VFIO_IRQ_SET_ACTION_MASK,
+			    VFIO_PCI_INTX_IRQ_INDEX, 0, 1);
+}
+
+/* Unmask INTx, after a user's mask or the automask of an interrupt */
+static inline int intx_unmask(int dfd)
+{
+	return set_irq_none(dfd, VFIO_IRQ_SET_ACTION_UNMASK,
+			    VFIO_PCI_INTX_IRQ_INDEX, 0, 1);
 }
 
 static inline int efd_new(void)
