@@ -581,12 +581,30 @@ static int nl_dump_ret(struct sk_buff *skb, int rc)
 }
 
 /*
+ * Attribute @type of a dump request, or NULL.  The parsed table has only
+ * the entries of the command's policy (op.maxattr + 1): reading past it
+ * for an attribute another command takes would read beyond the array.
+ */
+static struct nlattr *nl_dump_attr(struct netlink_callback *cb, int type)
+{
+	const struct genl_dumpit_info *info = genl_dumpit_info(cb);
+
+	if (!info->attrs || type > info->op.maxattr)
+		return NULL;
+	return info->attrs[type];
+}
+
+/*
  * A dump's filters, checked once in its start callback, in the
- * requester's sendmsg(): a context it names must be there and visible
+ * requester's sendmsg(): a context it names must be there and visible.
+ * Linux 6.1 calls it with cb->extack NULL, so its messages reach only
+ * later kernels; the errno is what the uAPI promises.
  */
 static int nl_dump_start(struct netlink_callback *cb)
 {
-	struct nlattr **attrs = genl_dumpit_info(cb)->attrs;
+	struct nlattr *ctx_attr = nl_dump_attr(cb, IOASID_NL_A_CTX_ID);
+	struct nlattr *pid_attr = nl_dump_attr(cb, IOASID_NL_A_PID);
+	struct nlattr *ioas_attr = nl_dump_attr(cb, IOASID_NL_A_IOAS_ID);
 	struct nl_dump *d = nl_dump(cb);
 	struct ioasid_object *obj;
 	struct ioasid_ctx *ctx;
@@ -595,18 +613,17 @@ static int nl_dump_start(struct netlink_callback *cb)
 	memset(d, 0, sizeof(*d));
 	d->privileged = netlink_capable(cb->skb, CAP_SYS_ADMIN);
 	d->euid = current_euid();
-	if (attrs[IOASID_NL_A_CTX_ID])
-		d->filter_ctx = nla_get_u32(attrs[IOASID_NL_A_CTX_ID]);
-	if (attrs[IOASID_NL_A_PID])
-		d->filter_pid = nla_get_u32(attrs[IOASID_NL_A_PID]);
-	if (attrs[IOASID_NL_A_IOAS_ID]) {
+	if (ctx_attr)
+		d->filter_ctx = nla_get_u32(ctx_attr);
+	if (pid_attr)
+		d->filter_pid = nla_get_u32(pid_attr);
+	if (ioas_attr) {
 		if (!d->filter_ctx) {
-			NL_SET_ERR_MSG_ATTR(cb->extack,
-					    attrs[IOASID_NL_A_IOAS_ID],
+			NL_SET_ERR_MSG_ATTR(cb->extack, ioas_attr,
 					    "an IOAS ID needs a context ID");
 			return -EINVAL;
 		}
-		d->filter_ioas = nla_get_u32(attrs[IOASID_NL_A_IOAS_ID]);
+		d->filter_ioas = nla_get_u32(ioas_attr);
 	}
 	if (!d->filter_ctx)
 		return 0;
@@ -614,19 +631,18 @@ static int nl_dump_start(struct netlink_callback *cb)
 	xa_lock(&ioasid_nl_ctxs);
 	ctx = xa_load(&ioasid_nl_ctxs, d->filter_ctx);
 	if (!ctx) {
-		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[IOASID_NL_A_CTX_ID],
+		NL_SET_ERR_MSG_ATTR(cb->extack, ctx_attr,
 				    "no context with this ID");
 		rc = -ENOENT;
 	} else if (!nl_visible(d, ctx)) {
-		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[IOASID_NL_A_CTX_ID],
+		NL_SET_ERR_MSG_ATTR(cb->extack, ctx_attr,
 				    "the context belongs to another user: only CAP_SYS_ADMIN sees every context");
 		rc = -EPERM;
 	} else if (d->filter_ioas) {
 		xa_lock(&ctx->objects);
 		obj = xa_load(&ctx->objects, d->filter_ioas);
 		if (!obj || obj->type != IOASID_OBJ_IOAS) {
-			NL_SET_ERR_MSG_ATTR(cb->extack,
-					    attrs[IOASID_NL_A_IOAS_ID],
+			NL_SET_ERR_MSG_ATTR(cb->extack, ioas_attr,
 					    "no IOAS with this ID in the context");
 			rc = -ENOENT;
 		}
