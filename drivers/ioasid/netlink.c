@@ -263,6 +263,33 @@ void ioasid_nl_device_event(struct ioasid_device *idev, u32 event,
 	nl_event_send(skb, hdr, ok);
 }
 
+/* A successful map, copy or unmap of an IOAS of @ctx */
+void ioasid_nl_map_event(struct ioasid_ctx *ctx, u32 event, u32 ioas_id,
+			 u64 iova, u64 length, int prot)
+{
+	struct ioasid_nl_ctx *nl = &ctx->nl;
+	struct sk_buff *skb;
+	u32 nl_prot = 0;
+	void *hdr;
+
+	skb = nl_event_begin(event, nl->id, nl->owner, ktime_get_real_ns(),
+			     &hdr);
+	if (!skb)
+		return;
+	if (prot & IOMMU_READ)
+		nl_prot |= IOASID_NL_PROT_READ;
+	if (prot & IOMMU_WRITE)
+		nl_prot |= IOASID_NL_PROT_WRITE;
+	nl_event_send(skb, hdr,
+		      !nla_put_u32(skb, IOASID_NL_A_IOAS_ID, ioas_id) &&
+		      !nla_put_u64_64bit(skb, IOASID_NL_A_IOVA, iova,
+					 IOASID_NL_A_PAD) &&
+		      !nla_put_u64_64bit(skb, IOASID_NL_A_LENGTH, length,
+					 IOASID_NL_A_PAD) &&
+		      (event != IOASID_NL_EVENT_MAP ||
+		       !nla_put_u32(skb, IOASID_NL_A_PROT, nl_prot)));
+}
+
 /* ---------------------------------------------------------- DMA faults */
 
 struct nl_fault {
@@ -385,9 +412,12 @@ void ioasid_nl_fault_event(struct ioasid_ctx *ctx, u32 dev_id, u32 hwpt_id,
 		schedule_work(&nl_fault_work);
 		return;
 	}
-	/* The worker is behind: this one and those it would have told of */
+	/*
+	 * The worker is behind: this one and those it would have told of
+	 * are lost, and the next event sent says so
+	 */
 	spin_lock_irqsave(&nl->fault_lock, flags);
-	nl->fault_lost += lost;
+	nl->fault_lost += lost + 1;
 	spin_unlock_irqrestore(&nl->fault_lock, flags);
 out_lost:
 	atomic64_inc(&nl->faults_lost);

@@ -76,6 +76,10 @@ void ioasid_nl_object_destroyed(struct ioasid_ctx *ctx,
 void ioasid_nl_device_event(struct ioasid_device *idev, u32 event,
 			    struct ioasid_hwpt *hwpt);
 
+/* @event: IOASID_NL_EVENT_MAP or _UNMAP; @prot: IOMMU_READ/WRITE bits */
+void ioasid_nl_map_event(struct ioasid_ctx *ctx, u32 event, u32 ioas_id,
+			 u64 iova, u64 length, int prot);
+
 /**
  * ioasid_nl_fault_event() - tell listeners about a DMA fault
  * @ctx: the context of the faulting device; the caller keeps it alive for
@@ -95,8 +99,6 @@ void ioasid_nl_device_event(struct ioasid_device *idev, u32 event,
  */
 void ioasid_nl_fault_event(struct ioasid_ctx *ctx, u32 dev_id, u32 hwpt_id,
 			   u64 addr, u32 perm);
-
-#define IOASID_NL_FAULT_BURST 32
 
 /* The name of the IOMMU serving @dev: its sysfs name, else its bus's */
 const char *ioasid_iommu_name(struct device *dev);

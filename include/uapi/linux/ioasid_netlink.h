@@ -3,7 +3,7 @@
  * The "ioasid" generic netlink family: what /dev/ioasid contexts exist,
  * what they hold and pin, and events as they change.  Read-only: nothing
  * here changes a context.  Documentation/userspace-api/ioasid-netlink.rst
- * describes the family; ioasidctl(8) is its client.
+ * describes the family; ioasidctl(1) is its client.
  *
  * Resolve the family by name (IOASID_GENL_NAME) through nlctrl; it exists
  * while ioasid-core is loaded, in the initial network namespace only.
@@ -59,7 +59,10 @@
  *	%IOASID_NL_A_EVENT says which.
  *
  * A filter on a context that does not exist is ENOENT, on another user's
- * context without CAP_SYS_ADMIN EPERM, both with an extack message.
+ * context without CAP_SYS_ADMIN EPERM; Linux 6.1 gives a dump's start no
+ * extended ACK, so these two come without a message.  A malformed request
+ * (an unknown attribute or command, a wrong length, trailing bytes) is
+ * refused by the strict policy, EINVAL or EOPNOTSUPP, with a message.
  */
 enum ioasid_nl_cmd {
 	IOASID_NL_CMD_UNSPEC,
@@ -131,6 +134,8 @@ enum ioasid_nl_cmd {
  * @IOASID_NL_A_FAULT_PERM: u32, %IOASID_NL_FAULT_PERM_* bits
  * @IOASID_NL_A_LOST: u64, DMA fault events of the same context dropped
  *	by the rate limit since the previous one sent
+ * @IOASID_NL_A_LENGTH: u64, bytes a MAP event mapped or an UNMAP event
+ *	unmapped
  */
 enum ioasid_nl_attr {
 	IOASID_NL_A_UNSPEC,
@@ -175,6 +180,7 @@ enum ioasid_nl_attr {
 	IOASID_NL_A_FAULT_ADDR,
 	IOASID_NL_A_FAULT_PERM,
 	IOASID_NL_A_LOST,
+	IOASID_NL_A_LENGTH,
 
 	__IOASID_NL_A_MAX,
 	IOASID_NL_A_MAX = __IOASID_NL_A_MAX - 1
@@ -238,6 +244,9 @@ enum ioasid_nl_hwpt_kind {
 /* The domain mirrors its IOAS now */
 #define IOASID_NL_HWPT_IN_IOAS		(1U << 3)
 
+/* DMA fault events sent per context and second at most */
+#define IOASID_NL_FAULT_BURST		32
+
 #define IOASID_NL_FAULT_PERM_READ	(1U << 0)
 #define IOASID_NL_FAULT_PERM_WRITE	(1U << 1)
 #define IOASID_NL_FAULT_PERM_EXEC	(1U << 2)
@@ -260,8 +269,15 @@ enum ioasid_nl_hwpt_kind {
  * @IOASID_NL_EVENT_OBJ_DESTROY: as OBJ_CREATE
  * @IOASID_NL_EVENT_FAULT: a DMA fault: %IOASID_NL_A_DEV_ID,
  *	%IOASID_NL_A_HWPT_ID, %IOASID_NL_A_FAULT_ADDR,
- *	%IOASID_NL_A_FAULT_PERM, %IOASID_NL_A_LOST.  At most 32 a second per
- *	context are sent; the others are counted as lost.
+ *	%IOASID_NL_A_FAULT_PERM, %IOASID_NL_A_LOST.  At most
+ *	%IOASID_NL_FAULT_BURST a second per context are sent; the others are
+ *	counted as lost.
+ * @IOASID_NL_EVENT_MAP: IOMMU_IOAS_MAP or IOMMU_IOAS_COPY succeeded:
+ *	%IOASID_NL_A_IOAS_ID, %IOASID_NL_A_IOVA, %IOASID_NL_A_LENGTH,
+ *	%IOASID_NL_A_PROT
+ * @IOASID_NL_EVENT_UNMAP: IOMMU_IOAS_UNMAP succeeded:
+ *	%IOASID_NL_A_IOAS_ID, %IOASID_NL_A_IOVA (as requested),
+ *	%IOASID_NL_A_LENGTH (what it unmapped)
  */
 enum ioasid_nl_event {
 	IOASID_NL_EVENT_CTX_OPEN = 1,
@@ -273,6 +289,8 @@ enum ioasid_nl_event {
 	IOASID_NL_EVENT_OBJ_CREATE,
 	IOASID_NL_EVENT_OBJ_DESTROY,
 	IOASID_NL_EVENT_FAULT,
+	IOASID_NL_EVENT_MAP,
+	IOASID_NL_EVENT_UNMAP,
 };
 
 #endif
