@@ -75,9 +75,11 @@ $(KSFT)/.extracted: | setup
 		linux-source-6.1/scripts/const_structs.checkpatch
 	@touch $@
 
+# ioasid_netlink runs ioasidctl too
 selftests: $(KSFT)/.extracted
 	$(MAKE) -C tools/testing/selftests/ioasid \
 		KSFT_DIR=$(KSFT)/tools/testing/selftests OUTPUT=$(BUILD)/selftests
+	$(MAKE) -C tools/ioasidctl OUTPUT=$(BUILD)/samples
 
 # Nothing of upstream's is kept in the tree: see
 # Documentation/dev-tools/upstream-selftest.rst
@@ -87,6 +89,7 @@ upstream-selftest:
 samples:
 	$(MAKE) -C samples/ioasid OUTPUT=$(BUILD)/samples
 	$(MAKE) -C samples/nvme OUTPUT=$(BUILD)/samples
+	$(MAKE) -C tools/ioasidctl OUTPUT=$(BUILD)/samples
 
 unit:
 	$(MAKE) -C tools/testing/unit OUTPUT=$(BUILD)/unit run
@@ -172,7 +175,7 @@ USER_OUT := $(BUILD)/user
 USER_VARS = PREFIX=$(PREFIX) $(if $(LIBDIR),LIBDIR=$(LIBDIR)) \
 	$(if $(INCLUDEDIR),INCLUDEDIR=$(INCLUDEDIR)) \
 	$(if $(BINDIR),BINDIR=$(BINDIR)) $(if $(MANDIR),MANDIR=$(MANDIR))
-USER_DIRS := samples/ioasid samples/nvme
+USER_DIRS := samples/ioasid samples/nvme tools/ioasidctl
 
 .PHONY: user install install-modules install-config install-user uninstall \
 	uninstall-modules uninstall-config uninstall-user dkms-install \
