@@ -6,8 +6,9 @@
 #                     the production build, in drivers/
 #   make test-modules the test build (mock IOMMU, IOMMU_TEST_CMD, fault
 #                     injection) in build/ktest/drivers/; make check loads it
-#   make demo         install what is missing, boot a VM and run the edu
-#                     sample, then the user space NVMe driver
+#   make demo         install what is missing, boot a VM and run the user
+#                     space NVMe driver, then the edu sample, watched by
+#                     ioasidctl (list, show and monitor of what it did)
 #   make check        host unit tests, style checks and the VM test suites
 #   make upstream-selftest  upstream's iommufd selftests, fetched from
 #                     Debian's 6.12 source (cached), built in build/upstream
@@ -110,11 +111,12 @@ reliability-summary:
 	@scripts/reliability-summary.sh
 
 # The kernel release is known only after setup, hence the sub-makes
+# The edu sample last: it ends with what ioasidctl saw of it
 demo: setup
 	$(MAKE) -s modules samples
-	tools/testing/vm/demo.sh
 	NVME_DEMO=1 NVME_SECS=1 NVME_OUT=$(BUILD)/vm/demo-nvme \
 		tools/testing/nvme/run-nvme.sh intel-ir
+	tools/testing/vm/demo.sh
 
 vm-shell: setup
 ifeq ($(DEBUG),1)
