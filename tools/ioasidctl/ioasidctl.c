@@ -396,7 +396,7 @@ static int print_context(struct nl_msg *msg, void *arg)
 		jstring("account",
 			u32_or(IOASID_NL_A_ACCOUNT_MODE, 0) ==
 			IOASID_NL_ACCOUNT_MM ? "mm" : "user");
-		jnum("objects", u32_or(IOASID_NL_A_NR_OBJECTS, 0));
+		jnum("nr_objects", u32_or(IOASID_NL_A_NR_OBJECTS, 0));
 		jnum("pages_pinned", u64_or(IOASID_NL_A_PAGES_PINNED, 0));
 		jnum("pages_charged", u64_or(IOASID_NL_A_PAGES_CHARGED, 0));
 		jnum("faults", u64_or(IOASID_NL_A_FAULTS, 0));

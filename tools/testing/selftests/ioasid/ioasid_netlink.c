@@ -934,13 +934,18 @@ TEST_F(nl_edu, ioasidctl)
 	EXPECT_NE(NULL, strstr(out, "0x0000000000100000 0x0000000000107fff   rw        8    yes anon"));
 	snprintf(cmd, sizeof(cmd), "%s --json show ctx %u", ioasidctl(), ctx);
 	ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+	TH_LOG("ioasidctl --json show ctx %u:\n%s", ctx, out);
 	snprintf(want, sizeof(want), "\"name\": \"%s\"", self->edu.bdf);
 	EXPECT_NE(NULL, strstr(out, want));
 	snprintf(want, sizeof(want), "\"hwpt\": %u", pt);
 	EXPECT_NE(NULL, strstr(out, want));
+	/* The object count and the object list have keys of their own */
+	EXPECT_NE(NULL, strstr(out, "\"nr_objects\": 3,"));
+	EXPECT_NE(NULL, strstr(out, "\"objects\": [{\"type\": "));
 	/* stats */
 	snprintf(cmd, sizeof(cmd), "%s stats", ioasidctl());
 	ASSERT_EQ(0, run(cmd, out, sizeof(out)));
+	TH_LOG("ioasidctl stats:\n%s", out);
 	EXPECT_NE(NULL, strstr(out, "contexts"));
 	/* Usage errors are 2, a context that is not there 1 */
 	snprintf(cmd, sizeof(cmd), "%s show 2>&1", ioasidctl());
