@@ -80,7 +80,9 @@ enum {
 	IOASID_NL_MCGRP_ADMIN_IDX,
 };
 
+#if IS_ENABLED(CONFIG_NET)
 static struct genl_family ioasid_nl_family;
+#endif
 
 /* Context ID -> struct ioasid_ctx */
 static DEFINE_XARRAY_FLAGS(ioasid_nl_ctxs, XA_FLAGS_ALLOC1);
@@ -107,6 +109,7 @@ static const u32 ioasid_nl_obj_types[IOASID_OBJ_MAX] = {
 
 /* ------------------------------------------------------------- events */
 
+#if IS_ENABLED(CONFIG_NET)
 static bool nl_has_listeners(void)
 {
 	return genl_has_listeners(&ioasid_nl_family, &init_net,
@@ -173,6 +176,26 @@ static void nl_event_send(struct sk_buff *skb, void *hdr, bool ok)
 	else
 		atomic64_inc(&ioasid_nl_stats.events);
 }
+#else
+/*
+ * A kernel without networking (the debug kernel of make check-debug) has
+ * no netlink: contexts, their counts and fdinfo work, nothing is sent
+ */
+static bool nl_has_listeners(void)
+{
+	return false;
+}
+
+static struct sk_buff *nl_event_begin(u32 event, u32 ctx_id, kuid_t owner,
+				      u64 time, void **hdr)
+{
+	return NULL;
+}
+
+static void nl_event_send(struct sk_buff *skb, void *hdr, bool ok)
+{
+}
+#endif
 
 static void nl_ctx_event(struct ioasid_ctx *ctx, u32 event)
 {
@@ -533,6 +556,7 @@ u8 ioasid_nl_page_backing(struct page *page)
 	return kind;
 }
 
+#if IS_ENABLED(CONFIG_NET)
 /* -------------------------------------------------------------- dumps */
 
 /* A dump's state, in netlink_callback::ctx */
@@ -1211,3 +1235,15 @@ void ioasid_nl_exit(void)
 	genl_unregister_family(&ioasid_nl_family);
 	WARN_ON(!xa_empty(&ioasid_nl_ctxs));
 }
+#else
+int __init ioasid_nl_init(void)
+{
+	return 0;
+}
+
+void ioasid_nl_exit(void)
+{
+	cancel_work_sync(&nl_fault_work);
+	WARN_ON(!xa_empty(&ioasid_nl_ctxs));
+}
+#endif

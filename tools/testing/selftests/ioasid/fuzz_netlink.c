@@ -78,6 +78,9 @@ void op_netlink(struct fz *f)
 	char what[120];
 
 	rc = gnl_open(&g);
+	/* A kernel without networking has no family to send to */
+	if (rc == -ENOSYS || rc == -EAFNOSUPPORT)
+		return;
 	if (rc) {
 		finding(f, "the ioasid netlink family: %s", strerror(-rc));
 		return;
