@@ -11,13 +11,18 @@
 #   build/bench/table-<iommu>.txt     the table printed at the end
 #   build/bench/results.md            both tables, the date and the VM setup
 #   build/bench/ratios.svg            ioasid/type1 per metric (gnuplot)
-# and copies the CSVs, results.md and the chart to Documentation/bench/.
-# results.md compares with the results published before the run (kept in
-# build/bench/prev/) and says when the host was busy.
+# and copies the CSVs, results.md and the chart to Documentation/bench/,
+# but only if the host was quiet: a VM that started at a 1-minute load
+# average above BENCH_MAX_LOAD (1.0) or next to another QEMU makes the run
+# unreliable (scripts/bench-trust.sh): it is not published, and its
+# results.md marks every ratio "(unreliable)".  BENCH_PUBLISH=force
+# publishes it anyway, marked.  results.md compares with the results
+# published before the run (kept in build/bench/prev/).
 # Documentation/dev-tools/bench.rst describes the method.
 #
 # Environment: BENCH_IOMMUS="intel-ir amd" (the VMs to boot),
-# BENCH_PUBLISH=0 (leave Documentation/bench/ alone), BENCH_REPORT_ONLY=1
+# BENCH_PUBLISH=0 (leave Documentation/bench/ alone) or force (publish
+# an unreliable run too), BENCH_MAX_LOAD (1.0), BENCH_REPORT_ONLY=1
 # (boot nothing, redo the report from build/bench), BENCH_MEM (guest
 # memory, default 6G), and the BENCH_* knobs of ioasid-bench (BENCH_REPS,
 # BENCH_SIZE, BENCH_CHURN, BENCH_SCALE, BENCH_PAR, BENCH_ONLY,
@@ -91,6 +96,12 @@ for iommu in $vm_iommus; do
 	# Other VMs on the host (ours is not running yet)
 	others=$(pgrep -c qemu-system-x86 2>/dev/null || true)
 	echo "bench: $iommu: booting the VM (host load average $load_before)"
+	if awk -v l="${load_before%% *}" -v m="${BENCH_MAX_LOAD:-1.0}" \
+		'BEGIN { exit !(l + 0 > m + 0) }' || [ "${others:-0}" -gt 0 ]; then
+		echo "bench: $iommu: the host is busy (load average ${load_before%% *}," \
+			"${others:-0} other QEMU): this run's ratios will be marked" \
+			"unreliable and not published" >&2
+	fi
 	t0=$(date +%s)
 	mkdir -p "$vmout"
 	: >"$vmout/console.log"
@@ -131,6 +142,18 @@ for iommu in $vm_iommus; do
 	echo
 done
 
+# Was every VM started on a quiet host?
+setups=()
+for iommu in $iommus; do
+	[ -s "$out/setup-$iommu.txt" ] && setups+=("$out/setup-$iommu.txt")
+done
+if trust=$(scripts/bench-trust.sh verdict "${setups[@]}"); then
+	reliable=1
+else
+	reliable=0
+	echo "bench: $trust" >&2
+fi
+
 # The chart: ioasid/type1 of every timed metric that has a type1 median
 chart_data=$out/ratios.dat
 : >"$chart_data"
@@ -155,7 +178,7 @@ if command -v gnuplot >/dev/null && [ -s "$chart_data" ]; then
 	gnuplot <<EOF || echo "bench: gnuplot failed" >&2
 set terminal svg size 1100,560 dynamic font "sans,11"
 set output "$out/ratios.svg"
-set title "ioasid / VFIO type1, median time per metric ($(date -u +%Y-%m-%d); lower is better)"
+set title "ioasid / VFIO type1, median time per metric ($(date -u +%Y-%m-%d); lower is better)$([ $reliable = 1 ] || echo ": UNRELIABLE, busy host")"
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
@@ -184,20 +207,13 @@ fi
 	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`make bench\`" \
 		"(scripts/bench.sh, method in Documentation/dev-tools/bench.rst)."
 	echo "Host: $(nproc) CPUs, QEMU $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p') TCG (no KVM)."
-	# Was the host busy?  The 1-minute load average against its CPUs
-	busy=$(for iommu in $iommus; do
-		s=$out/setup-$iommu.txt
-		[ -s "$s" ] || continue
-		sed -n 's/^host-load-\(before\|after\) \([^ ]*\).*/\2/p' "$s"
-	done | awk -v n="$(nproc)" '$1 + 0 >= n / 2 { b = 1 } END { print b + 0 }')
-	others=$(for iommu in $iommus; do
-		sed -n 's/^host-other-vms //p' "$out/setup-$iommu.txt" 2>/dev/null
-	done | sort -n | tail -n 1)
-	if [ "$busy" = 1 ] || [ "${others:-0}" -gt 0 ]; then
-		echo "The host was shared with other work during this run" \
-			"(other QEMU processes when a VM booted: up to ${others:-0};" \
-			"load averages per IOMMU below), so absolute times are noisy:" \
-			"compare the ratios and read the min-max spread."
+	if [ $reliable = 1 ]; then
+		echo "Run conditions: reliable: every VM started with a 1-minute host" \
+			"load average of at most ${BENCH_MAX_LOAD:-1.0} and no other QEMU running."
+	else
+		echo "**Unreliable run** (${trust#unreliable: }). Every ratio below" \
+			"is marked \"(unreliable)\" and no target counts as met or missed:" \
+			"a busy host overstates or hides the gaps. Rerun on a quiet host."
 	fi
 	echo
 	for iommu in $iommus; do
@@ -213,7 +229,11 @@ fi
 			"other QEMU processes at boot: $(sed -n 's/^host-other-vms //p' "$s");" \
 			"VM run $(sed -n 's/^vm-seconds //p' "$s") s."
 		echo
-		cat "$out/table-$iommu.md"
+		if [ $reliable = 1 ]; then
+			cat "$out/table-$iommu.md"
+		else
+			scripts/bench-trust.sh mark <"$out/table-$iommu.md"
+		fi
 		echo
 	done
 	# Against the results published before this run (same rows only)
@@ -231,7 +251,7 @@ fi
 			if [ ! -s "$out/results-$iommu.csv" ] || [ ! -s "$out/prev/results-$iommu.csv" ]; then
 				continue
 			fi
-			awk -F, 'function f(v,  x) { if (v == "") return "-"
+			awk -F, -v mark="$([ $reliable = 1 ] || echo " (unreliable)")" 'function f(v,  x) { if (v == "") return "-"
 					if (v !~ /^[-+0-9.e]+$/) return v
 					x = v + 0
 					return x == int(x) ? sprintf("%d", x) : sprintf("%.4g", x) }
@@ -243,7 +263,7 @@ fi
 				have[k] && ($15 != "-" || $4 ~ /^IOTLB syncs/ || $2 == "W4") {
 					printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 						$1, $2, $3, $4, $5, f(t[k]), f($7), f(i[k]), f($10),
-						f(r[k]), f($14) }' \
+						f(r[k]), f($14) ($14 == "" ? "" : mark) }' \
 				"$out/prev/results-$iommu.csv" "$out/results-$iommu.csv"
 		done
 		echo
@@ -254,14 +274,23 @@ fi
 	echo
 	for iommu in $iommus; do
 		[ -s "$out/results-$iommu.csv" ] || continue
-		awk -F, -v tag="$iommu" 'NR > 1 && $15 != "-" && $15 != "" {
+		awk -F, -v tag="$iommu" -v reliable=$reliable 'NR > 1 && $15 != "-" && $15 != "" {
 			v = ($15 ~ /^ratio/) ? "ratio " $14 : sprintf("ioasid %.10g", $10)
-			printf "- %s %s %s %s: %s (target %s): %s\n", tag, $2, $3, $4, v, $15, ($16 == "yes") ? "met" : "**missed**" }' \
+			m = ($16 == "yes") ? "met" : "**missed**"
+			if (!reliable) m = "unreliable"
+			printf "- %s %s %s %s: %s (target %s): %s\n", tag, $2, $3, $4, v, $15, m }' \
 			"$out/results-$iommu.csv"
 	done
 } >"$out/results.md"
 
-if [ "${BENCH_PUBLISH:-1}" = 1 ] && [ $rc -eq 0 ]; then
+publish=${BENCH_PUBLISH:-1}
+if [ "$publish" = 1 ] && [ $reliable = 0 ]; then
+	echo "bench: not published (the host was busy); build/bench/results.md" \
+		"has the run with every ratio marked unreliable; BENCH_PUBLISH=force" \
+		"publishes it anyway" >&2
+	publish=0
+fi
+if [ "$publish" != 0 ] && [ $rc -eq 0 ]; then
 	mkdir -p "$doc"
 	cp "$out/results.md" "$doc/results.md"
 	for iommu in $iommus; do

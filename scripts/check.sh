@@ -44,6 +44,9 @@ make -s lint 2>"$logs/lint.log" | grep --line-buffered -E '^(PASS|FAIL) ' | reco
 tools/testing/install/check-install.sh 2>"$logs/install.log" |
 	grep --line-buffered -E '^(PASS|FAIL|SKIP) ' | record
 
+# make bench's rule for publishing only runs of a quiet host
+tools/testing/bench/test-trust.sh 2>"$logs/bench-trust.log" | record
+
 # The Debian packages: make deb, lintian, a fresh Debian 12 chroot where
 # DKMS builds them for two kernels, a VM booting what they installed
 # (tools/testing/packages).  Needs root (debootstrap, chroot) and the

@@ -39,50 +39,21 @@ qemu_series=7.2
 # Where Debian's qemu-system-data, seabios and ipxe-qemu put firmware
 fwpath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu
 
-log() { echo "qemu-build: $*"; }
-die() { echo "qemu-build: $*" >&2; exit 1; }
-
-# Make the in-tree path $1 a symlink to the directory $2
-link_to() {
-	mkdir -p "$(dirname "$1")"
-	[ "$(readlink "$1" 2>/dev/null)" = "$2" ] && return 0
-	rm -rf "$1"
-	ln -s "$2" "$1"
-}
+# log, die, cache_open, apt_add_deb_src
+# shellcheck source=scripts/fetch-lib.sh
+. "$top/scripts/fetch-lib.sh"
 
 cache_valid() {
 	[ "$(cat "$cache/key" 2>/dev/null)" = "$key" ] &&
 		[ -s "$cache/env" ] && [ -x "$cache/build/qemu-system-x86_64" ]
 }
 
-# A deb-src twin of every Debian "deb" source apt already has, in a file of
-# our own: same archives, suites and keys
+# A deb-src twin of every Debian "deb" source apt already has
+# (apt_add_deb_src: ioasid-deb-src.sources, ioasid-deb-src.list), then
+# apt-get update
 add_deb_src() {
-	local f=/etc/apt/sources.list.d/ioasid-deb-src.sources src
-
 	[ "$(id -u)" -eq 0 ] || die "no deb-src entry for qemu; run once as root"
-	: >"$f.new"
-	for src in /etc/apt/sources.list.d/*.sources; do
-		[ -e "$src" ] || continue
-		# Stanzas are separated by blank lines; keep those of type deb
-		# that point to a Debian archive
-		awk 'BEGIN { RS = ""; ORS = "\n\n" }
-		     /(^|\n)Types:[^\n]*deb/ && /debian/ {
-			sub(/Types:[^\n]*/, "Types: deb-src"); print }' \
-			"$src" >>"$f.new"
-	done
-	if [ -e /etc/apt/sources.list ]; then
-		# One-line format: write the deb-src lines to a .list file
-		sed -n 's/^deb \(.*debian.*\)$/deb-src \1/p' /etc/apt/sources.list \
-			>/etc/apt/sources.list.d/ioasid-deb-src.list
-		[ -s /etc/apt/sources.list.d/ioasid-deb-src.list ] ||
-			rm -f /etc/apt/sources.list.d/ioasid-deb-src.list
-	fi
-	if [ -s "$f.new" ]; then
-		mv "$f.new" "$f"
-	else
-		rm -f "$f.new"
-	fi
+	apt_add_deb_src
 	log "added deb-src entries; apt-get update"
 	apt-get update -qq
 }
@@ -234,20 +205,9 @@ main() {
 		printf '%s\n' "${patches[@]##*/}"
 	} | sha256sum | cut -d' ' -f1)
 
-	if [ -n "${QEMU_BUILD_DIR:-}" ]; then
-		cache=$QEMU_BUILD_DIR
-		mkdir -p "$cache"
-	else
-		cache=${XDG_CACHE_HOME:-$HOME/.cache}/ioasid-qemu/${key:0:16}
-		mkdir -p "$cache"
-		link_to "$top/build/qemu" "$cache"
-	fi
-	cache=$(cd -P "$cache" && pwd)
-
-	# One builder per cache directory: a second caller waits, then finds
-	# the cache valid
-	exec 9>"$cache/.lock"
-	flock 9
+	cache_open "${QEMU_BUILD_DIR:-}" \
+		"${XDG_CACHE_HOME:-$HOME/.cache}/ioasid-qemu/${key:0:16}" \
+		"$top/build/qemu"
 
 	if cache_valid; then
 		log "cached: $(cat "$cache/build-time.txt" 2>/dev/null || echo "$cache")"

@@ -43,18 +43,10 @@ qemu_pkgs=(qemu-system-x86 qemu-system-common qemu-system-data)
 # Unpacked at the suite's version if it has one (QEMU 10 needs a newer
 # SeaBIOS than Debian 12's)
 fw_pkgs=(seabios)
-ours=/etc/apt/sources.list.d/ioasid-backports.sources
 
-log() { echo "qemu-stock: $*"; }
-die() { echo "qemu-stock: $*" >&2; exit 1; }
-
-# Make the in-tree path $1 a symlink to the directory $2
-link_to() {
-	mkdir -p "$(dirname "$1")"
-	[ "$(readlink "$1" 2>/dev/null)" = "$2" ] && return 0
-	rm -rf "$1"
-	ln -s "$2" "$1"
-}
+# log, die, cache_open, apt_download_dir, apt_add_backports
+# shellcheck source=scripts/fetch-lib.sh
+. "$top/scripts/fetch-lib.sh"
 
 # The newest version of binary package $1 that apt knows in $suite (not
 # the source packages madison lists too, which a deb-src entry may know
@@ -76,79 +68,13 @@ suite_configured() {
 }
 
 # A "deb" entry for $suite in a file of our own, a twin of the Debian
-# archive's entry for $codename that apt already has (same URIs,
-# components and key), then apt-get update.  Nothing is pinned: apt ranks
-# backports below Debian 12, so nothing is installed from there unless
-# asked for.
+# archive's entry for $codename that apt already has (apt_add_backports:
+# same URIs, components and key).  Nothing is pinned: apt ranks backports
+# below Debian 12, so nothing is installed from there unless asked for.
 add_suite() {
-	local src stanza=""
-
 	[ "$(id -u)" -eq 0 ] ||
-		die "apt has no $suite entry; run once as root to add $ours"
-	for src in /etc/apt/sources.list.d/*.sources; do
-		if [ ! -e "$src" ] || [ "$src" = "$ours" ]; then
-			continue
-		fi
-		# The first enabled stanza of type deb for $codename itself,
-		# not the security archive; Types and Suites replaced
-		stanza=$(awk -v codename="$codename" -v suite="$suite" '
-			BEGIN { RS = ""; FS = "\n" }
-			{
-				t = s = u = ""; off = 0
-				for (i = 1; i <= NF; i++) {
-					if ($i ~ /^Types:/) t = " " substr($i, 7) " "
-					else if ($i ~ /^Suites:/) s = " " substr($i, 8) " "
-					else if ($i ~ /^URIs:/) u = $i
-					else if ($i ~ /^Enabled:[ \t]*no/) off = 1
-				}
-				gsub(/\t/, " ", t); gsub(/\t/, " ", s)
-				if (off || index(t, " deb ") == 0 ||
-				    index(s, " " codename " ") == 0 || u ~ /security/)
-					next
-				for (i = 1; i <= NF; i++) {
-					if ($i ~ /^Types:/) print "Types: deb"
-					else if ($i ~ /^Suites:/) print "Suites: " suite
-					else print $i
-				}
-				exit
-			}' "$src")
-		[ -n "$stanza" ] && break
-	done
-	if [ -z "$stanza" ]; then
-		# One-line format: deb [options] URI SUITE COMPONENTS...
-		stanza=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list \
-				2>/dev/null |
-			awk -v codename="$codename" -v suite="$suite" '
-			$1 != "deb" { next }
-			{
-				opts = ""; i = 2
-				if ($2 ~ /^\[/) {
-					while (i <= NF && $i !~ /\]$/) { opts = opts " " $i; i++ }
-					opts = opts " " $i; i++
-				}
-				uri = $i; s = $(i + 1)
-				if (s != codename || uri ~ /security/) next
-				comps = ""
-				for (j = i + 2; j <= NF && $j !~ /^#/; j++) comps = comps " " $j
-				print "Types: deb"
-				print "URIs: " uri
-				print "Suites: " suite
-				print "Components:" comps
-				gsub(/[][]/, "", opts)
-				n = split(opts, o, " ")
-				for (j = 1; j <= n; j++)
-					if (o[j] ~ /^signed-by=/)
-						print "Signed-By: " substr(o[j], 11)
-				exit
-			}' || true)
-	fi
-	[ -n "$stanza" ] ||
-		die "apt has no Debian $codename entry to derive a $suite entry from"
-	printf '# Added by ioasid scripts/qemu-stock.sh: Debian %s, for its QEMU.\n# Nothing is pinned to it; remove this file to undo.\n%s\n' \
-		"$suite" "$stanza" >"$ours.new"
-	mv "$ours.new" "$ours"
-	log "added $ours:"
-	sed 's/^/    /' "$ours"
+		die "apt has no $suite entry; run once as root to add $apt_etc/sources.list.d/ioasid-backports.sources"
+	apt_add_backports "$suite"
 }
 
 apt_update() {
@@ -188,11 +114,7 @@ fetch() {
 
 	rm -f "$cache/key" "$cache/env"
 	rm -rf "$cache/debs" "$cache/root"
-	mkdir -p "$cache/debs"
-	# apt downloads as _apt where it can write
-	if [ "$(id -u)" -eq 0 ] && id _apt >/dev/null 2>&1; then
-		chown _apt "$cache/debs"
-	fi
+	apt_download_dir "$cache/debs"
 	start=$(date +%s%N)
 	log "apt-get download ${packages[*]}"
 	(cd "$cache/debs" && apt-get download -q "${packages[@]}") \
@@ -342,22 +264,11 @@ main() {
 
 	# The directory's name: no epoch (a ':' would not survive vm.sh --add)
 	ver_dir=${version#*:}
-	if [ -n "${QEMU_STOCK_DIR:-}" ]; then
-		cache=$QEMU_STOCK_DIR
-		mkdir -p "$cache"
-	else
-		cache=${XDG_CACHE_HOME:-$HOME/.cache}/ioasid-qemu-stock/$ver_dir
-		mkdir -p "$cache"
-		link_to "$top/build/qemu-stock" "$cache"
-	fi
-	cache=$(cd -P "$cache" && pwd)
+	cache_open "${QEMU_STOCK_DIR:-}" \
+		"${XDG_CACHE_HOME:-$HOME/.cache}/ioasid-qemu-stock/$ver_dir" \
+		"$top/build/qemu-stock"
 	fwpath=$cache/root/usr/share/qemu:$cache/root/usr/share/seabios:/usr/lib/ipxe/qemu
 	moddir=$cache/root/usr/lib/x86_64-linux-gnu/qemu
-
-	# One fetcher per cache directory: a second caller waits, then finds
-	# the cache valid
-	exec 9>"$cache/.lock"
-	flock 9
 
 	if cache_valid; then
 		install_deps

@@ -60,88 +60,15 @@ files=(
 uapi=(iommufd vfio)
 tests=(iommufd iommufd_fail_nth)
 
-log() { echo "upstream-selftest: $*"; }
-die() { echo "upstream-selftest: $*" >&2; exit 1; }
+# log, die, cache_open, apt_download_dir, apt_add_deb_src,
+# apt_add_backports_src
+# shellcheck source=scripts/fetch-lib.sh
+. "$top/scripts/fetch-lib.sh"
 
 # Does apt know the source package version we want?
 src_known() {
 	{ apt-cache showsrc linux 2>/dev/null || true; } |
 		grep -qx "Version: $deb_version"
-}
-
-# A deb-src twin of every Debian "deb" source apt already has, in the same
-# file and the same form as scripts/qemu-build.sh's add_deb_src(), so the
-# two scripts agree on it
-add_deb_src() {
-	local f=/etc/apt/sources.list.d/ioasid-deb-src.sources src
-
-	: >"$f.new"
-	for src in /etc/apt/sources.list.d/*.sources; do
-		[ -e "$src" ] || continue
-		awk 'BEGIN { RS = ""; ORS = "\n\n" }
-		     /(^|\n)Types:[^\n]*deb/ && /debian/ {
-			sub(/Types:[^\n]*/, "Types: deb-src"); print }' \
-			"$src" >>"$f.new"
-	done
-	if [ -e /etc/apt/sources.list ]; then
-		sed -n 's/^deb \(.*debian.*\)$/deb-src \1/p' /etc/apt/sources.list \
-			>/etc/apt/sources.list.d/ioasid-deb-src.list
-		[ -s /etc/apt/sources.list.d/ioasid-deb-src.list ] ||
-			rm -f /etc/apt/sources.list.d/ioasid-deb-src.list
-	fi
-	if [ -s "$f.new" ]; then
-		mv "$f.new" "$f"
-	else
-		rm -f "$f.new"
-	fi
-}
-
-# A deb-src entry for bookworm-backports, made from the Debian 12 entry apt
-# has (its URI, components and key), for machines that never had backports
-add_backports_src() {
-	local f=/etc/apt/sources.list.d/ioasid-backports-src.sources src stanza=""
-
-	# One file at a time: a file need not end with a blank line
-	for src in /etc/apt/sources.list.d/*.sources; do
-		[ -e "$src" ] || continue
-		stanza=$(awk -v suite="$backports" '
-		BEGIN { RS = ""; FS = "\n" }
-		{
-			t = s = u = ""; off = 0
-			for (i = 1; i <= NF; i++) {
-				if ($i ~ /^Types:/) t = " " substr($i, 7) " "
-				else if ($i ~ /^Suites:/) s = " " substr($i, 8) " "
-				else if ($i ~ /^URIs:/) u = $i
-				else if ($i ~ /^Enabled:[ \t]*no/) off = 1
-			}
-			gsub(/\t/, " ", t); gsub(/\t/, " ", s)
-			if (off || t !~ / deb(-src)? / || s !~ / bookworm / ||
-			    u ~ /security/ || u !~ /debian/)
-				next
-			for (i = 1; i <= NF; i++) {
-				if ($i ~ /^Types:/) print "Types: deb-src"
-				else if ($i ~ /^Suites:/) print "Suites: " suite
-				else if ($i !~ /^#/) print $i
-			}
-			exit
-		}' "$src")
-		[ -n "$stanza" ] && break
-	done
-	if [ -z "$stanza" ] && [ -e /etc/apt/sources.list ]; then
-		# One-line format: deb [options] URI bookworm COMPONENTS...
-		stanza=$(awk -v suite="$backports" '
-			$1 == "deb" && $0 ~ /debian/ && $0 !~ /security/ {
-				for (i = 2; i <= NF; i++)
-					if ($i == "bookworm") { $i = suite; $1 = "deb-src"; print; exit }
-			}' /etc/apt/sources.list)
-		if [ -n "$stanza" ]; then
-			echo "$stanza" >/etc/apt/sources.list.d/ioasid-backports-src.list
-			return 0
-		fi
-	fi
-	[ -n "$stanza" ] || die "apt has no Debian bookworm entry to derive a $backports deb-src entry from"
-	printf '# Added by ioasid scripts/upstream-selftest.sh: the sources of Debian %s.\n%s\n' \
-		"$backports" "$stanza" >"$f"
 }
 
 # Make sure apt can fetch the source of linux $deb_version
@@ -150,11 +77,11 @@ apt_sources() {
 	[ "$(id -u)" -eq 0 ] ||
 		die "apt knows no source of linux $deb_version; run once as root to add deb-src entries for $backports"
 	log "adding deb-src entries; apt-get update"
-	add_deb_src
+	apt_add_deb_src
 	apt-get update -qq
 	src_known && return 0
 	log "adding a deb-src entry for $backports; apt-get update"
-	add_backports_src
+	apt_add_backports_src "$backports"
 	apt-get update -qq
 	src_known || die "apt knows no source of linux $deb_version even with $backports; has Debian removed it from the archive?"
 }
@@ -173,11 +100,7 @@ fetch() {
 
 	rm -f "$cache/key"
 	rm -rf "${cache:?}/src" "${cache:?}/usr" "${cache:?}/get"
-	mkdir -p "$cache/get"
-	# apt downloads as _apt where it can write
-	if [ "$(id -u)" -eq 0 ] && id _apt >/dev/null 2>&1; then
-		chown _apt "$cache/get"
-	fi
+	apt_download_dir "$cache/get"
 	start=$(date +%s)
 	apt_sources
 	log "apt-get source --download-only linux=$deb_version (150 MB)"
@@ -245,17 +168,11 @@ main() {
 		echo "linux $deb_version $orig $orig_sha256 format $cache_format"
 		printf '%s\n' "${files[@]}" "${uapi[@]}"
 	} | sha256sum | cut -d' ' -f1)
-	cache=${UPSTREAM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ioasid-upstream/linux-$up_version}
 	out=${UPSTREAM_OUT:-$top/build/upstream}
 	# A failed run must not leave an older build to be run in its place
 	rm -f "${tests[@]/#/$out/}"
-	mkdir -p "$cache"
-	cache=$(cd -P "$cache" && pwd)
-
-	# One fetcher per cache directory: a second caller waits, then finds
-	# the cache valid
-	exec 9>"$cache/.lock"
-	flock 9
+	cache_open "${UPSTREAM_CACHE_DIR:-}" \
+		"${XDG_CACHE_HOME:-$HOME/.cache}/ioasid-upstream/linux-$up_version"
 
 	if cache_valid; then
 		log "cached: $(cat "$cache/fetch-time.txt" 2>/dev/null || echo "$cache")"

@@ -514,6 +514,24 @@ int iopt_map_user(struct ioasid_ctx *ctx, struct ioasid_iopt *iopt,
 	return rc;
 }
 
+/*
+ * Count in *@nareas the areas that cover [@iova, @last]; true if they cover
+ * it without a hole.  The caller holds iova_rwsem.
+ */
+static bool iopt_contig_count(struct ioasid_iopt *iopt, unsigned long iova,
+			      unsigned long last, unsigned int *nareas)
+{
+	struct ioasid_area *area;
+	struct iopt_contig c;
+
+	lockdep_assert_held(&iopt->iova_rwsem);
+	*nareas = 0;
+	for (area = iopt_contig_first(&c, iopt, iova, last); area;
+	     area = iopt_contig_next(&c, area))
+		(*nareas)++;
+	return c.complete;
+}
+
 /**
  * iopt_check_contig() - is a range covered by mappings without a hole
  * @iopt: the IOVA map
@@ -526,20 +544,18 @@ int iopt_map_user(struct ioasid_ctx *ctx, struct ioasid_iopt *iopt,
 int iopt_check_contig(struct ioasid_iopt *iopt, unsigned long iova,
 		      unsigned long length)
 {
-	struct ioasid_area *area;
-	struct iopt_contig c;
+	unsigned int nareas;
 	unsigned long last;
+	bool complete;
 	int rc;
 
 	rc = ioasid_range_last(iova, length, &last);
 	if (rc)
 		return rc;
 	down_read(&iopt->iova_rwsem);
-	for (area = iopt_contig_first(&c, iopt, iova, last); area;
-	     area = iopt_contig_next(&c, area))
-		;
+	complete = iopt_contig_count(iopt, iova, last, &nareas);
 	up_read(&iopt->iova_rwsem);
-	return c.complete ? 0 : -ENOENT;
+	return complete ? 0 : -ENOENT;
 }
 
 /**
@@ -573,10 +589,7 @@ int iopt_copy(struct ioasid_iopt *dst, struct ioasid_iopt *src,
 		return rc;
 
 	down_read(&src->iova_rwsem);
-	for (area = iopt_contig_first(&c, src, src_iova, last); area;
-	     area = iopt_contig_next(&c, area))
-		npieces++;
-	if (!c.complete) {
+	if (!iopt_contig_count(src, src_iova, last, &npieces)) {
 		rc = -ENOENT;
 		goto out_unlock;
 	}
@@ -722,8 +735,7 @@ again:
 	prevented = false;
 	up_write(&iopt->iova_rwsem);
 
-	for (area = claimed; area; area = area->next_claimed)
-		ioasid_area_unfill_domains(area, iopt);
+	ioasid_areas_unfill_domains(claimed, iopt);
 
 	down_write(&iopt->iova_rwsem);
 	while (claimed) {

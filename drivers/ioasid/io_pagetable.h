@@ -172,6 +172,8 @@ int ioasid_area_fill_domains(struct ioasid_area *area,
 			     struct ioasid_iopt *iopt);
 void ioasid_area_unfill_domains(struct ioasid_area *area,
 				struct ioasid_iopt *iopt);
+void ioasid_areas_unfill_domains(struct ioasid_area *claimed,
+				 struct ioasid_iopt *iopt);
 int ioasid_area_fill_domain(struct ioasid_area *area,
 			    struct iommu_domain *domain, bool first);
 void ioasid_area_unfill_domain(struct ioasid_area *area,

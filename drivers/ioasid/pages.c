@@ -493,16 +493,29 @@ static void area_remove_domain_user(struct ioasid_area *area)
 			  area->pages_node.last);
 }
 
+/*
+ * Unmap [iova, iova + length) and add it to @gather: the IOMMU driver syncs
+ * the IOTLB only when the range is disjoint from what the gather holds,
+ * the caller once at the end
+ */
+static void domain_unmap_gather(struct iommu_domain *domain,
+				unsigned long iova, unsigned long length,
+				struct iommu_iotlb_gather *gather)
+{
+	size_t unmapped;
+
+	unmapped = iommu_unmap_fast(domain, iova, length, gather);
+	WARN_ON(unmapped != length);
+}
+
 static void domain_unmap(struct iommu_domain *domain, unsigned long iova,
 			 unsigned long length)
 {
 	struct iommu_iotlb_gather gather;
-	size_t unmapped;
 
 	iommu_iotlb_gather_init(&gather);
-	unmapped = iommu_unmap_fast(domain, iova, length, &gather);
+	domain_unmap_gather(domain, iova, length, &gather);
 	iommu_iotlb_sync(domain, &gather);
-	WARN_ON(unmapped != length);
 }
 
 /* Runs handed to one iommu_map_sg() call, so one IOTLB sync for them all */
@@ -739,6 +752,45 @@ void ioasid_area_unfill_domains(struct ioasid_area *area,
 			     ioasid_area_length(area));
 	area_remove_domain_user(area);
 	mutex_unlock(&pages->mutex);
+}
+
+/**
+ * ioasid_areas_unfill_domains() - unmap claimed areas from every domain
+ * @claimed: unpublished areas, linked by next_claimed
+ * @iopt: their IOVA map, with domains_rwsem held
+ *
+ * Each domain gets one IOTLB gather for all the areas, so adjacent areas
+ * cost one IOTLB sync per domain instead of one per area and domain.  The
+ * pages are unpinned only after every domain's IOTLB was synced.  Nobody
+ * else maps or unmaps these IOVAs meanwhile: the areas are unpublished and
+ * domains come and go only with domains_rwsem held for writing.
+ */
+void ioasid_areas_unfill_domains(struct ioasid_area *claimed,
+				 struct ioasid_iopt *iopt)
+{
+	struct iommu_iotlb_gather gather;
+	struct iommu_domain *domain;
+	struct ioasid_area *area;
+	unsigned long index;
+
+	lockdep_assert_held(&iopt->domains_rwsem);
+	if (!iopt->ndomains)
+		return;
+
+	xa_for_each(&iopt->domains, index, domain) {
+		iommu_iotlb_gather_init(&gather);
+		for (area = claimed; area; area = area->next_claimed) {
+			domain_unmap_gather(domain, ioasid_area_iova(area),
+					    ioasid_area_length(area), &gather);
+			cond_resched();
+		}
+		iommu_iotlb_sync(domain, &gather);
+	}
+	for (area = claimed; area; area = area->next_claimed) {
+		mutex_lock(&area->pages->mutex);
+		area_remove_domain_user(area);
+		mutex_unlock(&area->pages->mutex);
+	}
 }
 
 static struct ioasid_pages_pin *pages_find_pin(struct ioasid_pages *pages,

@@ -2172,17 +2172,9 @@ TEST_F(doc_edu, real_iommu) { RUN_TABLE(edu_rows); }
 TEST_F(doc_edu, group_path_refused)
 {
 	const char *doc = DOC(RST, "but opening a device through it is refused (``EPERM``, with a log line)");
-	char path[64];
-	int gfd, cfd, dfd, container, err;
+	int gfd = -1, cfd = -1, dfd, err;
 
-	snprintf(path, sizeof(path), "/dev/vfio/%d", edu_info.group);
-	gfd = open(path, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, gfd);
-	cfd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, cfd);
-	container = cfd;
-	ASSERT_EQ(0, xioctl(gfd, VFIO_GROUP_SET_CONTAINER, &container));
-	ASSERT_EQ(0, ioctl(cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU));
+	ASSERT_EQ(0, group_type1_open(edu_info.group, &gfd, &cfd));
 	dfd = ioctl(gfd, VFIO_GROUP_GET_DEVICE_FD, edu_info.bdf);
 	err = dfd < 0 ? errno : 0;
 	EXPECT_EQ(EPERM, err) TH_LOG("%s", doc);

@@ -172,7 +172,6 @@ FIXTURE(group_path) {
 	struct ioasid_env env;
 	struct vdev_info ia, ib;
 	int fd, da, gfd, cfd, vb;
-	char path[64];
 	bool moved;
 };
 
@@ -185,8 +184,6 @@ FIXTURE_SETUP(group_path)
 	ASSERT_EQ(0, find_dev(DEV_EDU_BRIDGE, 1, &self->ib));
 	ASSERT_TRUE(pci_same_bus(self->ia.bdf, self->ib.bdf));
 	ASSERT_EQ(self->ia.group, self->ib.group);
-	snprintf(self->path, sizeof(self->path), "/dev/vfio/%d",
-		 self->ia.group);
 	self->fd = ioasid_open();
 	ASSERT_LE(0, self->fd);
 	self->moved = true;
@@ -215,18 +212,9 @@ FIXTURE_TEARDOWN(group_path)
 /* B's user through the group path: group, container, type1, device fd */
 static int group_path_open(FIXTURE_DATA(group_path) *self)
 {
-	int container, rc;
+	int rc;
 
-	self->gfd = open(self->path, O_RDWR | O_CLOEXEC);
-	if (self->gfd < 0)
-		return errno;
-	self->cfd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	if (self->cfd < 0)
-		return errno;
-	container = self->cfd;
-	rc = xioctl(self->gfd, VFIO_GROUP_SET_CONTAINER, &container);
-	if (!rc && ioctl(self->cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		rc = errno;
+	rc = group_type1_open(self->ib.group, &self->gfd, &self->cfd);
 	if (rc)
 		return rc;
 	self->vb = ioctl(self->gfd, VFIO_GROUP_GET_DEVICE_FD, self->ib.bdf);

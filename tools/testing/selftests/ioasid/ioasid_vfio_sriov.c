@@ -138,27 +138,16 @@ static int pf_on_vfio_pci(FIXTURE_DATA(sriov) *self, const __u8 *token)
 			 VFIO_DEVICE_FEATURE_PCI_VF_TOKEN,
 	} };
 	struct vdev_info pfi = {};
-	char path[64];
-	int container, rc;
+	int rc;
 
 	rc = pci_rebind(self->pf, "vfio-pci");
 	if (rc)
 		return rc;
 	/* vfio-pci has no device node: vdev_info_by_bdf() fills the group */
 	vdev_info_by_bdf(self->pf, &pfi);
-	snprintf(path, sizeof(path), "/dev/vfio/%d", pfi.group);
-	self->gfd = open(path, O_RDWR | O_CLOEXEC);
-	if (self->gfd < 0)
-		return errno;
-	self->cfd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
-	if (self->cfd < 0)
-		return errno;
-	container = self->cfd;
-	rc = xioctl(self->gfd, VFIO_GROUP_SET_CONTAINER, &container);
+	rc = group_type1_open(pfi.group, &self->gfd, &self->cfd);
 	if (rc)
 		return rc;
-	if (ioctl(self->cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
-		return errno;
 	self->dpf = ioctl(self->gfd, VFIO_GROUP_GET_DEVICE_FD, self->pf);
 	if (self->dpf < 0)
 		return errno;

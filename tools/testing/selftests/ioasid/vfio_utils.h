@@ -211,6 +211,31 @@ static inline int dev_open_bound(const char *cdev, int iommufd, __u32 *devid)
 	return dfd;
 }
 
+/*
+ * The vfio group path up to its device fds: open the node of iommu_group
+ * @group and a container, put the group in it, choose type1v2.  Each fd is
+ * stored as soon as it is open, for the caller to close.  0, or the errno
+ * of the step that failed.
+ */
+static inline int group_type1_open(int group, int *gfd, int *cfd)
+{
+	char path[64];
+	int container;
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	*gfd = open(path, O_RDWR | O_CLOEXEC);
+	if (*gfd < 0)
+		return errno;
+	*cfd = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	if (*cfd < 0)
+		return errno;
+	container = *cfd;
+	if (ioctl(*gfd, VFIO_GROUP_SET_CONTAINER, &container) ||
+	    ioctl(*cfd, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU))
+		return errno;
+	return 0;
+}
+
 static inline int dev_attach(int dfd, __u32 *pt_id)
 {
 	struct vfio_device_attach_iommufd_pt attach = {
@@ -445,6 +470,70 @@ static inline const char *vm_iommu(void)
 static inline bool vm_is_intel(void)
 {
 	return !strncmp(vm_iommu(), "intel", 5);
+}
+
+/*
+ * A kprobe event on the IOMMU driver's IOTLB sync (VT-d's or AMD-Vi's), to
+ * count the syncs an operation makes: iotlb_probe_arm(), then
+ * iotlb_probe_hits() before and after, then iotlb_probe_disarm().
+ */
+#define IOTLB_PROBE "ioasid_test/iotlb_sync"
+
+static inline const char *tracefs_dir(void)
+{
+	return access("/sys/kernel/tracing/kprobe_events", F_OK) ?
+	       "/sys/kernel/debug/tracing" : "/sys/kernel/tracing";
+}
+
+static inline int iotlb_probe_write(const char *file, const char *text)
+{
+	char path[128];
+	int fd, rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", tracefs_dir(), file);
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		rc = errno;
+	close(fd);
+	return rc;
+}
+
+static inline int iotlb_probe_arm(void)
+{
+	char line[128];
+	int rc;
+
+	snprintf(line, sizeof(line), "p:" IOTLB_PROBE " %s\n",
+		 vm_is_intel() ? "intel_iommu_tlb_sync" : "amd_iommu_iotlb_sync");
+	rc = iotlb_probe_write("kprobe_events", line);
+	return rc ?: iotlb_probe_write("events/" IOTLB_PROBE "/enable", "1");
+}
+
+static inline void iotlb_probe_disarm(void)
+{
+	iotlb_probe_write("events/" IOTLB_PROBE "/enable", "0");
+	iotlb_probe_write("kprobe_events", "-:" IOTLB_PROBE "\n");
+}
+
+/* The probe's hits so far, or -1 */
+static inline long iotlb_probe_hits(void)
+{
+	char path[128], name[64];
+	unsigned long hits, missed;
+	long found = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/kprobe_profile", tracefs_dir());
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lu %lu", name, &hits, &missed) == 3)
+		if (!strcmp(name, strchr(IOTLB_PROBE, '/') + 1))
+			found = hits;
+	fclose(f);
+	return found;
 }
 
 /* ====================================================================
