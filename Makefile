@@ -6,8 +6,9 @@
 #                     the production build, in drivers/
 #   make test-modules the test build (mock IOMMU, IOMMU_TEST_CMD, fault
 #                     injection) in build/ktest/drivers/; make check loads it
-#   make demo         install what is missing, boot a VM and run the edu
-#                     sample, then the user space NVMe driver
+#   make demo         install what is missing, boot a VM and run the user
+#                     space NVMe driver, then the edu sample, watched by
+#                     ioasidctl (list, show and monitor of what it did)
 #   make check        host unit tests, style checks and the VM test suites
 #   make upstream-selftest  upstream's iommufd selftests, fetched from
 #                     Debian's 6.12 source (cached), built in build/upstream
@@ -75,9 +76,11 @@ $(KSFT)/.extracted: | setup
 		linux-source-6.1/scripts/const_structs.checkpatch
 	@touch $@
 
+# ioasid_netlink runs ioasidctl too
 selftests: $(KSFT)/.extracted
 	$(MAKE) -C tools/testing/selftests/ioasid \
 		KSFT_DIR=$(KSFT)/tools/testing/selftests OUTPUT=$(BUILD)/selftests
+	$(MAKE) -C tools/ioasidctl OUTPUT=$(BUILD)/samples
 
 # Nothing of upstream's is kept in the tree: see
 # Documentation/dev-tools/upstream-selftest.rst
@@ -87,6 +90,7 @@ upstream-selftest:
 samples:
 	$(MAKE) -C samples/ioasid OUTPUT=$(BUILD)/samples
 	$(MAKE) -C samples/nvme OUTPUT=$(BUILD)/samples
+	$(MAKE) -C tools/ioasidctl OUTPUT=$(BUILD)/samples
 
 unit:
 	$(MAKE) -C tools/testing/unit OUTPUT=$(BUILD)/unit run
@@ -107,11 +111,12 @@ reliability-summary:
 	@scripts/reliability-summary.sh
 
 # The kernel release is known only after setup, hence the sub-makes
+# The edu sample last: it ends with what ioasidctl saw of it
 demo: setup
 	$(MAKE) -s modules samples
-	tools/testing/vm/demo.sh
 	NVME_DEMO=1 NVME_SECS=1 NVME_OUT=$(BUILD)/vm/demo-nvme \
 		tools/testing/nvme/run-nvme.sh intel-ir
+	tools/testing/vm/demo.sh
 
 vm-shell: setup
 ifeq ($(DEBUG),1)
@@ -172,7 +177,7 @@ USER_OUT := $(BUILD)/user
 USER_VARS = PREFIX=$(PREFIX) $(if $(LIBDIR),LIBDIR=$(LIBDIR)) \
 	$(if $(INCLUDEDIR),INCLUDEDIR=$(INCLUDEDIR)) \
 	$(if $(BINDIR),BINDIR=$(BINDIR)) $(if $(MANDIR),MANDIR=$(MANDIR))
-USER_DIRS := samples/ioasid samples/nvme
+USER_DIRS := samples/ioasid samples/nvme tools/ioasidctl
 
 .PHONY: user install install-modules install-config install-user uninstall \
 	uninstall-modules uninstall-config uninstall-user dkms-install \

@@ -13,6 +13,7 @@ pkgs=(
 	qemu-system-x86
 	busybox-static
 	libcmocka-dev
+	libnl-3-dev libnl-genl-3-dev	# ioasidctl (static in the VM, shared in the packages)
 	sparse
 	shellcheck		# make lint
 	# make deb and the package test of make check (a Debian 12 chroot)

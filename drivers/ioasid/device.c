@@ -178,6 +178,7 @@ struct ioasid_device *__ioasid_device_bind(struct ioasid_ctx *ctx,
 	/* The driver's reference, given up by ioasid_device_unbind() */
 	refcount_inc(&idev->obj.users);
 	ioasid_object_finalize(ctx, &idev->obj);
+	ioasid_nl_device_event(idev, IOASID_NL_EVENT_BIND, NULL);
 	return idev;
 }
 
@@ -231,6 +232,7 @@ void ioasid_device_unbind(struct ioasid_device *idev)
 	bool holds_ctx = idev->holds_ctx;
 
 	ioasid_device_detach(idev);
+	ioasid_nl_device_event(idev, IOASID_NL_EVENT_UNBIND, NULL);
 	ioasid_object_remove(ctx, &idev->obj);
 	if (holds_ctx)
 		ioasid_ctx_put(ctx);
@@ -248,6 +250,24 @@ u32 ioasid_device_id(struct ioasid_device *idev)
 	return idev->obj.id;
 }
 EXPORT_SYMBOL_NS_GPL(ioasid_device_id, IOASID);
+
+/**
+ * ioasid_device_hwpt_id() - the HWPT a device is attached to
+ * @idev: the device
+ *
+ * Return: the HWPT's ID, or 0 while the device's DMA is blocked.
+ */
+u32 ioasid_device_hwpt_id(struct ioasid_device *idev)
+{
+	struct ioasid_group *igroup = idev->igroup;
+	u32 id;
+
+	mutex_lock(&igroup->lock);
+	id = idev->hwpt ? idev->hwpt->obj.id : 0;
+	mutex_unlock(&igroup->lock);
+	return id;
+}
+EXPORT_SYMBOL_NS_GPL(ioasid_device_hwpt_id, IOASID);
 
 /*
  * Linux 6.1's iommu_attach_group() does not check that a domain belongs to
@@ -559,7 +579,7 @@ int ioasid_device_attach(struct ioasid_device *idev, u32 *pt_id)
 {
 	struct ioasid_group *igroup = idev->igroup;
 	struct ioasid_ctx *ctx = idev->ctx;
-	struct ioasid_hwpt *old = NULL, *hwpt;
+	struct ioasid_hwpt *old = NULL, *hwpt, *attached = NULL;
 	struct ioasid_object *pt;
 	bool remove_old = false;
 	int rc = 0;
@@ -580,6 +600,7 @@ int ioasid_device_attach(struct ioasid_device *idev, u32 *pt_id)
 			refcount_inc(&hwpt->obj.users);
 			list_add_tail(&idev->group_item, &igroup->devices);
 			idev_set_hwpt(idev, hwpt);
+			attached = hwpt;
 		}
 		*pt_id = hwpt->obj.id;
 		goto out_unlock;
@@ -621,6 +642,7 @@ int ioasid_device_attach(struct ioasid_device *idev, u32 *pt_id)
 	list_add_tail(&idev->group_item, &igroup->devices);
 	idev_set_hwpt(idev, hwpt);
 	*pt_id = hwpt->obj.id;
+	attached = hwpt;
 
 out_release_old:
 	if (old) {
@@ -629,6 +651,9 @@ out_release_old:
 		mutex_unlock(&old->ioas->mutex);
 	}
 out_unlock:
+	/* Under the lock, while the device holds @attached */
+	if (attached)
+		ioasid_nl_device_event(idev, IOASID_NL_EVENT_ATTACH, attached);
 	mutex_unlock(&igroup->lock);
 	if (old)
 		hwpt_put_for_device(ctx, old, remove_old);
@@ -665,6 +690,7 @@ void ioasid_device_detach(struct ioasid_device *idev)
 		remove = hwpt_release_if_unused(hwpt);
 		mutex_unlock(&hwpt->ioas->mutex);
 	}
+	ioasid_nl_device_event(idev, IOASID_NL_EVENT_DETACH, hwpt);
 	mutex_unlock(&igroup->lock);
 	hwpt_put_for_device(idev->ctx, hwpt, remove);
 }

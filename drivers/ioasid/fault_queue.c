@@ -39,6 +39,7 @@
 #include <linux/uaccess.h>
 
 #include "ioasid_private.h"
+#include "netlink.h"
 #include "ioasid_test.h"	/* IOASID_FAULT_QUEUE_DEPTH */
 
 struct ioasid_fault_queue {
@@ -140,7 +141,7 @@ static void records_free(struct list_head *list)
  * the fault queue of @hwpt, or refused (false) when there is no queue
  * (@hwpt NULL), it is full or its fd is closed; the caller then drops it.
  * This is the one place that sees each fault with its outcome, for
- * whatever else wants to hear of faults (a netlink event, say): it runs
+ * the netlink family's fault event, which hears of all of them: it runs
  * in any context, with ioasid_fault_lock held and interrupts off.
  */
 static bool fault_deliver(struct ioasid_hwpt *hwpt,
@@ -150,6 +151,12 @@ static bool fault_deliver(struct ioasid_hwpt *hwpt,
 
 	lockdep_assert_held(&ioasid_fault_lock);
 
+	/* Listeners of the netlink family hear of every fault a HWPT gets */
+	if (hwpt)
+		ioasid_nl_fault_event(hwpt->ctx, rec->data.dev_id, hwpt->obj.id,
+				      rec->data.addr, rec->data.perm &
+				      (IOMMU_FAULT_PERM_READ | IOMMU_FAULT_PERM_WRITE |
+				       IOMMU_FAULT_PERM_EXEC));
 	if (!fq || fq->closed || fq->nrecords >= IOASID_FAULT_QUEUE_DEPTH)
 		return false;
 	list_add_tail(&rec->node, &fq->deliver);

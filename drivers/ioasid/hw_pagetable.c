@@ -45,6 +45,7 @@ struct ioasid_hwpt *ioasid_hwpt_alloc(struct ioasid_ctx *ctx,
 	}
 	atomic_long_inc(&ioasid_stats.domains);
 	hwpt->complete = ioasid_selftest_domain_init(dev, hwpt->domain);
+	strscpy(hwpt->iommu, ioasid_iommu_name(dev), sizeof(hwpt->iommu));
 	return hwpt;
 }
 
@@ -255,6 +256,7 @@ static struct ioasid_hwpt *hwpt_alloc_nested(struct ioasid_ctx *ctx,
 	refcount_inc(&hwpt->ioas->obj.users);
 	hwpt->parent = parent;
 	refcount_inc(&parent->obj.users);
+	memcpy(hwpt->iommu, parent->iommu, sizeof(hwpt->iommu));
 	hwpt->nest_ops = ops;
 	/* DMA goes through the parent's page tables, and its coherency */
 	hwpt->enforce_cc = parent->enforce_cc;

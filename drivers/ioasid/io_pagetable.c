@@ -505,6 +505,7 @@ int iopt_map_user(struct ioasid_ctx *ctx, struct ioasid_iopt *iopt,
 					 READ_ONCE(ctx->account_mm));
 	if (IS_ERR(piece.pages))
 		return PTR_ERR(piece.pages);
+	ioasid_nl_ctx_mapper(ctx, piece.pages);
 	piece.start_byte = uptr - piece.pages->uptr;
 	piece.length = length;
 

@@ -18,6 +18,7 @@
 struct ioasid_access;
 struct ioasid_ctx;
 struct ioasid_pages;
+struct ioasid_usage;
 
 /* io_pagetable.c: the IOVA -> user memory map of one IOAS */
 
@@ -146,6 +147,10 @@ struct ioasid_pages {
 	struct task_struct *source_task;
 	struct mm_struct *source_mm;
 	struct user_struct *source_user;
+	/* The context's, for its netlink view (ioasid_nl_ctx_mapper()) */
+	struct ioasid_usage *usage;
+	/* IOASID_NL_BACKING_* kinds pinned so far, under @mutex */
+	u8 backing;
 	/* Below under @mutex */
 	unsigned long npinned;
 	struct rb_root_cached domain_itree;	/* area::pages_node */

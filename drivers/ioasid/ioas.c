@@ -233,6 +233,10 @@ int ioasid_ioas_map(struct ioasid_ucmd *ucmd)
 	/* A mapping the caller cannot learn about must not stay */
 	if (rc)
 		iopt_unmap(&ioas->iopt, iova, cmd->length, NULL);
+	else
+		ioasid_nl_map_event(ucmd->ctx, IOASID_NL_EVENT_MAP,
+				    cmd->ioas_id, iova, cmd->length,
+				    ioasid_map_prot(cmd->flags));
 out_put:
 	ioasid_put_object(ucmd->ctx, &ioas->obj);
 	return rc;
@@ -279,6 +283,10 @@ int ioasid_ioas_copy(struct ioasid_ucmd *ucmd)
 	rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
 	if (rc)
 		iopt_unmap(&dst_ioas->iopt, iova, cmd->length, NULL);
+	else
+		ioasid_nl_map_event(ucmd->ctx, IOASID_NL_EVENT_MAP,
+				    cmd->dst_ioas_id, iova, cmd->length,
+				    ioasid_map_prot(cmd->flags));
 out_put_dst:
 	ioasid_put_object(ucmd->ctx, &dst_ioas->obj);
 out_put_src:
@@ -308,6 +316,8 @@ int ioasid_ioas_unmap(struct ioasid_ucmd *ucmd)
 	if (!rc) {
 		cmd->length = unmapped;
 		rc = ioasid_ucmd_respond(ucmd, sizeof(*cmd));
+		ioasid_nl_map_event(ucmd->ctx, IOASID_NL_EVENT_UNMAP,
+				    cmd->ioas_id, cmd->iova, unmapped, 0);
 	}
 	ioasid_put_object(ucmd->ctx, &ioas->obj);
 	return rc;

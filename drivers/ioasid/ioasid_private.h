@@ -49,10 +49,25 @@
  * Fault queues (fault_queue.c): ioasid_fault_lock, one IRQ-safe spinlock
  * for all queues, is innermost: IOMMU drivers' fault handlers take it in
  * any context, device.c takes it under ioasid_group::lock to route the
- * faults of a device, and only a queue's wait queue lock nests in it.
+ * faults of a device, and only a queue's wait queue lock and the netlink
+ * family's fault locks (ioasid_nl_fault_event()) nest in it.
  * ioasid_fault_queue::read_mutex (one read() of a fault fd at a time) is
  * taken with no other lock held and held across the copy to user memory,
  * so mm->mmap_lock nests in it.
+ *
+ * The netlink family (netlink.c) adds:
+ *   ioasid_nl_event_lock           mutex, sending one event; taken with
+ *                                  any of the locks above held, and only
+ *                                  ioasid_nl_ctx::lock and netlink's own
+ *                                  locks nest in it
+ *   xa_lock of ioasid_nl_ctxs      the context registry; a dump holds it,
+ *     -> xa_lock of ioasid_ctx::objects
+ *       -> ioasid_nl_ctx::lock     the pid and comm of a context
+ *   and a dump takes ioasid_iopt::iova_rwsem under the two xa_locks with
+ *   down_read_trylock() only, keeps it once they are dropped, and takes
+ *   nothing else while it holds it.  ioasid_nl_ctx::fault_lock and the
+ *   fault ring's lock are innermost spinlocks taken with interrupts off
+ *   (DMA faults come from hard interrupt context).
  */
 #ifndef __IOASID_PRIVATE_H
 #define __IOASID_PRIVATE_H
@@ -69,6 +84,7 @@
 
 #include "io_pagetable.h"	/* struct ioasid_ioas embeds struct ioasid_iopt */
 #include "iova.h"
+#include "netlink.h"
 
 struct ioasid_ctx;
 
@@ -124,6 +140,8 @@ struct ioasid_ctx {
 	struct mutex compat_lock;
 	u32 vfio_ioas_id;
 	struct ioasid_ioas *vfio_ioas;
+	/* netlink.c: global ID, owner, usage, events */
+	struct ioasid_nl_ctx nl;
 };
 
 struct ioasid_ucmd {
@@ -217,6 +235,8 @@ struct ioasid_hwpt {
 	bool in_iopt;
 	/* Allocated with dirty tracking; only devices with these ops attach */
 	const struct ioasid_dirty_ops *dirty_ops;
+	/* The IOMMU of the device it was made for, for netlink dumps */
+	char iommu[IOASID_IOMMU_NAME_LEN];
 	/* A nested HWPT: the user's stage-1 on top of @parent's domain */
 	struct ioasid_hwpt *parent;
 	/* Allocated with IOMMU_HWPT_ALLOC_NEST_PARENT */

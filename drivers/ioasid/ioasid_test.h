@@ -36,6 +36,13 @@ enum {
 	 * driver of a bound device report DMA faults (report_dma_fault)
 	 */
 	IOMMU_TEST_OP_IOASID_REPORT_DMA_FAULT = 0x10000,
+	/*
+	 * ioasid only, far above upstream's operations and apart from the
+	 * fault queues' (0x10000): call ioasid_nl_fault_event() of the
+	 * netlink family @count times with interrupts off, as an IOMMU's
+	 * fault handler would (tools/testing/selftests/ioasid/ioasid_netlink.c)
+	 */
+	IOMMU_TEST_OP_IOASID_NL_FAULT = 0x20000,
 };
 
 /* flags of IOMMU_TEST_OP_IOASID_REPORT_DMA_FAULT */
@@ -51,6 +58,9 @@ enum {
  * records a fault queue holds at most, read or not, answered or not
  */
 #define IOASID_FAULT_QUEUE_DEPTH 256
+
+/* Most faults one IOMMU_TEST_OP_IOASID_NL_FAULT reports */
+#define IOASID_TEST_NL_FAULT_MAX 4096
 
 /* dev_flags of MOCK_DOMAIN_FLAGS */
 enum {
@@ -265,6 +275,17 @@ struct iommu_test_cmd {
 			__u32 count;
 			__u32 out_handled;
 		} report_dma_fault;
+		/*
+		 * ioasid only: a DMA fault of DEVICE @id on HWPT @hwpt_id at
+		 * @addr (IOMMU_FAULT_PERM_* in @perm), reported @count times
+		 * to the netlink family; the IDs are not looked up
+		 */
+		struct {
+			__u32 hwpt_id;
+			__u32 perm;
+			__aligned_u64 addr;
+			__u32 count;
+		} nl_fault;
 	};
 	__u32 last;
 };

@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -88,6 +89,7 @@ void ioasid_object_finalize(struct ioasid_ctx *ctx, struct ioasid_object *obj)
 	/* Storing over a reserved entry never allocates */
 	old = xa_store(&ctx->objects, obj->id, obj, GFP_KERNEL);
 	WARN_ON(old);
+	ioasid_nl_object_created(ctx, obj);
 }
 
 static void ioasid_object_free(struct ioasid_object *obj)
@@ -204,6 +206,8 @@ void ioasid_object_remove(struct ioasid_ctx *ctx, struct ioasid_object *obj)
 	if (published)
 		xa_erase(&ctx->objects, obj->id);
 	ioasid_object_ops[obj->type].destroy(obj);
+	if (published)
+		ioasid_nl_object_destroyed(ctx, obj);
 	ioasid_object_free(obj);
 }
 
@@ -228,6 +232,7 @@ static int ioasid_destroy(struct ioasid_ucmd *ucmd)
 	xa_unlock(&ctx->objects);
 
 	ioasid_object_ops[obj->type].destroy(obj);
+	ioasid_nl_object_destroyed(ctx, obj);
 	ioasid_object_free(obj);
 	return 0;
 }
@@ -385,6 +390,7 @@ static long ioasid_fops_ioctl(struct file *filp, unsigned int cmd,
 static int ioasid_fops_open(struct inode *inode, struct file *filp)
 {
 	struct ioasid_ctx *ctx;
+	int rc;
 
 	ctx = ioasid_kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
 	if (!ctx)
@@ -394,8 +400,17 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 	init_waitqueue_head(&ctx->destroy_wait);
 	ctx->file = filp;
 	filp->private_data = ctx;
+	rc = ioasid_nl_ctx_open(ctx);
+	if (rc)
+		goto err_free;
 	atomic_long_inc(&ioasid_stats.contexts);
 	return 0;
+
+err_free:
+	mutex_destroy(&ctx->compat_lock);
+	xa_destroy(&ctx->objects);
+	kfree(ctx);
+	return rc;
 }
 
 /*
@@ -418,12 +433,14 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 			progress = true;
 			xa_erase(&ctx->objects, index);
 			ioasid_object_ops[obj->type].destroy(obj);
+			ioasid_nl_object_destroyed(ctx, obj);
 			ioasid_object_free(obj);
 		}
 		/* A reference cycle is a bug; leak rather than loop forever */
 		if (WARN_ON(!progress))
 			break;
 	}
+	ioasid_nl_ctx_close(ctx);
 	xa_destroy(&ctx->objects);
 	mutex_destroy(&ctx->compat_lock);
 	kfree(ctx);
@@ -431,10 +448,43 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
+/*
+ * /proc/<pid>/fdinfo/<fd>: the context's ID (as ioasidctl and the netlink
+ * family name it), its objects and the pages it pins and charges
+ */
+static void ioasid_fops_show_fdinfo(struct seq_file *m, struct file *filp)
+{
+	struct ioasid_ctx *ctx = filp->private_data;
+	struct ioasid_nl_ctx *nl = &ctx->nl;
+	static const char *const names[IOASID_OBJ_MAX] = {
+		[IOASID_OBJ_IOAS] = "ioas",
+		[IOASID_OBJ_HWPT] = "hwpt",
+		[IOASID_OBJ_DEVICE] = "device",
+		[IOASID_OBJ_ACCESS] = "access",
+		[IOASID_OBJ_SELFTEST] = "selftest",
+	};
+	unsigned int type;
+
+	seq_printf(m, "ioasid-ctx:\t%u\n", nl->id);
+	seq_printf(m, "ioasid-owner:\t%u\n",
+		   from_kuid_munged(seq_user_ns(m), nl->owner));
+	for (type = IOASID_OBJ_IOAS; type != IOASID_OBJ_MAX; type++)
+		if (type != IOASID_OBJ_SELFTEST || ioasid_test_enabled)
+			seq_printf(m, "ioasid-objects-%s:\t%d\n", names[type],
+				   atomic_read(&nl->nobjects[type]));
+	seq_printf(m, "ioasid-pages-pinned:\t%ld\n",
+		   atomic_long_read(&nl->usage.pinned));
+	seq_printf(m, "ioasid-pages-charged:\t%ld\n",
+		   atomic_long_read(&nl->usage.charged));
+	seq_printf(m, "ioasid-account-mode:\t%s\n",
+		   READ_ONCE(ctx->account_mm) ? "mm" : "user");
+}
+
 static const struct file_operations ioasid_fops = {
 	.owner = THIS_MODULE,
 	.open = ioasid_fops_open,
 	.release = ioasid_fops_release,
+	.show_fdinfo = ioasid_fops_show_fdinfo,
 	.unlocked_ioctl = ioasid_fops_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
@@ -510,9 +560,12 @@ static int __init ioasid_init(void)
 	rc = ioasid_selftest_init();
 	if (rc)
 		goto err_groups;
-	rc = misc_register(&ioasid_misc);
+	rc = ioasid_nl_init();
 	if (rc)
 		goto err_selftest;
+	rc = misc_register(&ioasid_misc);
+	if (rc)
+		goto err_netlink;
 
 	ioasid_debugfs = debugfs_create_dir("ioasid", NULL);
 	debugfs_create_file("stats", 0400, ioasid_debugfs, NULL,
@@ -523,6 +576,8 @@ static int __init ioasid_init(void)
 		pr_warn("test mode: IOMMU_TEST_CMD and the mock IOMMU are enabled; do not use this on a production system\n");
 	return 0;
 
+err_netlink:
+	ioasid_nl_exit();
 err_selftest:
 	ioasid_selftest_exit();
 err_groups:
@@ -534,6 +589,7 @@ static void __exit ioasid_exit(void)
 {
 	debugfs_remove_recursive(ioasid_debugfs);
 	misc_deregister(&ioasid_misc);
+	ioasid_nl_exit();
 	ioasid_selftest_exit();
 	ioasid_groups_exit();
 }

@@ -157,8 +157,10 @@ static int pages_charge(struct ioasid_pages *pages, unsigned long npages)
 	}
 	if (rc)
 		return rc;
-	if (pages->account_mode != IOASID_ACCOUNT_NONE)
+	if (pages->account_mode != IOASID_ACCOUNT_NONE) {
 		atomic_long_add(npages, &ioasid_stats.charged);
+		ioasid_usage_charged(pages->usage, npages);
+	}
 	atomic64_add(npages, &mm->pinned_vm);
 	return 0;
 }
@@ -185,8 +187,10 @@ static void pages_uncharge(struct ioasid_pages *pages, unsigned long npages)
 		mmput(mm);
 		break;
 	}
-	if (pages->account_mode != IOASID_ACCOUNT_NONE)
+	if (pages->account_mode != IOASID_ACCOUNT_NONE) {
 		atomic_long_sub(npages, &ioasid_stats.charged);
+		ioasid_usage_charged(pages->usage, -npages);
+	}
 	atomic64_sub(npages, &mm->pinned_vm);
 }
 
@@ -275,6 +279,7 @@ static void pages_unpin_range(struct ioasid_pages *pages, unsigned long first,
 	}
 	pages->npinned -= npages;
 	atomic_long_sub(npages, &ioasid_stats.pinned);
+	ioasid_usage_pinned(pages->usage, -npages);
 	pages_uncharge(pages, npages);
 	if (!pages->npinned)
 		pages_free_chunks(pages);
@@ -326,10 +331,13 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 		}
 		if (got < n)
 			pages_uncharge(pages, n - got);
-		for (i = 0; i != got; i++)
+		for (i = 0; i != got; i++) {
 			*pfn_slot(&cur, index + i) = page_to_pfn(batch[i]);
+			pages->backing |= ioasid_nl_page_backing(batch[i]);
+		}
 		pages->npinned += got;
 		atomic_long_add(got, &ioasid_stats.pinned);
+		ioasid_usage_pinned(pages->usage, got);
 		index += got;
 	}
 	if (batch != stack_batch)

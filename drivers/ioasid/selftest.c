@@ -1274,6 +1274,31 @@ out_put:
 	return rc;
 }
 
+/*
+ * The netlink family's DMA fault event, with interrupts off as in an IOMMU
+ * driver's fault handler, until fault queues call it (issue #15)
+ */
+static int test_nl_fault(struct ioasid_ucmd *ucmd, struct iommu_test_cmd *cmd)
+{
+	unsigned long flags;
+	u32 i;
+
+	if (cmd->nl_fault.perm & ~(IOMMU_FAULT_PERM_READ |
+				   IOMMU_FAULT_PERM_WRITE |
+				   IOMMU_FAULT_PERM_EXEC))
+		return -EOPNOTSUPP;
+	if (!cmd->nl_fault.count ||
+	    cmd->nl_fault.count > IOASID_TEST_NL_FAULT_MAX)
+		return -EINVAL;
+	for (i = 0; i != cmd->nl_fault.count; i++) {
+		local_irq_save(flags);
+		ioasid_nl_fault_event(ucmd->ctx, cmd->id, cmd->nl_fault.hwpt_id,
+				      cmd->nl_fault.addr, cmd->nl_fault.perm);
+		local_irq_restore(flags);
+	}
+	return 0;
+}
+
 int ioasid_test_cmd(struct ioasid_ucmd *ucmd)
 {
 	struct iommu_test_cmd *cmd = ucmd->cmd;
@@ -1318,6 +1343,8 @@ int ioasid_test_cmd(struct ioasid_ucmd *ucmd)
 			return -EINVAL;
 		WRITE_ONCE(ioasid_batch_mem_limit, cmd->memory_limit.limit);
 		return 0;
+	case IOMMU_TEST_OP_IOASID_NL_FAULT:
+		return test_nl_fault(ucmd, cmd);
 	default:
 		return -EOPNOTSUPP;
 	}

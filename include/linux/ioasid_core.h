@@ -33,6 +33,9 @@ int ioasid_device_attach(struct ioasid_device *idev, u32 *pt_id);
 void ioasid_device_detach(struct ioasid_device *idev);
 struct ioasid_ctx *ioasid_device_ctx(struct ioasid_device *idev);
 u32 ioasid_device_id(struct ioasid_device *idev);
+/* For fdinfo: the context's global ID, the device's HWPT (0: none) */
+u32 ioasid_ctx_id(struct ioasid_ctx *ctx);
+u32 ioasid_device_hwpt_id(struct ioasid_device *idev);
 
 /* Flags of ioasid_access_pin_pages() and ioasid_access_rw() */
 enum {

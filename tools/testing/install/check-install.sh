@@ -50,6 +50,9 @@ done
 for hdr in /usr/include/stdio.h /usr/include/linux/vfio.h; do
 	[ -e "$hdr" ] || missing+=(libc6-dev linux-libc-dev)
 done
+# ioasidctl
+[ -e /usr/include/libnl3/netlink/genl/genl.h ] ||
+	missing+=(libnl-3-dev libnl-genl-3-dev)
 if [ ${#missing[@]} -ne 0 ]; then
 	mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
 	if [ "$(id -u)" -ne 0 ]; then
@@ -104,13 +107,14 @@ else
 fi
 export CFLAGS CPPFLAGS LDFLAGS
 
-# The three sub-makes, as debian/rules and the top-level Makefile call them
+# The four sub-makes, as debian/rules and the top-level Makefile call them
 submakes() {
 	local target=$1
 	shift
 	make -C "$top/tools/lib/ioasid" OUTPUT="$build/lib" "$target" "$@" &&
 	make -C "$top/samples/ioasid" OUTPUT="$build/samples" STATIC=0 "$target" "$@" &&
-	make -C "$top/samples/nvme" OUTPUT="$build/samples" STATIC=0 "$target" "$@"
+	make -C "$top/samples/nvme" OUTPUT="$build/samples" STATIC=0 "$target" "$@" &&
+	make -C "$top/tools/ioasidctl" OUTPUT="$build/samples" STATIC=0 "$target" "$@"
 }
 
 # ---------------------------------------------------------------- build
@@ -155,8 +159,10 @@ static_default() {
 	env -u CFLAGS -u CPPFLAGS -u LDFLAGS \
 		make -C "$top/samples/ioasid" OUTPUT="$tmp/static" &&
 	env -u CFLAGS -u CPPFLAGS -u LDFLAGS \
-		make -C "$top/samples/nvme" OUTPUT="$tmp/static" || return 1
-	for f in ioasid-mock-demo ioasid-edu-demo ioasid-nvme nvme-kbench; do
+		make -C "$top/samples/nvme" OUTPUT="$tmp/static" &&
+	env -u CFLAGS -u CPPFLAGS -u LDFLAGS \
+		make -C "$top/tools/ioasidctl" OUTPUT="$tmp/static" || return 1
+	for f in ioasid-mock-demo ioasid-edu-demo ioasid-nvme nvme-kbench ioasidctl; do
 		[ -x "$tmp/static/$f" ] || { echo "$f missing"; return 1; }
 		if readelf -lW "$tmp/static/$f" | grep -q INTERP; then
 			echo "$f is dynamic"
@@ -166,7 +172,7 @@ static_default() {
 	# and builds no shared library for them
 	! ls "$tmp/static/lib/"libioasid.so* 2>/dev/null
 }
-check static-default "the default build is not four static binaries, see $rel/static.log" \
+check static-default "the default build is not five static binaries, see $rel/static.log" \
 	static.log static_default
 
 # ------------------------------------------------------------- install
@@ -175,7 +181,7 @@ check static-default "the default build is not four static binaries, see $rel/st
 # nothing, neither into OUTPUT nor into DESTDIR
 never_builds() {
 	local d
-	for d in tools/lib/ioasid samples/ioasid samples/nvme; do
+	for d in tools/lib/ioasid samples/ioasid samples/nvme tools/ioasidctl; do
 		if make -C "$top/$d" OUTPUT="$tmp/unbuilt" DESTDIR="$tmp/d2" \
 			PREFIX=/usr install; then
 			echo "$d: install succeeded with nothing built"
@@ -205,9 +211,12 @@ expected_files() {
 644 usr/lib/pkgconfig/libioasid.pc
 644 usr/share/man/man1/ioasid-edu-demo.1
 644 usr/share/man/man1/ioasid-nvme.1
+644 usr/share/man/man1/ioasidctl.1
 644 usr/share/man/man1/nvme-kbench.1
+644 usr/share/bash-completion/completions/ioasidctl
 755 usr/bin/ioasid-edu-demo
 755 usr/bin/ioasid-nvme
+755 usr/bin/ioasidctl
 755 usr/bin/nvme-kbench
 link usr/lib/libioasid.so -> libioasid.so.0.1.0
 link usr/lib/libioasid.so.0 -> libioasid.so.0.1.0

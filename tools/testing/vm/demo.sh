@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # make demo: boot a VM with emulated VT-d and QEMU's edu device, load ioasid
 # and the companion driver, bind the edu to it and run the sample user space
-# driver samples/ioasid/edu_demo.c, then unbind and unload everything.
+# driver samples/ioasid/edu_demo.c, then unbind and unload everything.  It
+# ends with what ioasidctl (tools/ioasidctl) saw: the sample's context while
+# it ran (list, show) and its events (monitor).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 out=$top/build/vm/demo
@@ -10,7 +12,7 @@ guest=$(mktemp)
 trap 'rm -f "$guest"' EXIT
 
 for f in drivers/ioasid/ioasid-core.ko drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko \
-	 build/samples/ioasid-edu-demo; do
+	 build/samples/ioasid-edu-demo build/samples/ioasidctl; do
 	[ -r "$top/$f" ] || { echo "demo: $f is missing: run make demo" >&2; exit 2; }
 done
 
@@ -46,10 +48,31 @@ done
 ls -l /dev/ioasid /dev/vfio/devices/* | sed 's/^/  /'
 
 echo
-echo "## run the user space driver"
+echo "## run the user space driver, watched by ioasidctl"
+echo "# ioasidctl monitor >/tmp/events &"
+ioasidctl monitor >/tmp/events 2>/dev/null &
+mon=$!
+sleep 0.3
 echo "# /root/ioasid-edu-demo"
-/root/ioasid-edu-demo
+/root/ioasid-edu-demo >/tmp/sample.out 2>&1 &
+pid=$!
+# While it runs (each edu DMA takes 100 ms): its context once it has a
+# device attached and a mapping
+: >/tmp/show
+while kill -0 $pid 2>/dev/null; do
+	ioasidctl show $pid >/tmp/show.now 2>/dev/null
+	if grep -q '^  areas:' /tmp/show.now && grep -q '^  devices:' /tmp/show.now; then
+		ioasidctl list >/tmp/list 2>&1
+		mv /tmp/show.now /tmp/show
+		break
+	fi
+	sleep 0.02
+done
+wait $pid
 rc=$?
+cat /tmp/sample.out
+sleep 0.3
+kill $mon 2>/dev/null
 
 echo
 echo "## unbind and unload"
@@ -62,6 +85,19 @@ left=$(grep -Ev '^(map_calls|faults_dropped|fault_responses) ' \
 	/sys/kernel/debug/ioasid/stats | grep -v ' 0$' | tr '\n' ' ')
 [ -z "$left" ] || { echo "demo: left behind: $left"; rc=1; }
 run rmmod ioasid_core || rc=1
+
+echo
+echo "## what ioasidctl saw while the sample ran"
+echo "# ioasidctl list"
+cat /tmp/list
+echo "# ioasidctl show $pid"
+cat /tmp/show
+grep -q '^  devices:' /tmp/show || { echo "demo: ioasidctl did not see the sample's device"; rc=1; }
+echo
+echo "## the sample's events"
+echo "# ioasidctl monitor"
+cat /tmp/events
+grep -q ' close ' /tmp/events || { echo "demo: ioasidctl monitor saw no close"; rc=1; }
 bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t:|UBSAN:' |
 	head -n 3)
 [ -z "$bad" ] || { echo "demo: the kernel complained:"; echo "$bad"; rc=1; }
@@ -73,7 +109,8 @@ start=$(date +%s)
 	--qemu "-device edu" --kmod vfio-pci-core \
 	--add "$top/drivers/ioasid/ioasid-core.ko:/lib/modules/ioasid-core.ko" \
 	--add "$top/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko" \
-	--add "$top/build/samples/ioasid-edu-demo:/root/ioasid-edu-demo"
+	--add "$top/build/samples/ioasid-edu-demo:/root/ioasid-edu-demo" \
+	--add "$top/build/samples/ioasidctl:/bin/ioasidctl"
 rc=$?
 # The guest's console without kernel messages (and QEMU's own)
 tr -d '\r' <"$out/console.log" | grep -v '^\[ *[0-9]*\.[0-9]*\]' |

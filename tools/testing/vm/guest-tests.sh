@@ -98,6 +98,20 @@ rmmod ioasid_core
 pass_fail $? module/unload
 ! grep -q '^ioasid_core ' /proc/modules; pass_fail $? module/gone
 
+# ioasidctl (run-tests.sh adds it) says when the module is not loaded:
+# exit status 3 and a message naming it
+# (a kernel without networking, the debug kernel's, has no netlink at all)
+if [ ! -e /proc/net/netlink ]; then
+	res SKIP ioasidctl/module-not-loaded "this kernel has no netlink (CONFIG_NET is off)"
+elif [ -x /tests/ioasidctl ]; then
+	out=$(/tests/ioasidctl list 2>&1)
+	rc=$?
+	[ $rc = 3 ] && echo "$out" | grep -q 'ioasid module is not loaded'
+	pass_fail $? ioasidctl/module-not-loaded "exit $rc: $out"
+else
+	res FAIL ioasidctl/module-not-loaded "/tests/ioasidctl is missing: make selftests builds it"
+fi
+
 # The test build without test_mode: the test command does not exist
 insmod /lib/modules/ioasid-core.ko
 ( cd /tmp && /tests/ioasid_notest; echo $? >/tmp/rc ) 2>&1 | tee /tmp/notest.log
@@ -116,6 +130,13 @@ params=$(cd /sys/module/ioasid_core/parameters && echo *)
 pass_fail $? prod/no-fault-injection "$(cd /sys/kernel/debug/ioasid && echo *)"
 ( cd /tmp && /tests/ioasid_notest; echo $? >/tmp/rc ) 2>&1 | tee /tmp/notest.log
 pass_fail "$(cat /tmp/rc)" prod/test-cmd-refused "$(tail -n 3 /tmp/notest.log | tr '\n' ' ')"
+# The netlink family is in the production build too
+if [ -e /proc/net/netlink ]; then
+	out=$(/tests/ioasidctl stats 2>&1)
+	echo "$out" | grep -q '^contexts  *0$'; pass_fail $? prod/ioasidctl-stats "$out"
+else
+	res SKIP prod/ioasidctl-stats "this kernel has no netlink (CONFIG_NET is off)"
+fi
 rmmod ioasid_core
 pass_fail $? prod/unload
 

@@ -25,6 +25,8 @@
 }
 /^@@DONE/ { done = 1; next }
 suite != "" && /^1\.\.[0-9]+/ { planned = substr($1, 4) + 0; next }
+# The 6.1 harness's "ok N # SKIP reason" has no test name: take the last RUN's
+suite != "" && /^#  RUN  / { running = $3; next }
 suite != "" && /^(not )?ok [0-9]+ / {
 	line = $0
 	st = "PASS"
@@ -32,6 +34,7 @@ suite != "" && /^(not )?ok [0-9]+ / {
 	else sub(/^ok [0-9]+ /, "", line)
 	if (line ~ /# *SKIP/) st = "SKIP"
 	sub(/ *#.*$/, "", line)
+	if (line == "") line = running
 	print st " " prefix "/" suite "/" line
 	fflush()
 	seen++

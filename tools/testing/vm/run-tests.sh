@@ -68,6 +68,11 @@ for t in "${SELFTESTS_DIR:-$top/build/selftests}"/ioasid_*; do
 	adds+=(--add "$t:/tests/$name")
 done
 
+# ioasidctl (tools/ioasidctl, built static by make selftests and make
+# samples), for ioasid_netlink and the guest script's own checks
+ctl=${IOASIDCTL:-$top/build/samples/ioasidctl}
+[ -x "$ctl" ] && adds+=(--add "$ctl:/tests/ioasidctl")
+
 upstream_dir=${UPSTREAM_DIR:-$top/build/upstream}
 upstream=" ${UPSTREAM:-} "
 for s in ${SUITES:-}; do

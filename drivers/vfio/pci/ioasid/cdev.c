@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/ioasid_core.h>
 #include <linux/pm_runtime.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uuid.h>
@@ -384,6 +385,29 @@ static int vioasid_release(struct inode *inode, struct file *filep)
 	return 0;
 }
 
+/*
+ * /proc/<pid>/fdinfo/<fd>: the PCI device, and once bound the ioasid
+ * context (its global ID, as ioasidctl shows it), the DEVICE object ID and
+ * the HWPT the device is attached to (0: DMA blocked).  A bound fd stays
+ * bound until it is released, which cannot run while fdinfo holds it.
+ */
+static void vioasid_show_fdinfo(struct seq_file *m, struct file *filep)
+{
+	struct vioasid_file *df = filep->private_data;
+	struct ioasid_device *idev = vioasid_file_idev(df);
+
+	seq_printf(m, "vfio-device:\t%s\n", pci_name(df->vdev->core.pdev));
+	if (!idev) {
+		seq_puts(m, "ioasid-bound:\tno\n");
+		return;
+	}
+	seq_puts(m, "ioasid-bound:\tyes\n");
+	seq_printf(m, "ioasid-ctx:\t%u\n",
+		   ioasid_ctx_id(ioasid_device_ctx(idev)));
+	seq_printf(m, "ioasid-dev-id:\t%u\n", ioasid_device_id(idev));
+	seq_printf(m, "ioasid-hwpt-id:\t%u\n", ioasid_device_hwpt_id(idev));
+}
+
 const struct file_operations vioasid_fops = {
 	.owner = THIS_MODULE,
 	.open = vioasid_open,
@@ -393,4 +417,5 @@ const struct file_operations vioasid_fops = {
 	.unlocked_ioctl = vioasid_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = vioasid_mmap,
+	.show_fdinfo = vioasid_show_fdinfo,
 };

@@ -392,6 +392,9 @@ void op_reserve(struct fz *f);
 void op_mock(struct fz *f);
 void op_hwpt_alloc(struct fz *f);
 void op_hw_info(struct fz *f);
+
+/* fuzz_netlink.c */
+void op_netlink(struct fz *f);
 void op_check_map(struct fz *f);
 void op_check_refs(struct fz *f);
 void op_batch(struct fz *f);

@@ -47,6 +47,7 @@
  *   fuzz_fork.c        fork()
  *   fuzz_devices.c     the PCI devices' fds, and the contexts' fds
  *   fuzz_ioctl.c       ioctl envelopes, good and bad
+ *   fuzz_netlink.c     random and malformed requests to the netlink family
  *   fuzz_check.c       checking answers, findings, coverage
  */
 #include <pthread.h>
@@ -156,7 +157,7 @@ enum {
 	OP_ACC_CREATE, OP_ACC_CLOSE, OP_ACC_PAGES, OP_ACC_UNPIN, OP_ACC_RW,
 	OP_BATCH, OP_MUNMAP, OP_REMAP, OP_FORK, OP_DEV_OPEN, OP_DEV_BIND,
 	OP_DEV_ATTACH, OP_DEV_DETACH, OP_DEV_CLOSE, OP_DEV_MISC, OP_CTX_CLOSE,
-	OP_CTX_OPEN, OP_HWPT_ALLOC, OP_HW_INFO, OP_NR
+	OP_CTX_OPEN, OP_HWPT_ALLOC, OP_HW_INFO, OP_NETLINK, OP_NR
 };
 
 static void (*const ops[OP_NR])(struct fz *f) = {
@@ -165,7 +166,7 @@ static void (*const ops[OP_NR])(struct fz *f) = {
 	op_acc_create, op_acc_close, op_acc_pages, op_acc_unpin, op_acc_rw,
 	op_batch, op_munmap, op_remap, op_fork, op_dev_open, op_dev_bind,
 	op_dev_attach, op_dev_detach, op_dev_close, op_dev_misc, op_ctx_close,
-	op_ctx_open, op_hwpt_alloc, op_hw_info,
+	op_ctx_open, op_hwpt_alloc, op_hw_info, op_netlink,
 };
 
 #define COMMON_WEIGHTS							\
@@ -175,7 +176,7 @@ static void (*const ops[OP_NR])(struct fz *f) = {
 	[OP_CHECK_MAP] = 5, [OP_CHECK_REFS] = 4, [OP_ACC_CREATE] = 3,	\
 	[OP_ACC_CLOSE] = 2, [OP_ACC_PAGES] = 5, [OP_ACC_UNPIN] = 3,	\
 	[OP_ACC_RW] = 6, [OP_BATCH] = 1, [OP_MUNMAP] = 2, [OP_REMAP] = 2,	\
-	[OP_HWPT_ALLOC] = 2, [OP_HW_INFO] = 1
+	[OP_HWPT_ALLOC] = 2, [OP_HW_INFO] = 1, [OP_NETLINK] = 1
 
 static const unsigned int seq_weights[OP_NR] = {
 	COMMON_WEIGHTS,
