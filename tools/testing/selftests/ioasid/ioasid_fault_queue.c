@@ -32,17 +32,6 @@ static void *bad_ptr(void)
 	return (void *)zero;
 }
 
-static int domain_replace(int fd, __u32 stdev, __u32 pt_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev,
-		.mock_domain_replace = { .pt_id = pt_id },
-	};
-
-	return test_cmd(fd, &cmd);
-}
-
 /* read() of the fault fd: the number of records, or -errno */
 static int fq_read(int ffd, struct iommu_hwpt_pgfault *recs, size_t n)
 {
@@ -98,7 +87,7 @@ FIXTURE_SETUP(mock_fq)
 	ASSERT_EQ(0, fault_alloc(self->fd, &self->fault, &self->ffd));
 	ASSERT_EQ(0, hwpt_alloc_fault(self->fd, self->idev, self->ioas,
 				      self->fault, 0, &self->fhwpt));
-	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, self->fhwpt));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, self->fhwpt, NULL));
 	ASSERT_EQ(0, read_counters(&self->c0));
 }
 
@@ -221,7 +210,7 @@ TEST_F(mock_fq, hwpt_rules)
 	EXPECT_EQ(0, destroy_obj(self->fd, nested));
 	EXPECT_EQ(0, destroy_obj(self->fd, parent));
 	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->fhwpt));
-	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, self->ioas));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, self->ioas, NULL));
 	EXPECT_EQ(0, destroy_obj(self->fd, self->fhwpt));
 	EXPECT_EQ(0, destroy_obj(self->fd, self->fault));
 }
@@ -403,7 +392,7 @@ TEST_F(mock_fq, routing)
 	};
 	ASSERT_EQ(0, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
 	nested = cmd.out_hwpt_id;
-	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, nested));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, nested, NULL));
 	ASSERT_EQ(0, trigger_iopf(self->fd, self->idev, 7, 1, R, IOVA_A));
 	ASSERT_EQ(0, trigger_iopf(self->fd, self->idev, 0, 2, W, IOVA_A));
 	ASSERT_EQ(2, fq_read(self->ffd, rec, 2));
@@ -424,13 +413,13 @@ TEST_F(mock_fq, routing)
 	EXPECT_EQ(c1.fault_records, c2.fault_records);
 	EXPECT_EQ(0, fq_read(self->ffd, rec, 2));
 	/* And on the fault HWPT, to the queue, with its own dev_id */
-	ASSERT_EQ(0, domain_replace(self->fd, stdev2, self->fhwpt));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, stdev2, self->fhwpt, NULL));
 	ASSERT_EQ(0, trigger_iopf(self->fd, idev2, 0, 4, R, IOVA_A));
 	ASSERT_EQ(1, fq_read(self->ffd, rec, 2));
 	EXPECT_EQ(idev2, rec[0].dev_id);
 	EXPECT_EQ(0, fq_answer(self->ffd, rec[0].cookie, 0));
 	EXPECT_EQ(0, destroy_obj(self->fd, stdev2));
-	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, self->fhwpt));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, self->fhwpt, NULL));
 	EXPECT_EQ(0, destroy_obj(self->fd, nested));
 	EXPECT_EQ(0, destroy_obj(self->fd, parent));
 }
@@ -479,7 +468,7 @@ TEST_F(mock_fq, dma_faults)
 	EXPECT_EQ(self->c0.fault_responses, c1.fault_responses);
 
 	/* A HWPT without a queue has no handler: the driver logs as before */
-	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, self->ioas));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, self->ioas, NULL));
 	ASSERT_EQ(0, report_dma_fault(self->fd, self->idev, IOVA_A, 0, 3,
 				      &handled));
 	EXPECT_EQ(0, handled);
@@ -620,7 +609,7 @@ TEST_F(mock_fq, close_with_records)
 	EXPECT_EQ(self->c0.fault_responses + 4, c1.fault_responses);
 
 	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->fault));
-	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, self->ioas));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, self->ioas, NULL));
 	EXPECT_EQ(0, destroy_obj(self->fd, self->fhwpt));
 	EXPECT_EQ(0, destroy_obj(self->fd, self->fault));
 }
@@ -648,7 +637,7 @@ TEST_F(mock_fq, detach_takes_records)
 	ASSERT_EQ(0, read_counters(&self->c0));
 
 	/* The first device moves to its IOAS */
-	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, self->ioas));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, self->ioas, NULL));
 	ASSERT_EQ(0, read_counters(&c1));
 	EXPECT_EQ(self->c0.fault_records - 3, c1.fault_records)
 		TH_LOG("%s", DOC(RST, "A device that leaves the HWPT takes its records along, answered the same way"));
@@ -713,7 +702,7 @@ TEST_F(fq_close, any_order)
 	ASSERT_EQ(0, mock_domain(fd, ioas, &stdev, NULL, &idev));
 	ASSERT_EQ(0, fault_alloc(fd, &fault, &ffd));
 	ASSERT_EQ(0, hwpt_alloc_fault(fd, idev, ioas, fault, 0, &hwpt));
-	ASSERT_EQ(0, domain_replace(fd, stdev, hwpt));
+	ASSERT_EQ(0, mock_domain_replace(fd, stdev, hwpt, NULL));
 	ASSERT_EQ(0, trigger_iopf(fd, idev, 0, 1, R, IOVA_A));
 	ASSERT_EQ(0, trigger_iopf(fd, idev, 0, 2, R, IOVA_A));
 	ASSERT_EQ(1, fq_read(ffd, rec, 1));
@@ -734,7 +723,7 @@ TEST_F(fq_close, any_order)
 		close(ffd);
 		break;
 	case HWPT_FIRST:
-		ASSERT_EQ(0, domain_replace(fd, stdev, ioas));
+		ASSERT_EQ(0, mock_domain_replace(fd, stdev, ioas, NULL));
 		ASSERT_EQ(0, destroy_obj(fd, hwpt));
 		EXPECT_EQ(EBUSY, destroy_obj(fd, fault));
 		close(fd);

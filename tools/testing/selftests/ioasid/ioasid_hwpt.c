@@ -291,20 +291,6 @@ TEST_F(mock_hwpt, hw_info)
 	EXPECT_EQ(EINVAL, xioctl(self->fd, IOMMU_GET_HW_INFO, &cmd));
 }
 
-static int domain_replace(int fd, __u32 stdev, __u32 *pt_id)
-{
-	struct iommu_test_cmd cmd = {
-		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
-		.id = stdev,
-		.mock_domain_replace = { .pt_id = *pt_id },
-	};
-	int rc = test_cmd(fd, &cmd);
-
-	if (!rc)
-		*pt_id = cmd.mock_domain_replace.pt_id;
-	return rc;
-}
-
 static int access_replace(int fd, int access_fd, __u32 ioas)
 {
 	struct iommu_test_cmd cmd = {
@@ -329,7 +315,7 @@ TEST_F(mock_hwpt, domain_replace)
 	ASSERT_EQ(0, ioas_map(self->fd, ioas2, buf2, BUF_LEN, IOVA_A));
 
 	pt = ioas2;
-	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, &pt));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, pt, &pt));
 	EXPECT_NE(self->hwpt, pt);
 	EXPECT_EQ(0, check_map(self->fd, pt, IOVA_A, buf2, BUF_LEN));
 	/* The automatic HWPT left with its last device */
@@ -338,22 +324,22 @@ TEST_F(mock_hwpt, domain_replace)
 
 	/* Failures leave it where it was */
 	manual = 9999;
-	EXPECT_EQ(ENOENT, domain_replace(self->fd, self->stdev, &manual));
+	EXPECT_EQ(ENOENT, mock_domain_replace(self->fd, self->stdev, manual, &manual));
 	manual = self->idev;
-	EXPECT_EQ(EINVAL, domain_replace(self->fd, self->stdev, &manual));
+	EXPECT_EQ(EINVAL, mock_domain_replace(self->fd, self->stdev, manual, &manual));
 	EXPECT_EQ(0, check_map(self->fd, pt, IOVA_A, buf2, BUF_LEN));
-	EXPECT_EQ(ENOENT, domain_replace(self->fd, self->ioas, &pt));
+	EXPECT_EQ(ENOENT, mock_domain_replace(self->fd, self->ioas, pt, &pt));
 
 	/* To a manual HWPT of the first IOAS, and back to the IOAS */
 	ASSERT_EQ(0, hwpt_alloc(self->fd, self->idev, self->ioas, &manual));
 	pt = manual;
-	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, &pt));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, pt, &pt));
 	EXPECT_EQ(manual, pt);
 	EXPECT_EQ(0, check_map(self->fd, manual, IOVA_A, self->buf, BUF_LEN));
 	EXPECT_EQ(0, check_refs(self->fd, buf2, BUF_LEN, 0));
 	EXPECT_EQ(EBUSY, destroy_obj(self->fd, manual));
 	pt = ioas2;
-	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, &pt));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, pt, &pt));
 	EXPECT_EQ(0, destroy_obj(self->fd, manual));
 	munmap(buf2, BUF_LEN);
 }
@@ -819,19 +805,19 @@ TEST_F(mock_hwpt, nested)
 
 	/* A device on a nested HWPT keeps it; it moves on to the parent */
 	pt = n0;
-	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, &pt));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, pt, &pt));
 	EXPECT_EQ(n0, pt);
 	EXPECT_EQ(EBUSY, destroy_obj(self->fd, n0));
 	pt = n1;
-	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, &pt));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, pt, &pt));
 	EXPECT_EQ(0, destroy_obj(self->fd, n0));
 	EXPECT_EQ(EBUSY, destroy_obj(self->fd, n1));
 	pt = parent;
-	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, &pt));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, pt, &pt));
 	EXPECT_EQ(0, destroy_obj(self->fd, n1));
 	EXPECT_EQ(EBUSY, destroy_obj(self->fd, parent));
 	pt = self->ioas;
-	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, &pt));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, pt, &pt));
 	self->hwpt = pt;
 	EXPECT_EQ(0, destroy_obj(self->fd, parent));
 	EXPECT_EQ(0, destroy_obj(self->fd, plain));
@@ -844,7 +830,7 @@ TEST_F(mock_hwpt, nested)
 				  IOMMU_HWPT_DATA_SELFTEST, &data,
 				  sizeof(data), &n0));
 	pt = n0;
-	ASSERT_EQ(0, domain_replace(self->fd, self->stdev, &pt));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, pt, &pt));
 }
 
 /*
@@ -1134,17 +1120,17 @@ TEST_F(mock_cc, attach_rules)
 
 	/* Replace is refused the same way and leaves the device where it was */
 	h = h_no;
-	EXPECT_EQ(EINVAL, domain_replace(self->fd, s_cc, &h));
+	EXPECT_EQ(EINVAL, mock_domain_replace(self->fd, s_cc, h, &h));
 	h = h_cc;
-	EXPECT_EQ(EINVAL, domain_replace(self->fd, s_no, &h));
+	EXPECT_EQ(EINVAL, mock_domain_replace(self->fd, s_no, h, &h));
 	EXPECT_EQ(EBUSY, destroy_obj(self->fd, h_auto));
 	EXPECT_EQ(0, check_map(self->fd, h_auto, IOVA_A, self->buf, BUF_LEN));
 	/* Onto its own kind it moves */
 	h = h_cc;
-	ASSERT_EQ(0, domain_replace(self->fd, s_cc, &h));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, s_cc, h, &h));
 	EXPECT_EQ(h_cc, h);
 	h = h_no;
-	ASSERT_EQ(0, domain_replace(self->fd, s_no, &h));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, s_no, h, &h));
 	EXPECT_EQ(h_no, h);
 	EXPECT_EQ(0, check_map(self->fd, h_cc, IOVA_A, self->buf, BUF_LEN));
 	EXPECT_EQ(0, check_map(self->fd, h_no, IOVA_A, self->buf, BUF_LEN));
@@ -1191,15 +1177,15 @@ TEST_F(mock_cc, nested)
 	EXPECT_EQ(EINVAL, mock_domain_flags(self->fd, n_no, CC, &s, NULL,
 					    NULL));
 	h = n_no;
-	EXPECT_EQ(EINVAL, domain_replace(self->fd, s_cc, &h));
+	EXPECT_EQ(EINVAL, mock_domain_replace(self->fd, s_cc, h, &h));
 	h = n_cc;
-	EXPECT_EQ(EINVAL, domain_replace(self->fd, s_no, &h));
+	EXPECT_EQ(EINVAL, mock_domain_replace(self->fd, s_no, h, &h));
 	ASSERT_EQ(0, mock_domain_flags(self->fd, n_cc, CC, &s, &h, NULL));
 	EXPECT_EQ(n_cc, h);
 	h = n_cc;
-	ASSERT_EQ(0, domain_replace(self->fd, s_cc, &h));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, s_cc, h, &h));
 	h = n_no;
-	ASSERT_EQ(0, domain_replace(self->fd, s_no, &h));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, s_no, h, &h));
 	EXPECT_EQ(0xf, iotlb_set(self->fd, n_cc));
 	EXPECT_EQ(0xf, iotlb_set(self->fd, n_no));
 

@@ -816,6 +816,49 @@ TEST_F(nl, fault_rate_limit)
 	EXPECT_EQ(EOPNOTSUPP, test_cmd(self->fd, &cmd));
 }
 
+/*
+ * The faults a fault queue gets reach the family too: a page request of a
+ * mock device and a DMA fault its IOMMU reports through
+ * report_iommu_fault(), each as an event with the device, HWPT, address
+ * and access, and counted in the context
+ */
+TEST_F(nl, fault_queue_events)
+{
+	__u32 ioas, stdev, hwpt, idev, fault, fhwpt, handled = 0;
+	__u32 ctx = ctx_id_of(self->fd);
+	struct nl_rec *r = self->recs;
+	int ffd, n;
+
+	NEED_NL();
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas));
+	ASSERT_EQ(0, mock_domain(self->fd, ioas, &stdev, &hwpt, &idev));
+	ASSERT_EQ(0, fault_alloc(self->fd, &fault, &ffd));
+	ASSERT_EQ(0, hwpt_alloc_fault(self->fd, idev, ioas, fault, 0, &fhwpt));
+	ASSERT_EQ(0, mock_domain_replace(self->fd, stdev, fhwpt, NULL));
+	ASSERT_EQ(0, gnl_join(&self->g));
+
+	ASSERT_EQ(0, trigger_iopf(self->fd, idev, 0, 1,
+				  IOMMU_PGFAULT_PERM_READ, 0x400000));
+	ASSERT_EQ(0, report_dma_fault(self->fd, idev, 0x500000,
+				      MOCK_DMA_FAULT_WRITE, 1, &handled));
+	EXPECT_EQ(1, handled);
+	n = gnl_events(&self->g, r, MAX_RECS, ctx, 300);
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(IOASID_NL_EVENT_FAULT, r[0].v[IOASID_NL_A_EVENT]);
+	EXPECT_EQ(idev, r[0].v[IOASID_NL_A_DEV_ID]);
+	EXPECT_EQ(fhwpt, r[0].v[IOASID_NL_A_HWPT_ID]);
+	EXPECT_EQ(0x400000, r[0].v[IOASID_NL_A_FAULT_ADDR]);
+	EXPECT_EQ(IOASID_NL_FAULT_PERM_READ, r[0].v[IOASID_NL_A_FAULT_PERM]);
+	EXPECT_EQ(IOASID_NL_EVENT_FAULT, r[1].v[IOASID_NL_A_EVENT]);
+	EXPECT_EQ(idev, r[1].v[IOASID_NL_A_DEV_ID]);
+	EXPECT_EQ(0x500000, r[1].v[IOASID_NL_A_FAULT_ADDR]);
+	EXPECT_EQ(IOASID_NL_FAULT_PERM_WRITE, r[1].v[IOASID_NL_A_FAULT_PERM]);
+	ASSERT_EQ(1, gnl_req(&self->g, IOASID_NL_CMD_GET_CONTEXT, true, r, 1,
+			     IOASID_NL_A_CTX_ID, ctx, 0));
+	EXPECT_EQ(2, r[0].v[IOASID_NL_A_FAULTS]);
+	close(ffd);
+}
+
 /* --------------------------------------------- a real edu, companion */
 
 FIXTURE(nl_edu)

@@ -284,6 +284,25 @@ static inline int mock_domain(int fd, __u32 pt, __u32 *stdev, __u32 *hwpt,
 	return rc;
 }
 
+/*
+ * Move mock device @stdev to IOAS or HWPT @pt_id (MOCK_DOMAIN_REPLACE);
+ * *@out_pt, if not NULL, gets the HWPT it is attached to then
+ */
+static inline int mock_domain_replace(int fd, __u32 stdev, __u32 pt_id,
+				      __u32 *out_pt)
+{
+	struct iommu_test_cmd cmd = {
+		.op = IOMMU_TEST_OP_MOCK_DOMAIN_REPLACE,
+		.id = stdev,
+		.mock_domain_replace = { .pt_id = pt_id },
+	};
+	int rc = test_cmd(fd, &cmd);
+
+	if (!rc && out_pt)
+		*out_pt = cmd.mock_domain_replace.pt_id;
+	return rc;
+}
+
 /* mock_domain() for a mock device with MOCK_FLAGS_DEVICE_* @flags */
 static inline int mock_domain_flags(int fd, __u32 pt, __u32 flags,
 				    __u32 *stdev, __u32 *hwpt, __u32 *idev)
