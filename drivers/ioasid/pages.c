@@ -754,16 +754,29 @@ void ioasid_area_unfill_domains(struct ioasid_area *area,
 	mutex_unlock(&pages->mutex);
 }
 
+/*
+ * Areas shorter than this share one IOTLB gather per domain in an unmap.
+ * Unmapping one frees no page-table page (the smallest x86 IOMMU page
+ * table spans 2 MiB), and that matters: Linux 6.1's VT-d puts the tables
+ * an unmap frees on the gather's list before it decides whether to sync
+ * the gather's earlier range first, and that sync frees the whole list,
+ * so tables of the range being added would be freed before the IOMMU's
+ * caches that point at them are invalidated.  A longer area gets a gather
+ * and a sync of its own, after the pending short ones are synced.
+ */
+#define IOASID_UNMAP_SHARE_GATHER_BELOW SZ_2M
+
 /**
  * ioasid_areas_unfill_domains() - unmap claimed areas from every domain
  * @claimed: unpublished areas, linked by next_claimed
  * @iopt: their IOVA map, with domains_rwsem held
  *
- * Each domain gets one IOTLB gather for all the areas, so adjacent areas
- * cost one IOTLB sync per domain instead of one per area and domain.  The
- * pages are unpinned only after every domain's IOTLB was synced.  Nobody
- * else maps or unmaps these IOVAs meanwhile: the areas are unpublished and
- * domains come and go only with domains_rwsem held for writing.
+ * In each domain the short areas share one IOTLB gather, so many small
+ * adjacent areas cost one IOTLB sync per domain instead of one per area
+ * and domain.  The pages are unpinned only after every domain's IOTLB was
+ * synced.  Nobody else maps or unmaps these IOVAs meanwhile: the areas are
+ * unpublished and domains come and go only with domains_rwsem held for
+ * writing.
  */
 void ioasid_areas_unfill_domains(struct ioasid_area *claimed,
 				 struct ioasid_iopt *iopt)
@@ -771,7 +784,8 @@ void ioasid_areas_unfill_domains(struct ioasid_area *claimed,
 	struct iommu_iotlb_gather gather;
 	struct iommu_domain *domain;
 	struct ioasid_area *area;
-	unsigned long index;
+	unsigned long index, length;
+	bool pending;
 
 	lockdep_assert_held(&iopt->domains_rwsem);
 	if (!iopt->ndomains)
@@ -779,12 +793,27 @@ void ioasid_areas_unfill_domains(struct ioasid_area *claimed,
 
 	xa_for_each(&iopt->domains, index, domain) {
 		iommu_iotlb_gather_init(&gather);
+		pending = false;
 		for (area = claimed; area; area = area->next_claimed) {
-			domain_unmap_gather(domain, ioasid_area_iova(area),
-					    ioasid_area_length(area), &gather);
+			length = ioasid_area_length(area);
+			if (length < IOASID_UNMAP_SHARE_GATHER_BELOW) {
+				domain_unmap_gather(domain,
+						    ioasid_area_iova(area),
+						    length, &gather);
+				pending = true;
+			} else {
+				if (pending) {
+					iommu_iotlb_sync(domain, &gather);
+					iommu_iotlb_gather_init(&gather);
+					pending = false;
+				}
+				domain_unmap(domain, ioasid_area_iova(area),
+					     length);
+			}
 			cond_resched();
 		}
-		iommu_iotlb_sync(domain, &gather);
+		if (pending)
+			iommu_iotlb_sync(domain, &gather);
 	}
 	for (area = claimed; area; area = area->next_claimed) {
 		mutex_lock(&area->pages->mutex);
