@@ -171,6 +171,8 @@ struct ioasid_device *__ioasid_device_bind(struct ioasid_ctx *ctx,
 	idev->ctx = ctx;
 	idev->igroup = igroup;
 	idev->dev = get_device(dev);
+	idev->group_id = iommu_group_id(igroup->group);
+	strscpy(idev->iommu, ioasid_iommu_name(dev), sizeof(idev->iommu));
 	INIT_LIST_HEAD(&idev->group_item);
 	idev->holds_ctx = hold_ctx;
 	if (hold_ctx)

@@ -339,6 +339,13 @@ struct ioasid_device {
 	struct ioasid_ctx *ctx;
 	struct ioasid_group *igroup;
 	struct device *dev;
+	/*
+	 * Taken at bind for the netlink family: once the device is removed
+	 * its dev->iommu and iommu_group are gone, while an orphaned DEVICE
+	 * object can still be dumped
+	 */
+	u32 group_id;
+	char iommu[IOASID_IOMMU_NAME_LEN];
 	/* The driver's reference on ctx->file; false for mock devices */
 	bool holds_ctx;
 	/* Under igroup->lock */

@@ -461,6 +461,7 @@ static void ioasid_fops_show_fdinfo(struct seq_file *m, struct file *filp)
 		[IOASID_OBJ_HWPT] = "hwpt",
 		[IOASID_OBJ_DEVICE] = "device",
 		[IOASID_OBJ_ACCESS] = "access",
+		[IOASID_OBJ_FAULT] = "fault",
 		[IOASID_OBJ_SELFTEST] = "selftest",
 	};
 	unsigned int type;

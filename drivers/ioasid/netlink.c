@@ -104,6 +104,7 @@ static const u32 ioasid_nl_obj_types[IOASID_OBJ_MAX] = {
 	[IOASID_OBJ_HWPT] = IOASID_NL_OBJ_HWPT,
 	[IOASID_OBJ_DEVICE] = IOASID_NL_OBJ_DEVICE,
 	[IOASID_OBJ_ACCESS] = IOASID_NL_OBJ_ACCESS,
+	[IOASID_OBJ_FAULT] = IOASID_NL_OBJ_FAULT,
 	[IOASID_OBJ_SELFTEST] = IOASID_NL_OBJ_SELFTEST,
 };
 
@@ -262,7 +263,6 @@ void ioasid_nl_device_event(struct ioasid_device *idev, u32 event,
 			    struct ioasid_hwpt *hwpt)
 {
 	struct ioasid_nl_ctx *nl = &idev->ctx->nl;
-	struct iommu_group *group;
 	struct sk_buff *skb;
 	bool ok;
 	void *hdr;
@@ -273,16 +273,10 @@ void ioasid_nl_device_event(struct ioasid_device *idev, u32 event,
 		return;
 	ok = !nla_put_u32(skb, IOASID_NL_A_DEV_ID, idev->obj.id) &&
 	     !nla_put_string(skb, IOASID_NL_A_DEV_NAME, dev_name(idev->dev));
-	if (hwpt) {
+	if (hwpt)
 		ok = ok && !nla_put_u32(skb, IOASID_NL_A_HWPT_ID, hwpt->obj.id);
-	} else {
-		group = iommu_group_get(idev->dev);
-		if (group) {
-			ok = ok && !nla_put_u32(skb, IOASID_NL_A_GROUP,
-						iommu_group_id(group));
-			iommu_group_put(group);
-		}
-	}
+	else
+		ok = ok && !nla_put_u32(skb, IOASID_NL_A_GROUP, idev->group_id);
 	nl_event_send(skb, hdr, ok);
 }
 
@@ -836,7 +830,6 @@ static int nl_fill_device(struct sk_buff *skb, struct netlink_callback *cb,
 		container_of(obj, struct ioasid_device, obj);
 	/* Alive: see the top of the file; detach clears it under igroup */
 	struct ioasid_hwpt *hwpt = READ_ONCE(idev->hwpt);
-	struct iommu_group *group;
 	bool ok;
 	void *hdr;
 
@@ -846,14 +839,8 @@ static int nl_fill_device(struct sk_buff *skb, struct netlink_callback *cb,
 	ok = !nla_put_u32(skb, IOASID_NL_A_CTX_ID, ctx->nl.id) &&
 	     !nla_put_u32(skb, IOASID_NL_A_DEV_ID, obj->id) &&
 	     !nla_put_string(skb, IOASID_NL_A_DEV_NAME, dev_name(idev->dev)) &&
-	     !nla_put_string(skb, IOASID_NL_A_IOMMU,
-			     ioasid_iommu_name(idev->dev));
-	group = iommu_group_get(idev->dev);
-	if (group) {
-		ok = ok && !nla_put_u32(skb, IOASID_NL_A_GROUP,
-					iommu_group_id(group));
-		iommu_group_put(group);
-	}
+	     !nla_put_string(skb, IOASID_NL_A_IOMMU, idev->iommu) &&
+	     !nla_put_u32(skb, IOASID_NL_A_GROUP, idev->group_id);
 	if (hwpt)
 		ok = ok && !nla_put_u32(skb, IOASID_NL_A_HWPT_ID, hwpt->obj.id);
 	return nl_dump_end(skb, hdr, ok);

@@ -134,6 +134,7 @@ static const char *obj_type_name(uint32_t t)
 		[IOASID_NL_OBJ_DEVICE] = "device",
 		[IOASID_NL_OBJ_ACCESS] = "access",
 		[IOASID_NL_OBJ_SELFTEST] = "selftest",
+		[IOASID_NL_OBJ_FAULT] = "fault",
 	};
 
 	if (t < sizeof(names) / sizeof(names[0]) && names[t])

@@ -218,6 +218,7 @@ enum ioasid_nl_obj_type {
 	IOASID_NL_OBJ_DEVICE,
 	IOASID_NL_OBJ_ACCESS,
 	IOASID_NL_OBJ_SELFTEST,		/* test build: a mock device */
+	IOASID_NL_OBJ_FAULT,		/* a fault queue */
 };
 
 #define IOASID_NL_PROT_READ		(1U << 0)

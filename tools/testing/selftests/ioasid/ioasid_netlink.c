@@ -130,6 +130,7 @@ static const char *obj_names[] = {
 	[IOASID_NL_OBJ_IOAS] = "ioas", [IOASID_NL_OBJ_HWPT] = "hwpt",
 	[IOASID_NL_OBJ_DEVICE] = "device", [IOASID_NL_OBJ_ACCESS] = "access",
 	[IOASID_NL_OBJ_SELFTEST] = "selftest",
+	[IOASID_NL_OBJ_FAULT] = "fault",
 };
 
 /* "open create:ioas bind ..." of @n events */
@@ -833,6 +834,8 @@ TEST_F(nl, fault_queue_events)
 	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas));
 	ASSERT_EQ(0, mock_domain(self->fd, ioas, &stdev, &hwpt, &idev));
 	ASSERT_EQ(0, fault_alloc(self->fd, &fault, &ffd));
+	/* The fault queue is an object of its own kind */
+	EXPECT_EQ(1, fdinfo_num(self->fd, "ioasid-objects-fault"));
 	ASSERT_EQ(0, hwpt_alloc_fault(self->fd, idev, ioas, fault, 0, &fhwpt));
 	ASSERT_EQ(0, mock_domain_replace(self->fd, stdev, fhwpt, NULL));
 	ASSERT_EQ(0, gnl_join(&self->g));
