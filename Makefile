@@ -14,6 +14,8 @@
 #                     Debian's 6.12 source (cached), built in build/upstream
 #   make check-debug  the VM test suites on a KASAN/lockdep/kmemleak kernel
 #                     built from linux-source-6.1 (cached in build/)
+#   make coverage     gcov line and function coverage of both modules from
+#                     the VM suites on a gcov kernel (build/coverage/)
 #   make reliability-summary  fault points, fuzz and stress figures and
 #                     findings of the last make check / check-debug
 #   make vm-shell     boot the test VM with the modules and a shell
@@ -47,7 +49,7 @@ KTEST := $(BUILD)/ktest
 
 .PHONY: all modules test-modules dkms-src clean setup selftests samples unit lint check demo \
 	vm-shell install check-debug reliability-summary bench qemu check-qemu \
-	upstream-selftest
+	upstream-selftest coverage
 
 all: modules
 
@@ -105,6 +107,11 @@ check: setup
 # Documentation/dev-tools/debug-kernel.rst)
 check-debug: setup
 	scripts/check-debug.sh
+
+# Builds the coverage kernel on first use (see
+# Documentation/dev-tools/coverage.rst)
+coverage: setup
+	scripts/coverage.sh
 
 # Fault points, fuzz seeds, stress time and findings of the last VM runs
 reliability-summary:

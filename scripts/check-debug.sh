@@ -24,14 +24,17 @@
 # iommufd in every VM, and iommufd_fail_nth, which needs the kernel's
 # fault injection, in the first (UPSTREAM_FIRST, default "iommufd
 # iommufd_fail_nth"; UPSTREAM_REST, default "iommufd", for the others).
+# KERNEL_FLAVOUR=coverage runs the same on the coverage kernel (make
+# coverage, scripts/coverage.sh: results in build/check-coverage-*.txt).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 logs=$top/build/logs
-results=$top/build/check-debug-results.txt
+flavour=${KERNEL_FLAVOUR:-debug}
+results=$top/build/check-$flavour-results.txt
 # debug-kernel.sh's defaults: symlinks into ~/.cache (see there why)
-kernel_dir=${DEBUG_KERNEL_DIR:-$top/build/debug-kernel}
-modules_dir=${DEBUG_MODULES_DIR:-$top/build/debug-modules}
+kernel_dir=${DEBUG_KERNEL_DIR:-$top/build/$flavour-kernel}
+modules_dir=${DEBUG_MODULES_DIR:-$top/build/$flavour-modules}
 mkdir -p "$logs"
 
 # shellcheck source=scripts/check-lib.sh
@@ -67,10 +70,10 @@ time_scale=${TIME_SCALE:-4}
 # The kernel first: minutes to an hour when the cache is cold, nothing when
 # it is warm.  Its own line, so a broken kernel build is not mistaken for a
 # broken module.
-step build/debug-kernel scripts/debug-kernel.sh
-echo "# $(sed 's/^/debug kernel: /' "$kernel_dir/build-time.txt" 2>/dev/null)"
-if grep -q '^PASS build/debug-kernel' "$results"; then
-	step build/debug-modules scripts/debug-kernel.sh --modules
+step "build/$flavour-kernel" scripts/debug-kernel.sh
+echo "# $(sed "s/^/$flavour kernel: /" "$kernel_dir/build-time.txt" 2>/dev/null)"
+if grep -q "^PASS build/$flavour-kernel" "$results"; then
+	step "build/$flavour-modules" scripts/debug-kernel.sh --modules
 fi
 step build/selftests make -s selftests
 step build/upstream-selftest scripts/upstream-selftest.sh
@@ -81,7 +84,15 @@ else
 	use_debug_kernel
 	upstream=${UPSTREAM_FIRST-iommufd iommufd_fail_nth}
 	for iommu in ${IOMMUS:-intel-ir amd}; do
-		UPSTREAM=$upstream RUN_TAG=${RUN_TAG:--dbg} \
+		# VT-d without interrupt remapping only for the companion's MSI
+		# isolation rule, as in make check: the kernel's vfio_iommu_type1
+		# refuses that IOMMU, which other suites use
+		suites=${SUITES-}
+		if [ "$iommu" = intel ]; then
+			suites=ioasid_vfio
+			upstream=""
+		fi
+		SUITES=$suites UPSTREAM=$upstream RUN_TAG=${RUN_TAG:--$([ "$flavour" = debug ] && echo dbg || echo cov)} \
 			tools/testing/vm/run-tests.sh "$iommu" \
 			--append "IOASID_TIME_SCALE=$time_scale" |
 			grep --line-buffered -E '^(PASS|FAIL|SKIP) |^# ' | record
@@ -96,6 +107,6 @@ if [ "$failed" -ne 0 ]; then
 	echo "Failed or skipped:"
 	grep -Ev '^(PASS |# )' "$results"
 fi
-echo "check-debug took $(( $(date +%s) - start ))s"
-echo "$passed passed, $failed failed" | tee "$top/build/check-debug-summary.txt"
+echo "check-$flavour took $(( $(date +%s) - start ))s"
+echo "$passed passed, $failed failed" | tee "$top/build/check-$flavour-summary.txt"
 [ "$failed" -eq 0 ]

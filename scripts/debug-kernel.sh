@@ -11,6 +11,11 @@
 #
 # Environment: DEBUG_KERNEL_DIR=dir caches the kernel there, used as given;
 # DEBUG_MODULES_DIR=dir is where --modules puts our modules.
+# KERNEL_FLAVOUR=coverage builds the coverage kernel of make coverage
+# instead: scripts/coverage-kernel.config on top of debug-kernel.config
+# (gcov, no sanitizers), cached in ~/.cache/ioasid-coverage-kernel and
+# linked as build/coverage-kernel and build/coverage-modules; --modules
+# then builds our test modules with GCOV_PROFILE=y.
 #
 # By default build/debug-kernel and build/debug-modules are symlinks into
 # ${XDG_CACHE_HOME:-~/.cache}/ioasid-debug-kernel.  They cannot be real
@@ -35,12 +40,29 @@
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
-frag=$top/scripts/debug-kernel.config
+flavour=${KERNEL_FLAVOUR:-debug}
+case "$flavour" in
+debug) frags=("$top/scripts/debug-kernel.config") ;;
+coverage) frags=("$top/scripts/debug-kernel.config" "$top/scripts/coverage-kernel.config") ;;
+*) echo "debug-kernel.sh: KERNEL_FLAVOUR is debug or coverage, not $flavour" >&2; exit 2 ;;
+esac
+gcov=""
+[ "$flavour" = coverage ] && gcov=1
 srctar=/usr/src/linux-source-6.1.tar.xz
 build_modules=0
 
-log() { echo "debug-kernel: $*"; }
-die() { echo "debug-kernel: $*" >&2; exit 1; }
+log() { echo "$flavour-kernel: $*"; }
+die() { echo "$flavour-kernel: $*" >&2; exit 1; }
+
+# The fragments as one: for a symbol set by several, the last line wins
+merge_fragments() {
+	awk '
+		/^# CONFIG_[A-Za-z0-9_]+ is not set$/ { sym = $2 }
+		/^CONFIG_[A-Za-z0-9_]+=/ { sym = $0; sub(/=.*/, "", sym) }
+		/^#/ && !/^# CONFIG_[A-Za-z0-9_]+ is not set$/ || /^$/ { next }
+		{ if (!(sym in line)) order[++n] = sym; line[sym] = $0 }
+		END { for (i = 1; i <= n; i++) print line[order[i]] }' "$@"
+}
 
 # Make the in-tree path $1 a symlink to the directory $2
 link_to() {
@@ -74,7 +96,7 @@ build_kernel() {
 	[ -e "$obj/vmlinux" ] || kind="from scratch"
 	mkdir -p "$obj"
 
-	log "configuring (x86_64_defconfig + scripts/debug-kernel.config)"
+	log "configuring (x86_64_defconfig + ${frags[*]##*/})"
 	make -s -C "$src" O="$obj" defconfig >"$cache/config.log" 2>&1
 	apply_fragment
 	# Kconfig's notes ("changes choice state") go to the log; what matters
@@ -184,7 +206,8 @@ build_our_modules() {
 	# into a build against another kernel.
 	"$top/scripts/module-src.sh" "$scratch"
 	"$top/scripts/module-src.sh" "$scratch-prod"
-	{ make -C "$kdir" M="$scratch" CONFIG_DEV_IOASID_TEST=y -j"$(nproc)" modules &&
+	{ make -C "$kdir" M="$scratch" CONFIG_DEV_IOASID_TEST=y \
+		${gcov:+GCOV_PROFILE=y} -j"$(nproc)" modules &&
 	  make -C "$kdir" M="$scratch-prod" -j"$(nproc)" modules; } \
 		>"$modout/build.log" 2>&1 || {
 		cat "$modout/build.log" >&2
@@ -238,15 +261,15 @@ main() {
 		echo "linux-source-6.1 $srcver"
 		gcc --version | head -n 1
 		sha256sum <"$0"
-		sha256sum <"$frag"
+		cat "${frags[@]}" | sha256sum
 	} | sha256sum | cut -d' ' -f1)
 
 	if [ -n "${DEBUG_KERNEL_DIR:-}" ]; then
 		cache=$DEBUG_KERNEL_DIR
 		mkdir -p "$cache"
 	else
-		cache=${XDG_CACHE_HOME:-$HOME/.cache}/ioasid-debug-kernel
-		link_to "$top/build/debug-kernel" "$cache"
+		cache=${XDG_CACHE_HOME:-$HOME/.cache}/ioasid-$flavour-kernel
+		link_to "$top/build/$flavour-kernel" "$cache"
 	fi
 	# Physical paths: they end up in the env file and in kbuild's records
 	cache=$(cd -P "$cache" && pwd)
@@ -260,13 +283,18 @@ main() {
 		modout=$DEBUG_MODULES_DIR
 	else
 		modout=$cache/modules/$(printf %s "$top" | sha256sum | cut -c1-12)
-		link_to "$top/build/debug-modules" "$modout"
+		link_to "$top/build/$flavour-modules" "$modout"
 	fi
 
 	# One builder per cache directory: a second caller waits, then finds
 	# the cache valid.
 	exec 9>"$cache/.lock"
 	flock 9
+
+	# The fragment applied and verified: the flavour's files as one
+	mkdir -p "$cache"
+	frag=$cache/fragment.config
+	merge_fragments "${frags[@]}" >"$frag"
 
 	if cache_valid; then
 		log "cached: $(cat "$cache/build-time.txt" 2>/dev/null || echo "$cache")"

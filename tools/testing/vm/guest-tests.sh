@@ -185,4 +185,19 @@ known=$(cat /tmp/known-warnings)
 # own start-up line is not a report.
 bad=$(grep -v 'kmemleak: Kernel memory leak detector initialized' /tmp/dmesg.checked | grep -E 'WARNING:|BUG:|Oops|general protection|refcount_t:|UBSAN:|KASAN:|kernel BUG|corruption|circular locking|kmemleak:|Call Trace:' | head -n 5 | tr '\n' '|')
 [ -z "$bad" ]; pass_fail $? kernel/log-clean "$bad"
+
+# make coverage (scripts/coverage.sh): the coverage kernel keeps the gcov
+# counters of unloaded modules; send ours, each file base64 between
+# "@@GCDA <path>" and "@@GCDA-END" (debugfs reports a size of 0, so
+# tar would store nothing: cat reads them)
+if [ -d /sys/kernel/debug/gcov ]; then
+	find /sys/kernel/debug/gcov -name '*.gcda' |
+		grep -E '/drivers/(ioasid|vfio/pci/ioasid)/[^/]+\.gcda$' >/tmp/gcda
+	while read -r f; do
+		echo "@@GCDA ${f#/sys/kernel/debug/gcov}"
+		base64 <"$f"
+		echo "@@GCDA-END"
+	done </tmp/gcda >$R
+	[ -s /tmp/gcda ]; pass_fail $? coverage/gcda "$(wc -l </tmp/gcda) files"
+fi
 echo "@@DONE" >$R
