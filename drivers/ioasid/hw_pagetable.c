@@ -478,7 +478,8 @@ int ioasid_hwpt_get_dirty_bitmap(struct ioasid_ucmd *ucmd)
 	}
 
 	d.pgshift = ilog2(cmd->page_size);
-	d.bits = kcalloc(DIRTY_CHUNK_WORDS, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	d.bits = ioasid_kcalloc(DIRTY_CHUNK_WORDS, sizeof(u64),
+				GFP_KERNEL_ACCOUNT);
 	if (!d.bits) {
 		rc = -ENOMEM;
 		goto out_put;

@@ -463,7 +463,8 @@ int ioasid_nl_ctx_open(struct ioasid_ctx *ctx)
 	get_task_comm(nl->comm, current->group_leader);
 
 	/* Cyclic, so a monitor does not see an ID come back soon */
-	rc = xa_alloc_cyclic(&ioasid_nl_ctxs, &nl->id, ctx, xa_limit_32b,
+	rc = ioasid_should_fail(IOASID_FAULT_ID) ? -ENOMEM :
+	     xa_alloc_cyclic(&ioasid_nl_ctxs, &nl->id, ctx, xa_limit_32b,
 			     &ioasid_nl_next_id, GFP_KERNEL_ACCOUNT);
 	if (rc < 0) {
 		put_pid(nl->pid);
