@@ -592,6 +592,52 @@ TEST_F(mock_hwpt, dirty_bitmap)
 	munmap(big, len);
 }
 
+/*
+ * IOMMU_TEST_OP_DIRTY's own errors: no such HWPT (ENOENT), a HWPT made
+ * without dirty tracking (EINVAL), and a bitmap it cannot read (EFAULT,
+ * nothing marked)
+ */
+TEST_F(mock_hwpt, mock_dirty_errors)
+{
+	__u64 in[1] = { 0xf }, nr = 0xdead, bits[1] = {};
+	__u32 h, s2, i2;
+	void *hole;
+
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		.dev_id = self->idev, .pt_id = self->ioas,
+	};
+	ASSERT_EQ(0, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
+	h = cmd.out_hwpt_id;
+	ASSERT_EQ(0, mock_domain_flags(self->fd, h, 0, &s2, NULL, &i2));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	ASSERT_EQ(0, set_dirty(self->fd, h, IOMMU_HWPT_DIRTY_TRACKING_ENABLE));
+
+	EXPECT_EQ(ENOENT, mock_dirty(self->fd, 9999, IOVA_A, 4 * PSZ, PSZ, in,
+				     &nr));
+	EXPECT_EQ(ENOENT, mock_dirty(self->fd, self->ioas, IOVA_A, 4 * PSZ,
+				     PSZ, in, &nr));
+	EXPECT_EQ(EINVAL, mock_dirty(self->fd, self->hwpt, IOVA_A, 4 * PSZ,
+				     PSZ, in, &nr));
+	hole = mmap(NULL, PSZ, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	ASSERT_EQ(0, munmap(hole, PSZ));
+	EXPECT_EQ(EFAULT, mock_dirty(self->fd, h, IOVA_A, 4 * PSZ, PSZ, hole,
+				     &nr));
+	EXPECT_EQ(0xdead, nr);
+	/* None of the failures marked a page */
+	EXPECT_EQ(0, get_dirty(self->fd, h, IOVA_A, BUF_LEN, PSZ, bits, 0));
+	EXPECT_EQ(0, bits[0]);
+	/* The same call with a readable bitmap marks the four */
+	ASSERT_EQ(0, mock_dirty(self->fd, h, IOVA_A, 4 * PSZ, PSZ, in, &nr));
+	EXPECT_EQ(4, nr);
+	EXPECT_EQ(0, get_dirty(self->fd, h, IOVA_A, BUF_LEN, PSZ, bits, 0));
+	EXPECT_EQ(0xf, bits[0]);
+	ASSERT_EQ(0, set_dirty(self->fd, h, 0));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, IOVA_A, BUF_LEN, NULL));
+}
+
 static int alloc_nested(int fd, __u32 dev, __u32 parent, __u32 flags,
 			__u32 type, void *data, __u32 len, __u32 *out)
 {
