@@ -879,6 +879,68 @@ TEST_F(mock_hwpt, nested)
 	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, pt, &pt));
 }
 
+/* MD_CHECK_IOTLB on an ID that is no HWPT at all, or not a nested one */
+TEST_F(mock_hwpt, check_iotlb_not_nested)
+{
+	EXPECT_EQ(ENOENT, check_iotlb(self->fd, 9999, 0,
+				      IOMMU_TEST_IOTLB_DEFAULT));
+	EXPECT_EQ(ENOENT, check_iotlb(self->fd, self->ioas, 0,
+				      IOMMU_TEST_IOTLB_DEFAULT));
+	EXPECT_EQ(ENOENT, check_iotlb(self->fd, self->idev, 0,
+				      IOMMU_TEST_IOTLB_DEFAULT));
+	EXPECT_EQ(ENOENT, check_iotlb(self->fd, self->hwpt, 0,
+				      IOMMU_TEST_IOTLB_DEFAULT));
+}
+
+/*
+ * INVALIDATE whose command cannot be written back (entry_num): EFAULT, but
+ * the requests it handled before the copy-out stay done
+ */
+TEST_F(mock_hwpt, invalidate_efault)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_hwpt_invalidate_selftest inv[2] = {
+		{ .iotlb_id = 0 }, { .iotlb_id = 2 },
+	};
+	struct iommu_hwpt_invalidate *cmd;
+	__u32 parent, n0;
+
+	ASSERT_EQ(0, alloc_nested(self->fd, self->idev, self->ioas,
+				  IOMMU_HWPT_ALLOC_NEST_PARENT,
+				  IOMMU_HWPT_DATA_NONE, NULL, 0, &parent));
+	ASSERT_EQ(0, alloc_nested(self->fd, self->idev, parent, 0,
+				  IOMMU_HWPT_DATA_SELFTEST, &data,
+				  sizeof(data), &n0));
+	ASSERT_EQ(0xf, iotlb_set(self->fd, n0));
+
+	cmd = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, cmd);
+	*cmd = (struct iommu_hwpt_invalidate){
+		.size = sizeof(*cmd), .hwpt_id = n0,
+		.data_uptr = (uintptr_t)inv,
+		.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+		.entry_len = sizeof(*inv), .entry_num = 2,
+	};
+	ASSERT_EQ(0, mprotect(cmd, PSZ, PROT_READ));
+	EXPECT_EQ(EFAULT, xioctl(self->fd, IOMMU_HWPT_INVALIDATE, cmd));
+	EXPECT_EQ(2, cmd->entry_num);
+	/* Entries 0 and 2 were flushed all the same */
+	EXPECT_EQ(0xa, iotlb_set(self->fd, n0));
+	EXPECT_EQ(0, check_iotlb(self->fd, n0, 0, 0));
+	EXPECT_EQ(0, check_iotlb(self->fd, n0, 2, 0));
+
+	/* A refused command does the same: EFAULT, not its own errno */
+	ASSERT_EQ(0, mprotect(cmd, PSZ, PROT_READ | PROT_WRITE));
+	cmd->hwpt_id = parent;
+	cmd->entry_num = 1;
+	ASSERT_EQ(0, mprotect(cmd, PSZ, PROT_READ));
+	EXPECT_EQ(EFAULT, xioctl(self->fd, IOMMU_HWPT_INVALIDATE, cmd));
+	munmap(cmd, PSZ);
+	EXPECT_EQ(0, destroy_obj(self->fd, n0));
+	EXPECT_EQ(0, destroy_obj(self->fd, parent));
+}
+
 /*
  * A HWPT of IOMMU_HWPT_ALLOC on a domain that is complete at allocation (the
  * mock's) mirrors its IOAS at once, as upstream's does: before any device
