@@ -388,6 +388,106 @@ TEST_F(mock_hwpt, access_replace)
 	munmap(buf2, BUF_LEN);
 }
 
+/* Replacing onto the IOAS the access already uses is a no-op: 0, pins kept */
+TEST_F(mock_hwpt, access_replace_same)
+{
+	__u32 pages_id;
+	char data[16];
+	int afd;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	memset(self->buf, 'a', BUF_LEN);
+	ASSERT_EQ(0, destroy_obj(self->fd, self->stdev));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &afd));
+	ASSERT_EQ(0, access_pages(self->fd, afd, IOVA_A, PSZ, self->buf, 0,
+				  &pages_id));
+	EXPECT_EQ(0, access_replace(self->fd, afd, self->ioas));
+	/* Not unpinned: the pin and its ID are still there */
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 1));
+	EXPECT_EQ(0, destroy_access_pages(self->fd, afd, pages_id));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 0));
+	ASSERT_EQ(0, access_rw(self->fd, afd, IOVA_A, data, sizeof(data), 0));
+	EXPECT_EQ('a', data[0]);
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->ioas));
+	close(afd);
+}
+
+/*
+ * An access whose unmap callback pins again keeps pins on the old IOAS
+ * through the replace: EBUSY, and it stays on the old IOAS, usable
+ */
+TEST_F(mock_hwpt, access_replace_repinned)
+{
+	__u32 ioas2, pages_id;
+	char data[16];
+	int afd;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	memset(self->buf, 'a', BUF_LEN);
+	ASSERT_EQ(0, destroy_obj(self->fd, self->stdev));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES |
+				   MOCK_FLAGS_ACCESS_CREATE_REPIN_ON_UNMAP,
+				   &afd));
+	ASSERT_EQ(0, access_pages(self->fd, afd, IOVA_A, PSZ, self->buf, 0,
+				  &pages_id));
+	EXPECT_EQ(EBUSY, access_replace(self->fd, afd, ioas2));
+	/* Still pinned once, still on the old IOAS, not on the new one */
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 1));
+	EXPECT_EQ(0, destroy_obj(self->fd, ioas2));
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->ioas));
+	ASSERT_EQ(0, access_rw(self->fd, afd, IOVA_A, data, sizeof(data), 0));
+	EXPECT_EQ('a', data[0]);
+	EXPECT_EQ(0, destroy_access_pages(self->fd, afd, pages_id));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 0));
+	close(afd);
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 0));
+}
+
+/*
+ * A pinning access needs page-aligned areas: an IOAS holding one that is
+ * not refuses it with EADDRINUSE, and the access stays where it was
+ */
+TEST_F(mock_hwpt, access_replace_unaligned)
+{
+	char *buf2 = alloc_buffer(BUF_LEN, PSZ, 0);
+	__u32 ioas2, pages_id;
+	char data[16];
+	int afd;
+
+	ASSERT_NE(NULL, buf2);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	/* No domain, no access: alignment 1, so this map is allowed */
+	ASSERT_EQ(0, ioas_map(self->fd, ioas2, buf2 + 100, 200, IOVA_A + 100));
+	memset(self->buf, 'a', BUF_LEN);
+	ASSERT_EQ(0, destroy_obj(self->fd, self->stdev));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &afd));
+	ASSERT_EQ(0, access_pages(self->fd, afd, IOVA_A, PSZ, self->buf, 0,
+				  &pages_id));
+	EXPECT_EQ(EADDRINUSE, access_replace(self->fd, afd, ioas2));
+	/* The replace dropped the pins first; the access is on the old IOAS */
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 0));
+	EXPECT_EQ(0, destroy_obj(self->fd, ioas2));
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->ioas));
+	ASSERT_EQ(0, access_rw(self->fd, afd, IOVA_A, data, sizeof(data), 0));
+	EXPECT_EQ('a', data[0]);
+	ASSERT_EQ(0, access_pages(self->fd, afd, IOVA_A, PSZ, self->buf, 0,
+				  &pages_id));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 1));
+	close(afd);
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 0));
+	munmap(buf2, BUF_LEN);
+}
+
 static int set_dirty(int fd, __u32 hwpt, __u32 flags)
 {
 	struct iommu_hwpt_set_dirty_tracking cmd = {
