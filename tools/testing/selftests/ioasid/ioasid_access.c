@@ -4,6 +4,7 @@
  * unmapping what an access pinned, copying data through IOVAs, lifetimes.
  */
 #include <sched.h>
+#include <sys/resource.h>
 
 #include "ioasid_utils.h"
 
@@ -639,6 +640,46 @@ TEST(unpin_marks_dirty)
 	env_end(&env);
 	free(pat);
 	munmap(buf, len);
+}
+
+/*
+ * CREATE_ACCESS with no fd number left under RLIMIT_NOFILE: EMFILE, and
+ * the access it made is gone again (the IOAS has no user left); with the
+ * limit back it works
+ */
+TEST(create_access_emfile)
+{
+	struct rlimit old, low;
+	struct ioasid_env env;
+	__u32 ioas;
+	int fd, afd = -1, lowest, rc;
+
+	env_begin(&env);
+	fd = ioasid_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &old));
+	/* Every fd below the lowest free one is open: make that the limit */
+	lowest = dup(0);
+	ASSERT_LE(0, lowest);
+	close(lowest);
+	low = old;
+	low.rlim_cur = lowest;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &low));
+	rc = create_access(fd, ioas, NEEDS_PIN, &afd);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &old));
+	EXPECT_EQ(EMFILE, rc);
+	EXPECT_EQ(-1, afd);
+	EXPECT_EQ(0, destroy_obj(fd, ioas));
+
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
+	ASSERT_EQ(0, create_access(fd, ioas, NEEDS_PIN, &afd));
+	EXPECT_EQ(lowest, afd);
+	EXPECT_EQ(EBUSY, destroy_obj(fd, ioas));
+	close(afd);
+	EXPECT_EQ(0, destroy_obj(fd, ioas));
+	close(fd);
+	env_end(&env);
 }
 
 /* ---------------------------------------------------------------------- */

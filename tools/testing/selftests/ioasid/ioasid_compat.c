@@ -530,6 +530,36 @@ TEST_F(compat, unmap_v1_split_pinned)
 	close(afd);
 }
 
+/*
+ * v1 cuts mappings only at page boundaries: a range starting (or ending)
+ * inside a page of a mapping is EINVAL, size is not written back, and the
+ * mapping stays mapped and pinned, whole
+ */
+TEST_F(compat, unmap_v1_split_unaligned)
+{
+	struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap) };
+	__u32 id, stdev, hwpt;
+	__u64 done;
+
+	ASSERT_EQ(0, compat_start(self->fd, VFIO_TYPE1_IOMMU, &id));
+	ASSERT_EQ(0, mock_domain(self->fd, id, &stdev, &hwpt, NULL));
+	ASSERT_EQ(0, map_dma(self->fd, self->buf, IOVA_A, 8 * PSZ, RW));
+
+	unmap.iova = IOVA_A + 2 * PSZ + 512;
+	unmap.size = 2 * PSZ;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	EXPECT_EQ(2 * PSZ, unmap.size);
+	unmap.iova = IOVA_A + 2 * PSZ;
+	unmap.size = 2 * PSZ - 512;
+	EXPECT_EQ(EINVAL, xioctl(self->fd, VFIO_IOMMU_UNMAP_DMA, &unmap));
+	EXPECT_EQ(2 * PSZ - 512, unmap.size);
+	EXPECT_EQ(0, check_map(self->fd, hwpt, IOVA_A, self->buf, 8 * PSZ));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 8 * PSZ, 1));
+	ASSERT_EQ(0, unmap_dma(self->fd, 0, 0, VFIO_DMA_UNMAP_FLAG_ALL, &done));
+	EXPECT_EQ(8 * PSZ, done);
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 8 * PSZ, 0));
+}
+
 /* A type1-style map through the compat IOAS reaches a real device */
 TEST(edu_through_compat)
 {

@@ -2214,6 +2214,40 @@ TEST_F(doc_edu, group_path_refused)
 	close(gfd);
 }
 
+/*
+ * BIND with argsz 32 whose bytes past the kernel's 24 lie in a PROT_NONE
+ * page: they cannot be checked for zero, so EFAULT (copy_struct_from_user;
+ * the document names only E2BIG for them), and the fd stays parked: the
+ * same 24 bytes with argsz 24 then bind
+ */
+TEST_F(doc_edu, bind_tail_unreadable)
+{
+	struct vfio_device_bind_iommufd *b;
+	int fd, dfd;
+	char *page;
+
+	fd = ioasid_open();
+	ASSERT_LE(0, fd);
+	dfd = open(edu_info.cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dfd);
+	page = map_anon(2 * P, PROT_READ | PROT_WRITE);
+	ASSERT_NE(NULL, page);
+	ASSERT_EQ(0, mprotect(page + P, P, PROT_NONE));
+	b = (void *)(page + P - 24);
+	*b = (struct vfio_device_bind_iommufd){ .argsz = 32, .iommufd = fd,
+						 .out_devid = 0x5a5a };
+	EXPECT_EQ(EFAULT, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, b));
+	EXPECT_EQ(0x5a5a, b->out_devid);
+	/* Still parked: anything but BIND is EINVAL */
+	EXPECT_EQ(EINVAL, dev_attach(dfd, &(__u32){ 0 }));
+	b->argsz = 24;
+	EXPECT_EQ(0, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, b));
+	EXPECT_NE(0x5a5a, b->out_devid);
+	munmap(page, 2 * P);
+	close(dfd);
+	close(fd);
+}
+
 /* Someone has the group's node open: BIND says who to ask */
 TEST_F(doc_edu, bind_refused_while_group_open)
 {

@@ -388,6 +388,106 @@ TEST_F(mock_hwpt, access_replace)
 	munmap(buf2, BUF_LEN);
 }
 
+/* Replacing onto the IOAS the access already uses is a no-op: 0, pins kept */
+TEST_F(mock_hwpt, access_replace_same)
+{
+	__u32 pages_id;
+	char data[16];
+	int afd;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	memset(self->buf, 'a', BUF_LEN);
+	ASSERT_EQ(0, destroy_obj(self->fd, self->stdev));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &afd));
+	ASSERT_EQ(0, access_pages(self->fd, afd, IOVA_A, PSZ, self->buf, 0,
+				  &pages_id));
+	EXPECT_EQ(0, access_replace(self->fd, afd, self->ioas));
+	/* Not unpinned: the pin and its ID are still there */
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 1));
+	EXPECT_EQ(0, destroy_access_pages(self->fd, afd, pages_id));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 0));
+	ASSERT_EQ(0, access_rw(self->fd, afd, IOVA_A, data, sizeof(data), 0));
+	EXPECT_EQ('a', data[0]);
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->ioas));
+	close(afd);
+}
+
+/*
+ * An access whose unmap callback pins again keeps pins on the old IOAS
+ * through the replace: EBUSY, and it stays on the old IOAS, usable
+ */
+TEST_F(mock_hwpt, access_replace_repinned)
+{
+	__u32 ioas2, pages_id;
+	char data[16];
+	int afd;
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	memset(self->buf, 'a', BUF_LEN);
+	ASSERT_EQ(0, destroy_obj(self->fd, self->stdev));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES |
+				   MOCK_FLAGS_ACCESS_CREATE_REPIN_ON_UNMAP,
+				   &afd));
+	ASSERT_EQ(0, access_pages(self->fd, afd, IOVA_A, PSZ, self->buf, 0,
+				  &pages_id));
+	EXPECT_EQ(EBUSY, access_replace(self->fd, afd, ioas2));
+	/* Still pinned once, still on the old IOAS, not on the new one */
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 1));
+	EXPECT_EQ(0, destroy_obj(self->fd, ioas2));
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->ioas));
+	ASSERT_EQ(0, access_rw(self->fd, afd, IOVA_A, data, sizeof(data), 0));
+	EXPECT_EQ('a', data[0]);
+	EXPECT_EQ(0, destroy_access_pages(self->fd, afd, pages_id));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 0));
+	close(afd);
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 0));
+}
+
+/*
+ * A pinning access needs page-aligned areas: an IOAS holding one that is
+ * not refuses it with EADDRINUSE, and the access stays where it was
+ */
+TEST_F(mock_hwpt, access_replace_unaligned)
+{
+	char *buf2 = alloc_buffer(BUF_LEN, PSZ, 0);
+	__u32 ioas2, pages_id;
+	char data[16];
+	int afd;
+
+	ASSERT_NE(NULL, buf2);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas2));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	/* No domain, no access: alignment 1, so this map is allowed */
+	ASSERT_EQ(0, ioas_map(self->fd, ioas2, buf2 + 100, 200, IOVA_A + 100));
+	memset(self->buf, 'a', BUF_LEN);
+	ASSERT_EQ(0, destroy_obj(self->fd, self->stdev));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &afd));
+	ASSERT_EQ(0, access_pages(self->fd, afd, IOVA_A, PSZ, self->buf, 0,
+				  &pages_id));
+	EXPECT_EQ(EADDRINUSE, access_replace(self->fd, afd, ioas2));
+	/* The replace dropped the pins first; the access is on the old IOAS */
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 0));
+	EXPECT_EQ(0, destroy_obj(self->fd, ioas2));
+	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->ioas));
+	ASSERT_EQ(0, access_rw(self->fd, afd, IOVA_A, data, sizeof(data), 0));
+	EXPECT_EQ('a', data[0]);
+	ASSERT_EQ(0, access_pages(self->fd, afd, IOVA_A, PSZ, self->buf, 0,
+				  &pages_id));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 1));
+	close(afd);
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, PSZ, 0));
+	munmap(buf2, BUF_LEN);
+}
+
 static int set_dirty(int fd, __u32 hwpt, __u32 flags)
 {
 	struct iommu_hwpt_set_dirty_tracking cmd = {
@@ -590,6 +690,52 @@ TEST_F(mock_hwpt, dirty_bitmap)
 	free(bits);
 	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, IOVA_A, len, NULL));
 	munmap(big, len);
+}
+
+/*
+ * IOMMU_TEST_OP_DIRTY's own errors: no such HWPT (ENOENT), a HWPT made
+ * without dirty tracking (EINVAL), and a bitmap it cannot read (EFAULT,
+ * nothing marked)
+ */
+TEST_F(mock_hwpt, mock_dirty_errors)
+{
+	__u64 in[1] = { 0xf }, nr = 0xdead, bits[1] = {};
+	__u32 h, s2, i2;
+	void *hole;
+
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		.dev_id = self->idev, .pt_id = self->ioas,
+	};
+	ASSERT_EQ(0, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
+	h = cmd.out_hwpt_id;
+	ASSERT_EQ(0, mock_domain_flags(self->fd, h, 0, &s2, NULL, &i2));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, BUF_LEN,
+			      IOVA_A));
+	ASSERT_EQ(0, set_dirty(self->fd, h, IOMMU_HWPT_DIRTY_TRACKING_ENABLE));
+
+	EXPECT_EQ(ENOENT, mock_dirty(self->fd, 9999, IOVA_A, 4 * PSZ, PSZ, in,
+				     &nr));
+	EXPECT_EQ(ENOENT, mock_dirty(self->fd, self->ioas, IOVA_A, 4 * PSZ,
+				     PSZ, in, &nr));
+	EXPECT_EQ(EINVAL, mock_dirty(self->fd, self->hwpt, IOVA_A, 4 * PSZ,
+				     PSZ, in, &nr));
+	hole = mmap(NULL, PSZ, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	ASSERT_EQ(0, munmap(hole, PSZ));
+	EXPECT_EQ(EFAULT, mock_dirty(self->fd, h, IOVA_A, 4 * PSZ, PSZ, hole,
+				     &nr));
+	EXPECT_EQ(0xdead, nr);
+	/* None of the failures marked a page */
+	EXPECT_EQ(0, get_dirty(self->fd, h, IOVA_A, BUF_LEN, PSZ, bits, 0));
+	EXPECT_EQ(0, bits[0]);
+	/* The same call with a readable bitmap marks the four */
+	ASSERT_EQ(0, mock_dirty(self->fd, h, IOVA_A, 4 * PSZ, PSZ, in, &nr));
+	EXPECT_EQ(4, nr);
+	EXPECT_EQ(0, get_dirty(self->fd, h, IOVA_A, BUF_LEN, PSZ, bits, 0));
+	EXPECT_EQ(0xf, bits[0]);
+	ASSERT_EQ(0, set_dirty(self->fd, h, 0));
+	ASSERT_EQ(0, ioas_unmap(self->fd, self->ioas, IOVA_A, BUF_LEN, NULL));
 }
 
 static int alloc_nested(int fd, __u32 dev, __u32 parent, __u32 flags,
@@ -831,6 +977,68 @@ TEST_F(mock_hwpt, nested)
 				  sizeof(data), &n0));
 	pt = n0;
 	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, pt, &pt));
+}
+
+/* MD_CHECK_IOTLB on an ID that is no HWPT at all, or not a nested one */
+TEST_F(mock_hwpt, check_iotlb_not_nested)
+{
+	EXPECT_EQ(ENOENT, check_iotlb(self->fd, 9999, 0,
+				      IOMMU_TEST_IOTLB_DEFAULT));
+	EXPECT_EQ(ENOENT, check_iotlb(self->fd, self->ioas, 0,
+				      IOMMU_TEST_IOTLB_DEFAULT));
+	EXPECT_EQ(ENOENT, check_iotlb(self->fd, self->idev, 0,
+				      IOMMU_TEST_IOTLB_DEFAULT));
+	EXPECT_EQ(ENOENT, check_iotlb(self->fd, self->hwpt, 0,
+				      IOMMU_TEST_IOTLB_DEFAULT));
+}
+
+/*
+ * INVALIDATE whose command cannot be written back (entry_num): EFAULT, but
+ * the requests it handled before the copy-out stay done
+ */
+TEST_F(mock_hwpt, invalidate_efault)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_hwpt_invalidate_selftest inv[2] = {
+		{ .iotlb_id = 0 }, { .iotlb_id = 2 },
+	};
+	struct iommu_hwpt_invalidate *cmd;
+	__u32 parent, n0;
+
+	ASSERT_EQ(0, alloc_nested(self->fd, self->idev, self->ioas,
+				  IOMMU_HWPT_ALLOC_NEST_PARENT,
+				  IOMMU_HWPT_DATA_NONE, NULL, 0, &parent));
+	ASSERT_EQ(0, alloc_nested(self->fd, self->idev, parent, 0,
+				  IOMMU_HWPT_DATA_SELFTEST, &data,
+				  sizeof(data), &n0));
+	ASSERT_EQ(0xf, iotlb_set(self->fd, n0));
+
+	cmd = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, cmd);
+	*cmd = (struct iommu_hwpt_invalidate){
+		.size = sizeof(*cmd), .hwpt_id = n0,
+		.data_uptr = (uintptr_t)inv,
+		.data_type = IOMMU_HWPT_INVALIDATE_DATA_SELFTEST,
+		.entry_len = sizeof(*inv), .entry_num = 2,
+	};
+	ASSERT_EQ(0, mprotect(cmd, PSZ, PROT_READ));
+	EXPECT_EQ(EFAULT, xioctl(self->fd, IOMMU_HWPT_INVALIDATE, cmd));
+	EXPECT_EQ(2, cmd->entry_num);
+	/* Entries 0 and 2 were flushed all the same */
+	EXPECT_EQ(0xa, iotlb_set(self->fd, n0));
+	EXPECT_EQ(0, check_iotlb(self->fd, n0, 0, 0));
+	EXPECT_EQ(0, check_iotlb(self->fd, n0, 2, 0));
+
+	/* A refused command does the same: EFAULT, not its own errno */
+	ASSERT_EQ(0, mprotect(cmd, PSZ, PROT_READ | PROT_WRITE));
+	cmd->hwpt_id = parent;
+	cmd->entry_num = 1;
+	ASSERT_EQ(0, mprotect(cmd, PSZ, PROT_READ));
+	EXPECT_EQ(EFAULT, xioctl(self->fd, IOMMU_HWPT_INVALIDATE, cmd));
+	munmap(cmd, PSZ);
+	EXPECT_EQ(0, destroy_obj(self->fd, n0));
+	EXPECT_EQ(0, destroy_obj(self->fd, parent));
 }
 
 /*

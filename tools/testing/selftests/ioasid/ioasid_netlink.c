@@ -903,6 +903,27 @@ FIXTURE_TEARDOWN(nl_edu)
 	env_end(&self->env);
 }
 
+/* The fdinfo of a device fd opened but not bound: its name, "no", and no more */
+TEST_F(nl_edu, fdinfo_unbound)
+{
+	char s[64];
+
+	self->dfd = open(self->edu.cdev, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->dfd);
+	ASSERT_TRUE(fdinfo_str(self->dfd, "vfio-device", s, sizeof(s)));
+	EXPECT_STREQ(self->edu.bdf, s);
+	ASSERT_TRUE(fdinfo_str(self->dfd, "ioasid-bound", s, sizeof(s)));
+	EXPECT_STREQ("no", s);
+	EXPECT_FALSE(fdinfo_str(self->dfd, "ioasid-ctx", s, sizeof(s)));
+	EXPECT_FALSE(fdinfo_str(self->dfd, "ioasid-dev-id", s, sizeof(s)));
+	EXPECT_FALSE(fdinfo_str(self->dfd, "ioasid-hwpt-id", s, sizeof(s)));
+	/* Bound, the same fd says so */
+	ASSERT_EQ(0, dev_bind(self->dfd, self->fd, NULL));
+	ASSERT_TRUE(fdinfo_str(self->dfd, "ioasid-bound", s, sizeof(s)));
+	EXPECT_STREQ("yes", s);
+	EXPECT_EQ(ctx_id_of(self->fd), fdinfo_num(self->dfd, "ioasid-ctx"));
+}
+
 TEST_F(nl_edu, view_and_events)
 {
 	__u32 ctx = ctx_id_of(self->fd), ioas, devid, pt;
