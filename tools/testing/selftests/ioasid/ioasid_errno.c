@@ -2222,6 +2222,7 @@ TEST_F(doc_edu, group_path_refused)
  */
 TEST_F(doc_edu, bind_tail_unreadable)
 {
+	const char *doc = DOC(RST, "``EFAULT`` if they cannot be read, and nothing is bound");
 	struct vfio_device_bind_iommufd *b;
 	int fd, dfd;
 	char *page;
@@ -2236,10 +2237,10 @@ TEST_F(doc_edu, bind_tail_unreadable)
 	b = (void *)(page + P - 24);
 	*b = (struct vfio_device_bind_iommufd){ .argsz = 32, .iommufd = fd,
 						 .out_devid = 0x5a5a };
-	EXPECT_EQ(EFAULT, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, b));
+	EXPECT_EQ(EFAULT, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, b)) TH_LOG("%s", doc);
 	EXPECT_EQ(0x5a5a, b->out_devid);
 	/* Still parked: anything but BIND is EINVAL */
-	EXPECT_EQ(EINVAL, dev_attach(dfd, &(__u32){ 0 }));
+	EXPECT_EQ(EINVAL, dev_attach(dfd, &(__u32){ 0 })) TH_LOG("%s", doc);
 	b->argsz = 24;
 	EXPECT_EQ(0, xioctl(dfd, VFIO_DEVICE_BIND_IOMMUFD, b));
 	EXPECT_NE(0x5a5a, b->out_devid);
