@@ -219,17 +219,17 @@ static void nl_ctx_event(struct ioasid_ctx *ctx, u32 event)
 		      !nla_put_string(skb, IOASID_NL_A_COMM, comm));
 }
 
-/* A published object: ioasid_object_finalize() */
-void ioasid_nl_object_created(struct ioasid_ctx *ctx,
-			      struct ioasid_object *obj)
+/* OBJ_CREATE or OBJ_DESTROY of @obj, counted in the context by @delta */
+static void nl_object_event(struct ioasid_ctx *ctx, struct ioasid_object *obj,
+			    u32 event, int delta)
 {
 	struct ioasid_nl_ctx *nl = &ctx->nl;
 	struct sk_buff *skb;
 	void *hdr;
 
-	atomic_inc(&nl->nobjects[obj->type]);
-	skb = nl_event_begin(IOASID_NL_EVENT_OBJ_CREATE, nl->id, nl->owner,
-			     ktime_get_real_ns(), &hdr);
+	atomic_add(delta, &nl->nobjects[obj->type]);
+	skb = nl_event_begin(event, nl->id, nl->owner, ktime_get_real_ns(),
+			     &hdr);
 	if (skb)
 		nl_event_send(skb, hdr,
 			      !nla_put_u32(skb, IOASID_NL_A_OBJ_TYPE,
@@ -237,22 +237,18 @@ void ioasid_nl_object_created(struct ioasid_ctx *ctx,
 			      !nla_put_u32(skb, IOASID_NL_A_OBJ_ID, obj->id));
 }
 
+/* A published object: ioasid_object_finalize() */
+void ioasid_nl_object_created(struct ioasid_ctx *ctx,
+			      struct ioasid_object *obj)
+{
+	nl_object_event(ctx, obj, IOASID_NL_EVENT_OBJ_CREATE, 1);
+}
+
 /* A published object was destroyed; its memory is still there */
 void ioasid_nl_object_destroyed(struct ioasid_ctx *ctx,
 				struct ioasid_object *obj)
 {
-	struct ioasid_nl_ctx *nl = &ctx->nl;
-	struct sk_buff *skb;
-	void *hdr;
-
-	atomic_dec(&nl->nobjects[obj->type]);
-	skb = nl_event_begin(IOASID_NL_EVENT_OBJ_DESTROY, nl->id, nl->owner,
-			     ktime_get_real_ns(), &hdr);
-	if (skb)
-		nl_event_send(skb, hdr,
-			      !nla_put_u32(skb, IOASID_NL_A_OBJ_TYPE,
-					   ioasid_nl_obj_types[obj->type]) &&
-			      !nla_put_u32(skb, IOASID_NL_A_OBJ_ID, obj->id));
+	nl_object_event(ctx, obj, IOASID_NL_EVENT_OBJ_DESTROY, -1);
 }
 
 /*
