@@ -13,6 +13,45 @@
 
 /* ---------------------------------------------------------------------- */
 
+/*
+ * Pins at both ends of the IOVA space, unmapped by the unmap-all form:
+ * the range to ask the access about is all 2^64 bytes, whose length a
+ * u64 cannot hold, so it is asked in two halves and lets go of both pins.
+ * No domain: the mock's aperture holds neither end.
+ */
+TEST(access_unmap_all_pins_at_both_ends)
+{
+	__u64 top = UINT64_MAX - PSZ + 1, unmapped = 0;
+	struct ioasid_env env;
+	int fd, afd;
+	__u32 ioas, id, id2;
+	char *buf;
+
+	env_begin(&env);
+	fd = ioasid_open();
+	ASSERT_LE(0, fd);
+	buf = alloc_buffer(2 * PSZ, PSZ, 0);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
+	ASSERT_EQ(0, ioas_map(fd, ioas, buf, PSZ, 0));
+	ASSERT_EQ(0, ioas_map(fd, ioas, buf + PSZ, PSZ, top));
+	ASSERT_EQ(0, create_access(fd, ioas, NEEDS_PIN, &afd));
+	ASSERT_EQ(0, access_pages(fd, afd, 0, PSZ, buf, 0, &id));
+	ASSERT_EQ(0, access_pages(fd, afd, top, PSZ, buf + PSZ, 0, &id2));
+	EXPECT_EQ(0, check_refs(fd, buf, 2 * PSZ, 1));
+
+	ASSERT_EQ(0, ioas_unmap(fd, ioas, 0, UINT64_MAX, &unmapped));
+	EXPECT_EQ(2 * PSZ, unmapped);
+	EXPECT_EQ(ENOENT, destroy_access_pages(fd, afd, id));
+	EXPECT_EQ(ENOENT, destroy_access_pages(fd, afd, id2));
+	EXPECT_EQ(0, check_refs(fd, buf, 2 * PSZ, 0));
+
+	close(afd);
+	close(fd);
+	munmap(buf, 2 * PSZ);
+	env_end(&env);
+}
+
 FIXTURE(access_pin) {
 	int fd;
 	int afd;
