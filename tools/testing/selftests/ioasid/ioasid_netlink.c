@@ -353,6 +353,114 @@ TEST_F(nl, view_mock)
 			     MAX_RECS, IOASID_NL_A_PID, getpid(), 0));
 }
 
+/*
+ * A nesting parent and a nested HWPT on it: the dump says which is which,
+ * and the nested one names its parent
+ */
+TEST_F(nl, view_nested)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	__u32 ctx = ctx_id_of(self->fd), ioas, stdev, hwpt, idev;
+	struct nl_rec *r = self->recs, *p, *c;
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+	};
+	__u32 parent, nested;
+	int n;
+
+	NEED_NL();
+
+	ASSERT_NE(0, ctx);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas));
+	ASSERT_EQ(0, mock_domain(self->fd, ioas, &stdev, &hwpt, &idev));
+	cmd.dev_id = idev;
+	cmd.pt_id = ioas;
+	ASSERT_EQ(0, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
+	parent = cmd.out_hwpt_id;
+	cmd.flags = 0;
+	cmd.pt_id = parent;
+	cmd.data_type = IOMMU_HWPT_DATA_SELFTEST;
+	cmd.data_len = sizeof(data);
+	cmd.data_uptr = (uintptr_t)&data;
+	ASSERT_EQ(0, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
+	nested = cmd.out_hwpt_id;
+
+	n = gnl_req(&self->g, IOASID_NL_CMD_GET_HWPT, true, r, MAX_RECS,
+		    IOASID_NL_A_CTX_ID, ctx, 0);
+	ASSERT_EQ(3, n);
+	p = find_rec(r, n, IOASID_NL_A_HWPT_ID, parent);
+	ASSERT_NE(NULL, p);
+	EXPECT_EQ(IOASID_NL_HWPT_PAGING, p->v[IOASID_NL_A_HWPT_KIND]);
+	EXPECT_TRUE(p->v[IOASID_NL_A_HWPT_FLAGS] & IOASID_NL_HWPT_NEST_PARENT);
+	EXPECT_EQ(ioas, p->v[IOASID_NL_A_IOAS_ID]);
+	EXPECT_FALSE(p->has[IOASID_NL_A_PARENT_ID]);
+	c = find_rec(r, n, IOASID_NL_A_HWPT_ID, nested);
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(IOASID_NL_HWPT_NESTED, c->v[IOASID_NL_A_HWPT_KIND]);
+	EXPECT_FALSE(c->v[IOASID_NL_A_HWPT_FLAGS] &
+		     IOASID_NL_HWPT_NEST_PARENT);
+	EXPECT_TRUE(c->has[IOASID_NL_A_PARENT_ID]);
+	EXPECT_EQ(parent, c->v[IOASID_NL_A_PARENT_ID]);
+	c = find_rec(r, n, IOASID_NL_A_HWPT_ID, hwpt);
+	ASSERT_NE(NULL, c);
+	EXPECT_FALSE(c->v[IOASID_NL_A_HWPT_FLAGS] &
+		     IOASID_NL_HWPT_NEST_PARENT);
+	EXPECT_FALSE(c->has[IOASID_NL_A_PARENT_ID]);
+
+	EXPECT_EQ(0, destroy_obj(self->fd, nested));
+	EXPECT_EQ(0, destroy_obj(self->fd, parent));
+	EXPECT_EQ(1, gnl_req(&self->g, IOASID_NL_CMD_GET_HWPT, true, r,
+			     MAX_RECS, IOASID_NL_A_CTX_ID, ctx, 0));
+}
+
+/*
+ * More areas than one message holds: the dump continues where the full
+ * message stopped, and every area comes exactly once, in IOVA order
+ */
+TEST_F(nl, dump_many_areas)
+{
+	enum { NR = 600 };
+	__u32 ctx = ctx_id_of(self->fd), ioas;
+	struct nl_rec *r;
+	void *buf;
+	int i, n;
+
+	NEED_NL();
+
+	ASSERT_NE(0, ctx);
+	r = calloc(NR + 1, sizeof(*r));
+	ASSERT_NE(NULL, r);
+	buf = alloc_buffer(PSZ, PSZ, 0);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas));
+	/* No domain: nothing pinned */
+	for (i = 0; i != NR; i++)
+		ASSERT_EQ(0, ioas_map(self->fd, ioas, buf, PSZ,
+				      MOCK_APERTURE_START + 2ULL * i * PSZ));
+
+	n = gnl_req(&self->g, IOASID_NL_CMD_GET_AREA, true, r, NR + 1,
+		    IOASID_NL_A_CTX_ID, ctx, 0);
+	EXPECT_EQ(NR, n);
+	for (i = 0; i < n && i < NR; i++) {
+		EXPECT_EQ(MOCK_APERTURE_START + 2ULL * i * PSZ,
+			  r[i].v[IOASID_NL_A_IOVA]);
+		EXPECT_EQ(ioas, r[i].v[IOASID_NL_A_IOAS_ID]);
+		EXPECT_EQ(1, r[i].v[IOASID_NL_A_PAGES]);
+		EXPECT_FALSE(r[i].has[IOASID_NL_A_PINNED]);
+	}
+	/* The same by IOAS */
+	EXPECT_EQ(NR, gnl_req(&self->g, IOASID_NL_CMD_GET_AREA, true, r,
+			      NR + 1, IOASID_NL_A_CTX_ID, ctx,
+			      IOASID_NL_A_IOAS_ID, ioas, 0));
+	EXPECT_EQ(MOCK_APERTURE_START + 2ULL * (NR - 1) * PSZ,
+		  r[NR - 1].v[IOASID_NL_A_IOVA]);
+
+	close(self->fd);
+	self->fd = -1;
+	munmap(buf, PSZ);
+	free(r);
+}
+
 TEST_F(nl, stats)
 {
 	struct nl_rec *r = self->recs;
