@@ -40,6 +40,7 @@ struct fstate {
 	__u32 devid, pt;
 	int ffd;			/* fault queue fd */
 	__u32 idev, fault, cookie[2];
+	__u32 parent, nested;		/* nesting parent, nested HWPT */
 	struct edu edu;
 	struct vdev_info info;
 	int retry_site_uaccess;		/* the step is run again after EFAULT */
@@ -451,6 +452,35 @@ static int st_replace_fault(struct fstate *s)
 	return test_cmd(s->fd, &cmd);
 }
 
+/* A nesting parent on the IOAS and a nested HWPT with the mock's data */
+static int st_hwpt_parent(struct fstate *s)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+		.dev_id = s->idev, .pt_id = s->ioas,
+	};
+	int rc = xioctl(s->fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!rc)
+		s->parent = cmd.out_hwpt_id;
+	return rc;
+}
+
+static int st_hwpt_nested(struct fstate *s)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .dev_id = s->idev, .pt_id = s->parent,
+		.data_type = IOMMU_HWPT_DATA_SELFTEST,
+		.data_len = sizeof(data), .data_uptr = (uintptr_t)&data,
+	};
+	int rc = xioctl(s->fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!rc)
+		s->nested = cmd.out_hwpt_id;
+	return rc;
+}
+
 static int st_iopf1(struct fstate *s)
 {
 	return trigger_iopf(s->fd, s->idev, 0, 1, IOMMU_PGFAULT_PERM_READ,
@@ -560,6 +590,19 @@ static int st_attach2(struct fstate *s)
 {
 	s->pt = s->ioas2;
 	return dev_attach(s->dfd, &s->pt);
+}
+
+/* A HWPT for the bound device before any attach: the coherency probe */
+static int st_hwpt_dev(struct fstate *s)
+{
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .dev_id = s->devid, .pt_id = s->ioas,
+	};
+	int rc = xioctl(s->fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (!rc)
+		s->hwpt = cmd.out_hwpt_id;
+	return rc;
 }
 
 static int st_detach(struct fstate *s)
@@ -768,6 +811,22 @@ static const struct fstep sc_fault_live[] = {
 	STEP(fault_read), STEP(iopf1), STEP(iopf2), END
 };
 
+/* Nested HWPTs on the mock: the parent, then a nested one on it */
+static const struct fstep sc_nested[] = {
+	STEP(open), STEP(ioas), STEP(domain_idev), STEP(hwpt_parent),
+	STEP(hwpt_nested), END
+};
+
+/*
+ * IOMMU_HWPT_ALLOC for a device bound but never attached: its group's
+ * coherency is not known yet, so the allocation probes it with a domain
+ * of its own first
+ */
+static const struct fstep sc_device_hwpt[] = {
+	STEP(open), STEP(ioas), STEP(dev_open), STEP(bind), STEP(hwpt_dev),
+	END
+};
+
 /* Device state left live for the close orders */
 static const struct fstep sc_device_live[] = {
 	STEP(open), STEP(ioas), STEP(dev_open), STEP(bind), STEP(attach),
@@ -805,6 +864,8 @@ SWEEP(compat_v1, sc_compat_v1, CLOSE_IOASID_FIRST, false);
 SWEEP(hwpt_dirty, sc_hwpt_dirty, CLOSE_MEMORY_FIRST, false);
 SWEEP(fault_queue, sc_fault_queue, CLOSE_IOASID_FIRST, false);
 SWEEP(fault_close_fault_first, sc_fault_live, CLOSE_OTHERS_FIRST, false);
+SWEEP(nested, sc_nested, CLOSE_IOASID_FIRST, false);
+SWEEP(device_hwpt, sc_device_hwpt, CLOSE_OTHERS_FIRST, true);
 SWEEP(device_replace, sc_device, CLOSE_OTHERS_FIRST, true);
 SWEEP(device_close_ioasid_first, sc_device_live, CLOSE_IOASID_FIRST, true);
 SWEEP(device_close_device_first, sc_device_live, CLOSE_OTHERS_FIRST, true);
@@ -936,6 +997,22 @@ TEST_F_TIMEOUT(sweep, all_points, 600)
 	       (long)((t1.tv_sec - t0.tv_sec) * 1000 +
 		      (t1.tv_nsec - t0.tv_nsec) / 1000000));
 	fflush(stdout);
+}
+
+/* The knob reads back what is armed, and 0 once disarmed */
+TEST(fail_nth_reads_back)
+{
+	struct ioasid_env env;
+	char text[32];
+
+	env_begin(&env);
+	ASSERT_EQ(0, fault_arm(7));
+	ASSERT_EQ(0, sysfs_read(FAIL_NTH, text, sizeof(text)));
+	EXPECT_STREQ("7", text);
+	ASSERT_EQ(0, fault_arm(0));
+	ASSERT_EQ(0, sysfs_read(FAIL_NTH, text, sizeof(text)));
+	EXPECT_STREQ("0", text);
+	env_end(&env);
 }
 
 TEST_HARNESS_MAIN
