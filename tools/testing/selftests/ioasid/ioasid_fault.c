@@ -999,6 +999,68 @@ TEST_F_TIMEOUT(sweep, all_points, 600)
 	fflush(stdout);
 }
 
+/*
+ * A replace that fails (a device that cannot track dirty pages onto a
+ * dirty-tracking HWPT), with each fallible step after it failing in turn:
+ * a failure while the device goes back to its old HWPT is reported once
+ * with a warning, the replace's own EINVAL still returned; the device is
+ * then blocked and can be attached again, and nothing leaks
+ */
+TEST(replace_restore_fails)
+{
+	__u32 ioas, stdev, hwpt, idev, stdev2, hwpt2, idev2, dirty, pt;
+	unsigned int n, warned = 0, restored = 0;
+	struct ioasid_env env;
+	char site[128];
+	int fd, kfd, rc;
+
+	env_begin(&env);
+	fd = ioasid_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ioas_alloc(fd, &ioas));
+	ASSERT_EQ(0, mock_domain(fd, ioas, &stdev2, &hwpt2, &idev2));
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .flags = IOMMU_HWPT_ALLOC_DIRTY_TRACKING,
+		.dev_id = idev2, .pt_id = ioas,
+	};
+	ASSERT_EQ(0, xioctl(fd, IOMMU_HWPT_ALLOC, &cmd));
+	dirty = cmd.out_hwpt_id;
+	ASSERT_EQ(0, mock_domain_flags(fd, ioas, MOCK_FLAGS_DEVICE_NO_DIRTY,
+				       &stdev, &hwpt, &idev));
+
+	for (n = 1; n <= 50; n++) {
+		kfd = kmsg_open();
+		ASSERT_LE(0, kfd);
+		ASSERT_EQ(0, fault_arm(n));
+		rc = mock_domain_replace(fd, stdev, dirty, NULL);
+		ASSERT_EQ(0, fault_disarm(site, sizeof(site)));
+		if (kmsg_has(kfd, "old HWPT cannot be restored")) {
+			warned++;
+			EXPECT_NE(0, site[0]);
+			EXPECT_EQ(EINVAL, rc);
+			/* Blocked now; attaching again works */
+			ASSERT_EQ(0, mock_domain_replace(fd, stdev, ioas, &pt));
+		} else {
+			restored++;
+			EXPECT_TRUE(rc == EINVAL ||
+				    (site[0] && rc == site_errno(site))) {
+				TH_LOG("point %u (%s): %s", n, site,
+				       strerror(rc));
+			}
+		}
+		close(kfd);
+		if (!site[0])
+			break;
+	}
+	EXPECT_GT(50, n);
+	/* At least one fallible step is in the restore */
+	EXPECT_LT(0, warned);
+	TH_LOG("%u points, %u restored, %u not", n, restored, warned);
+
+	close(fd);
+	env_end(&env);
+}
+
 /* The knob reads back what is armed, and 0 once disarmed */
 TEST(fail_nth_reads_back)
 {
