@@ -599,9 +599,16 @@ TEST_F(nl, unprivileged)
 	struct stat st;
 	int p[2], status, n;
 	pid_t pid;
+	__u32 ioas;
+	void *buf;
 
 	NEED_NL();
 
+	/* Root's context has an area for the user's dumps to miss */
+	buf = alloc_buffer(PSZ, PSZ, 0);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas));
+	ASSERT_EQ(0, ioas_map(self->fd, ioas, buf, PSZ, MOCK_APERTURE_START));
 	ASSERT_EQ(0, gnl_join(&self->g));
 	ASSERT_EQ(0, stat(IOASID_DEV, &st));
 	ASSERT_EQ(0, chmod(IOASID_DEV, 0666));
@@ -634,6 +641,9 @@ TEST_F(nl, unprivileged)
 		CHILD(n >= 0 && !find_rec(r, n, IOASID_NL_A_CTX_ID, root_ctx), 18);
 		n = gnl_req(&g, IOASID_NL_CMD_GET_OBJECT, true, r, MAX_RECS, 0);
 		CHILD(n >= 0 && !find_rec(r, n, IOASID_NL_A_CTX_ID, root_ctx), 19);
+		/* An area dump of every context skips root's */
+		n = gnl_req(&g, IOASID_NL_CMD_GET_AREA, true, r, MAX_RECS, 0);
+		CHILD(n >= 0 && !find_rec(r, n, IOASID_NL_A_CTX_ID, root_ctx), 26);
 		/* No event stream */
 		CHILD(gnl_join(&g) == -EPERM, 20);
 		/* Its own context: visible to itself */
@@ -667,6 +677,13 @@ TEST_F(nl, unprivileged)
 	EXPECT_EQ(IOASID_NL_EVENT_CTX_OPEN, ev[0].v[IOASID_NL_A_EVENT]);
 	EXPECT_EQ(USER, ev[0].v[IOASID_NL_A_UID]);
 	EXPECT_EQ(IOASID_NL_EVENT_CTX_CLOSE, ev[n - 1].v[IOASID_NL_A_EVENT]);
+	/* Root's own dump has the area */
+	n = gnl_req(&self->g, IOASID_NL_CMD_GET_AREA, true, ev, MAX_RECS, 0);
+	EXPECT_NE(NULL, find_rec(ev, n > 0 ? n : 0, IOASID_NL_A_CTX_ID,
+				 root_ctx));
+	EXPECT_EQ(0, ioas_unmap(self->fd, ioas, MOCK_APERTURE_START, PSZ,
+				NULL));
+	munmap(buf, PSZ);
 }
 
 /* Raw bytes after the genl header, sent as command @cmd */
