@@ -1128,6 +1128,72 @@ static void bound_dev_close(struct bound_dev *b)
 }
 
 /* Closing the device fd first unbinds it and frees its objects at once */
+/* Entries of directory @path, or -1 */
+static int dir_entries(const char *path)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * The companion refuses a device vfio-pci-core cannot serve: a PCI bridge
+ * (header type 1) bound to it through driver_override gets EINVAL from
+ * the bind write, is left without a driver, and no companion device is
+ * left behind
+ */
+TEST(probe_refuses_bridge)
+{
+	char bdf[32] = "", path[128], val[64];
+	struct ioasid_env env;
+	struct dirent *de;
+	bool found = false;
+	int nr, nodes, rc;
+	DIR *d;
+
+	env_begin(&env);
+	d = opendir("/sys/bus/pci/devices");
+	ASSERT_NE(NULL, d);
+	while (!found && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(bdf))
+			continue;
+		strcpy(bdf, de->d_name);
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/class",
+			 bdf);
+		found = !sysfs_read(path, val, sizeof(val)) &&
+			!strcmp(val, "0x060400") &&
+			pci_dev_driver(bdf, val, sizeof(val));
+	}
+	closedir(d);
+	ASSERT_TRUE(found) {
+		TH_LOG("no PCI bridge without a driver");
+	}
+	nr = companion_count();
+	nodes = dir_entries("/dev/vfio/devices");
+	ASSERT_LT(0, nodes);
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override",
+		 bdf);
+	ASSERT_EQ(0, sysfs_write(path, COMPANION_NAME));
+	rc = sysfs_write("/sys/bus/pci/drivers/" COMPANION_NAME "/bind", bdf);
+	EXPECT_EQ(0, sysfs_write(path, "\n"));
+	EXPECT_EQ(EINVAL, rc);
+	EXPECT_NE(0, pci_dev_driver(bdf, val, sizeof(val))) {
+		TH_LOG("%s is bound to %s", bdf, val);
+	}
+	EXPECT_EQ(nr, companion_count());
+	EXPECT_EQ(nodes, dir_entries("/dev/vfio/devices"));
+	env_end(&env);
+}
+
 TEST(close_device_first)
 {
 	struct ioasid_counters before, now;
