@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/syscall.h>
+#include <linux/userfaultfd.h>
 
 #include "vfio_utils.h"
 
@@ -655,6 +656,133 @@ TEST_F(mock_fq, detach_takes_records)
 	ASSERT_EQ(0, trigger_iopf(self->fd, idev2, 0, 4, R, IOVA_A));
 	ASSERT_EQ(0, destroy_obj(self->fd, stdev2));
 	EXPECT_EQ(0, fq_read(self->ffd, rec, 4));
+}
+
+/* ------------------------------- a device leaving during a read() */
+
+/* A page whose first touch, the kernel's too, waits on userfaultfd */
+struct stall {
+	int uffd;
+	void *page;
+};
+
+static int stall_init(struct stall *s)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	void *p;
+
+	s->uffd = -1;
+	p = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	s->page = p == MAP_FAILED ? NULL : p;
+	if (!s->page)
+		return errno;
+	s->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (s->uffd < 0)
+		return errno;
+	reg.range.start = (uintptr_t)s->page;
+	reg.range.len = PSZ;
+	return xioctl(s->uffd, UFFDIO_API, &api) ?:
+	       xioctl(s->uffd, UFFDIO_REGISTER, &reg);
+}
+
+static bool stall_faulted(struct stall *s, int ms)
+{
+	struct pollfd p = { .fd = s->uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	return poll(&p, 1, ms) == 1 &&
+	       read(s->uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+	       msg.event == UFFD_EVENT_PAGEFAULT;
+}
+
+static void stall_fini(struct stall *s)
+{
+	if (s->uffd >= 0)
+		close(s->uffd);
+	if (s->page)
+		munmap(s->page, PSZ);
+	s->uffd = -1;
+	s->page = NULL;
+}
+
+struct fq_reader {
+	int ffd, rc;
+	void *buf;
+};
+
+static void *fq_reader_fn(void *arg)
+{
+	struct fq_reader *r = arg;
+
+	r->rc = fq_read(r->ffd, r->buf, 1);
+	return NULL;
+}
+
+/*
+ * The device leaves the HWPT while read() copies its page request out
+ * (the copy waits on userfaultfd): the record is answered INVALID at
+ * once, as a read one is; the read then either delivers it, and its
+ * answer is refused, or fails with EFAULT, and it is not delivered again.
+ * Either way no record is left.
+ */
+TEST_F(mock_fq, leave_during_read)
+{
+	struct ioasid_counters c1;
+	struct iommu_hwpt_pgfault *rec, tmp[2];
+	struct fq_reader r = { .ffd = self->ffd };
+	struct stall st;
+	pthread_t t;
+	int round;
+
+	for (round = 0; round != 2; round++) {
+		ASSERT_EQ(0, stall_init(&st));
+		r.buf = st.page;
+		ASSERT_EQ(0, read_counters(&self->c0));
+		ASSERT_EQ(0, trigger_iopf(self->fd, self->idev, 0, 1, R,
+					  IOVA_A));
+		ASSERT_EQ(0, pthread_create(&t, NULL, fq_reader_fn, &r));
+		ASSERT_TRUE(stall_faulted(&st, 10000 * time_scale()));
+
+		/* Away from the fault queue while the record is in flight */
+		ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev,
+						 self->ioas, NULL));
+		ASSERT_EQ(0, read_counters(&c1));
+		EXPECT_EQ(self->c0.fault_responses + 1, c1.fault_responses);
+
+		if (!round) {
+			struct uffdio_zeropage zp = {
+				.range = { .start = (uintptr_t)st.page,
+					   .len = PSZ },
+			};
+
+			ASSERT_EQ(0, xioctl(st.uffd, UFFDIO_ZEROPAGE, &zp));
+			pthread_join(t, NULL);
+			EXPECT_EQ(1, r.rc);
+			rec = st.page;
+			EXPECT_EQ(self->idev, rec->dev_id);
+			EXPECT_EQ(IOVA_A, rec->addr);
+			/* Answered already */
+			EXPECT_EQ(EINVAL, fq_answer(self->ffd, rec->cookie, 0));
+		} else {
+			/* The copy fails: no page, and no more waiting */
+			munmap(st.page, PSZ);
+			st.page = NULL;
+			close(st.uffd);
+			st.uffd = -1;
+			pthread_join(t, NULL);
+			EXPECT_EQ(-EFAULT, r.rc);
+		}
+		stall_fini(&st);
+		ASSERT_EQ(0, read_counters(&c1));
+		EXPECT_EQ(self->c0.fault_records, c1.fault_records);
+		EXPECT_EQ(self->c0.fault_responses + 1, c1.fault_responses);
+		/* Nothing to read: not put back */
+		EXPECT_EQ(0, fq_read(self->ffd, tmp, 2));
+		ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev,
+						 self->fhwpt, NULL));
+	}
 }
 
 /* ------------------------------------------- close in any order */
