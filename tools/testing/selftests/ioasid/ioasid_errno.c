@@ -1856,58 +1856,6 @@ TEST_F(doc, option_writes_val64_only)
 
 /* ------------------------------------------------- ioctls in flight */
 
-/* A page whose first touch waits until the test lets it go */
-struct stall {
-	int uffd;
-	void *page;
-};
-
-static int stall_init(struct stall *s)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-
-	s->uffd = -1;
-	s->page = map_anon(P, PROT_READ | PROT_WRITE);
-	if (!s->page)
-		return errno;
-	/* Root: faults of the kernel's copy_to_user() wait too */
-	s->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (s->uffd < 0)
-		return errno;
-	reg.range.start = (uintptr_t)s->page;
-	reg.range.len = P;
-	return xioctl(s->uffd, UFFDIO_API, &api) ?:
-	       xioctl(s->uffd, UFFDIO_REGISTER, &reg);
-}
-
-static bool stall_faulted(struct stall *s, int ms)
-{
-	struct pollfd p = { .fd = s->uffd, .events = POLLIN };
-	struct uffd_msg msg;
-
-	return poll(&p, 1, ms) == 1 &&
-	       read(s->uffd, &msg, sizeof(msg)) == sizeof(msg) &&
-	       msg.event == UFFD_EVENT_PAGEFAULT;
-}
-
-static int stall_resolve(struct stall *s)
-{
-	struct uffdio_zeropage zp = {
-		.range = { .start = (uintptr_t)s->page, .len = P },
-	};
-
-	return xioctl(s->uffd, UFFDIO_ZEROPAGE, &zp);
-}
-
-static void stall_fini(struct stall *s)
-{
-	if (s->uffd >= 0)
-		close(s->uffd);
-	if (s->page)
-		munmap(s->page, P);
-}
-
 struct ranges_call {
 	int fd, rc;
 	__u32 ioas;

@@ -660,53 +660,6 @@ TEST_F(mock_fq, detach_takes_records)
 
 /* ------------------------------- a device leaving during a read() */
 
-/* A page whose first touch, the kernel's too, waits on userfaultfd */
-struct stall {
-	int uffd;
-	void *page;
-};
-
-static int stall_init(struct stall *s)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-	void *p;
-
-	s->uffd = -1;
-	p = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	s->page = p == MAP_FAILED ? NULL : p;
-	if (!s->page)
-		return errno;
-	s->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (s->uffd < 0)
-		return errno;
-	reg.range.start = (uintptr_t)s->page;
-	reg.range.len = PSZ;
-	return xioctl(s->uffd, UFFDIO_API, &api) ?:
-	       xioctl(s->uffd, UFFDIO_REGISTER, &reg);
-}
-
-static bool stall_faulted(struct stall *s, int ms)
-{
-	struct pollfd p = { .fd = s->uffd, .events = POLLIN };
-	struct uffd_msg msg;
-
-	return poll(&p, 1, ms) == 1 &&
-	       read(s->uffd, &msg, sizeof(msg)) == sizeof(msg) &&
-	       msg.event == UFFD_EVENT_PAGEFAULT;
-}
-
-static void stall_fini(struct stall *s)
-{
-	if (s->uffd >= 0)
-		close(s->uffd);
-	if (s->page)
-		munmap(s->page, PSZ);
-	s->uffd = -1;
-	s->page = NULL;
-}
-
 struct fq_reader {
 	int ffd, rc;
 	void *buf;

@@ -283,65 +283,6 @@ TEST_F(group_path, bind_refused_while_group_open)
 #define REMOVE_TIMEOUT_S	10
 #define CLOSE_LIMIT_S		(3 * REMOVE_TIMEOUT_S)
 
-/* An anonymous page whose first touch waits until the test resolves it */
-struct stall_page {
-	int uffd;
-	void *page;
-};
-
-static int stall_page_init(struct stall_page *sp)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = {
-		.mode = UFFDIO_REGISTER_MODE_MISSING,
-	};
-
-	sp->page = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (sp->page == MAP_FAILED) {
-		sp->page = NULL;
-		return errno;
-	}
-	/* Root: faults of kernel code (copy_to_user) wait too */
-	sp->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	if (sp->uffd < 0)
-		return errno;
-	reg.range.start = (unsigned long)sp->page;
-	reg.range.len = PSZ;
-	return xioctl(sp->uffd, UFFDIO_API, &api) ?:
-	       xioctl(sp->uffd, UFFDIO_REGISTER, &reg);
-}
-
-/* Wait up to @ms for a thread to fault on the page */
-static bool stall_page_faulted(struct stall_page *sp, int ms)
-{
-	struct pollfd p = { .fd = sp->uffd, .events = POLLIN };
-	struct uffd_msg msg;
-
-	if (poll(&p, 1, ms) != 1)
-		return false;
-	return read(sp->uffd, &msg, sizeof(msg)) == sizeof(msg) &&
-	       msg.event == UFFD_EVENT_PAGEFAULT;
-}
-
-/* Let the faulting thread go on, with a zero page */
-static int stall_page_resolve(struct stall_page *sp)
-{
-	struct uffdio_zeropage zp = {};
-
-	zp.range.start = (unsigned long)sp->page;
-	zp.range.len = PSZ;
-	return xioctl(sp->uffd, UFFDIO_ZEROPAGE, &zp);
-}
-
-static void stall_page_fini(struct stall_page *sp)
-{
-	if (sp->uffd >= 0)
-		close(sp->uffd);
-	if (sp->page)
-		munmap(sp->page, PSZ);
-}
-
 /* IOMMU_GET_HW_INFO whose output lands on the stalling page */
 struct hw_info_call {
 	pthread_t thread;
@@ -392,7 +333,7 @@ static bool close_call_wait(struct close_call *c, int ms)
 FIXTURE(stalled) {
 	struct ioasid_env env;
 	struct vdev_info info;
-	struct stall_page sp;
+	struct stall sp;
 	struct hw_info_call hw;
 	struct close_call cl;
 	struct sysfs_writer writer;
@@ -408,7 +349,7 @@ FIXTURE_SETUP(stalled)
 	env_begin(&self->env);
 	ASSERT_EQ(0, companion_restore_all());
 	ASSERT_EQ(0, find_dev(DEV_EDU, 1, &self->info));
-	ASSERT_EQ(0, stall_page_init(&self->sp));
+	ASSERT_EQ(0, stall_init(&self->sp));
 	self->kmsg = kmsg_open();
 	ASSERT_LE(0, self->kmsg);
 	self->fd = ioasid_open();
@@ -421,7 +362,7 @@ FIXTURE_TEARDOWN(stalled)
 {
 	/* Whatever happened, let the stalled ioctl and the close finish */
 	if (self->sp.uffd >= 0)
-		stall_page_resolve(&self->sp);
+		stall_resolve(&self->sp);
 	if (self->hw_started)
 		pthread_join(self->hw.thread, NULL);
 	if (self->cl_started)
@@ -435,7 +376,7 @@ FIXTURE_TEARDOWN(stalled)
 	EXPECT_TRUE(sysfs_writer_wait(&self->writer, 15000));
 	EXPECT_EQ(0, companion_restore(self->info.bdf));
 	EXPECT_EQ(COMPANION_NR_DEVICES, companion_count());
-	stall_page_fini(&self->sp);
+	stall_fini(&self->sp);
 	if (self->kmsg >= 0)
 		close(self->kmsg);
 	env_end(&self->env);
@@ -464,7 +405,7 @@ TEST_F_TIMEOUT(stalled, close_while_ioctl_stalls, 180)
 	ASSERT_EQ(0, pthread_create(&self->hw.thread, NULL, hw_info_thread,
 				    &self->hw));
 	self->hw_started = true;
-	ASSERT_TRUE(stall_page_faulted(&self->sp, 5000 * time_scale()));
+	ASSERT_TRUE(stall_faulted(&self->sp, 5000 * time_scale()));
 
 	/* Close the device fd, and unbind the driver behind it */
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -495,7 +436,7 @@ TEST_F_TIMEOUT(stalled, close_while_ioctl_stalls, 180)
 
 	/* The ioctl still holds the object: IOMMU_DESTROY is refused */
 	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->devid));
-	ASSERT_EQ(0, stall_page_resolve(&self->sp));
+	ASSERT_EQ(0, stall_resolve(&self->sp));
 	pthread_join(self->hw.thread, NULL);
 	self->hw_started = false;
 	EXPECT_EQ(0, self->hw.rc);
@@ -527,7 +468,7 @@ TEST_F_TIMEOUT(stalled, context_close_frees_leftover, 180)
 	ASSERT_EQ(0, pthread_create(&self->hw.thread, NULL, hw_info_thread,
 				    &self->hw));
 	self->hw_started = true;
-	ASSERT_TRUE(stall_page_faulted(&self->sp, 5000 * time_scale()));
+	ASSERT_TRUE(stall_faulted(&self->sp, 5000 * time_scale()));
 
 	self->cl.fd = self->dfd;
 	self->dfd = -1;
@@ -538,7 +479,7 @@ TEST_F_TIMEOUT(stalled, context_close_frees_leftover, 180)
 				    time_scale()));
 	if (!self->cl.done)
 		return;
-	ASSERT_EQ(0, stall_page_resolve(&self->sp));
+	ASSERT_EQ(0, stall_resolve(&self->sp));
 	pthread_join(self->hw.thread, NULL);
 	self->hw_started = false;
 	EXPECT_EQ(0, self->hw.rc);

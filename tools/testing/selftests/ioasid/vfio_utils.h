@@ -21,6 +21,8 @@
 #define __VFIO_UTILS_H
 
 #include <dirent.h>
+#include <sys/syscall.h>
+#include <linux/userfaultfd.h>
 #include <poll.h>
 #include <time.h>
 #include <linux/pci_regs.h>
@@ -446,6 +448,68 @@ static inline bool kmsg_has(int kmsg_fd, const char *what)
 			found = true;
 	}
 	return found;
+}
+
+/*
+ * An anonymous page whose first touch waits until the test resolves it
+ * (userfaultfd): an ioctl copying to or from it stalls there.  As root,
+ * faults of the kernel's copy_to_user() wait too.
+ */
+struct stall {
+	int uffd;
+	void *page;
+};
+
+static inline int stall_init(struct stall *s)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+
+	s->uffd = -1;
+	s->page = mmap(NULL, PSZ, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s->page == MAP_FAILED) {
+		s->page = NULL;
+		return errno;
+	}
+	s->uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (s->uffd < 0)
+		return errno;
+	reg.range.start = (uintptr_t)s->page;
+	reg.range.len = PSZ;
+	return xioctl(s->uffd, UFFDIO_API, &api) ?:
+	       xioctl(s->uffd, UFFDIO_REGISTER, &reg);
+}
+
+/* Whether a thread faulted on the page within @ms milliseconds */
+static inline bool stall_faulted(struct stall *s, int ms)
+{
+	struct pollfd p = { .fd = s->uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	return poll(&p, 1, ms) == 1 &&
+	       read(s->uffd, &msg, sizeof(msg)) == sizeof(msg) &&
+	       msg.event == UFFD_EVENT_PAGEFAULT;
+}
+
+/* Let the faulting thread go on, with a zero page */
+static inline int stall_resolve(struct stall *s)
+{
+	struct uffdio_zeropage zp = {
+		.range = { .start = (uintptr_t)s->page, .len = PSZ },
+	};
+
+	return xioctl(s->uffd, UFFDIO_ZEROPAGE, &zp);
+}
+
+static inline void stall_fini(struct stall *s)
+{
+	if (s->uffd >= 0)
+		close(s->uffd);
+	if (s->page)
+		munmap(s->page, PSZ);
+	s->uffd = -1;
+	s->page = NULL;
 }
 
 /* kmsg_has(), waiting up to @ms milliseconds for the message */
