@@ -65,6 +65,35 @@ static short fq_poll(int ffd, int ms)
 	return p.revents;
 }
 
+/*
+ * A nesting parent on @ioas for mock device @idev, and on it a nested HWPT
+ * (the mock's stage-1 data) whose faults go to fault queue @fault
+ */
+static int nested_fault_hwpt(int fd, __u32 idev, __u32 ioas, __u32 fault,
+			     __u32 *parent, __u32 *nested)
+{
+	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
+	struct iommu_hwpt_alloc cmd = {
+		.size = sizeof(cmd), .dev_id = idev, .pt_id = ioas,
+		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
+	};
+	int rc = xioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+
+	if (rc)
+		return rc;
+	*parent = cmd.out_hwpt_id;
+	cmd = (struct iommu_hwpt_alloc){
+		.size = sizeof(cmd), .dev_id = idev, .pt_id = *parent,
+		.flags = IOMMU_HWPT_FAULT_ID_VALID, .fault_id = fault,
+		.data_type = IOMMU_HWPT_DATA_SELFTEST,
+		.data_len = sizeof(data), .data_uptr = (uintptr_t)&data,
+	};
+	rc = xioctl(fd, IOMMU_HWPT_ALLOC, &cmd);
+	if (!rc)
+		*nested = cmd.out_hwpt_id;
+	return rc;
+}
+
 FIXTURE(mock_fq) {
 	int fd, ffd;
 	__u32 ioas, stdev, hwpt, idev, fault, fhwpt;
@@ -165,7 +194,6 @@ TEST_F(mock_fq, hwpt_rules)
 		.size = sizeof(cmd), .dev_id = self->idev, .pt_id = self->ioas,
 		.fault_id = 9999,
 	};
-	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
 	struct ioasid_counters c1, c2;
 	__u32 h, parent, nested;
 
@@ -188,20 +216,8 @@ TEST_F(mock_fq, hwpt_rules)
 					       self->ioas, self->fault,
 					       IOMMU_HWPT_ALLOC_NEST_PARENT,
 					       &h));
-	cmd = (struct iommu_hwpt_alloc){
-		.size = sizeof(cmd), .dev_id = self->idev, .pt_id = self->ioas,
-		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-	};
-	ASSERT_EQ(0, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
-	parent = cmd.out_hwpt_id;
-	cmd = (struct iommu_hwpt_alloc){
-		.size = sizeof(cmd), .dev_id = self->idev, .pt_id = parent,
-		.flags = IOMMU_HWPT_FAULT_ID_VALID, .fault_id = self->fault,
-		.data_type = IOMMU_HWPT_DATA_SELFTEST,
-		.data_len = sizeof(data), .data_uptr = (uintptr_t)&data,
-	};
-	ASSERT_EQ(0, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
-	nested = cmd.out_hwpt_id;
+	ASSERT_EQ(0, nested_fault_hwpt(self->fd, self->idev, self->ioas,
+				       self->fault, &parent, &nested));
 	/* Two HWPTs share the queue: it cannot go before they do */
 	EXPECT_EQ(EBUSY, destroy_obj(self->fd, self->fault));
 	close(self->ffd);
@@ -368,11 +384,6 @@ TEST_F(mock_fq, bad_answers)
  */
 TEST_F(mock_fq, routing)
 {
-	struct iommu_hwpt_selftest data = { .iotlb = IOMMU_TEST_IOTLB_DEFAULT };
-	struct iommu_hwpt_alloc cmd = {
-		.size = sizeof(cmd), .dev_id = self->idev, .pt_id = self->ioas,
-		.flags = IOMMU_HWPT_ALLOC_NEST_PARENT,
-	};
 	struct iommu_hwpt_pgfault rec[2];
 	struct ioasid_counters c1, c2;
 	__u32 parent, nested, stdev2, idev2;
@@ -383,16 +394,8 @@ TEST_F(mock_fq, routing)
 	EXPECT_EQ(self->c0.fault_responses + 1, c1.fault_responses);
 	EXPECT_EQ(0, fq_read(self->ffd, rec, 2));
 
-	ASSERT_EQ(0, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
-	parent = cmd.out_hwpt_id;
-	cmd = (struct iommu_hwpt_alloc){
-		.size = sizeof(cmd), .dev_id = self->idev, .pt_id = parent,
-		.flags = IOMMU_HWPT_FAULT_ID_VALID, .fault_id = self->fault,
-		.data_type = IOMMU_HWPT_DATA_SELFTEST,
-		.data_len = sizeof(data), .data_uptr = (uintptr_t)&data,
-	};
-	ASSERT_EQ(0, xioctl(self->fd, IOMMU_HWPT_ALLOC, &cmd));
-	nested = cmd.out_hwpt_id;
+	ASSERT_EQ(0, nested_fault_hwpt(self->fd, self->idev, self->ioas,
+				       self->fault, &parent, &nested));
 	ASSERT_EQ(0, mock_domain_replace(self->fd, self->stdev, nested, NULL));
 	ASSERT_EQ(0, trigger_iopf(self->fd, self->idev, 7, 1, R, IOVA_A));
 	ASSERT_EQ(0, trigger_iopf(self->fd, self->idev, 0, 2, W, IOVA_A));
