@@ -24,16 +24,8 @@ check() {
 	fi
 }
 
-# check_not NAME CMD...: passes when CMD fails
-check_not() {
-	local name=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		echo "FAIL bench/$name"
-	else
-		echo "PASS bench/$name"
-	fi
-}
+# "check NAME not CMD...": passes when CMD fails
+not() { ! "$@"; }
 
 setup() {
 	printf 'memory 5917916 kB\nhost-load-before %s 0.50 0.50\nhost-other-vms %s\n' \
@@ -47,10 +39,10 @@ setup "$tmp/setup-c.txt" 1.01 0
 setup "$tmp/setup-d.txt" 0.10 1
 printf 'memory 1 kB\n' >"$tmp/setup-e.txt"
 check trust/quiet "$trust" verdict "$tmp/setup-a.txt" "$tmp/setup-b.txt"
-check_not trust/load-above-max "$trust" verdict "$tmp/setup-a.txt" "$tmp/setup-c.txt"
-check_not trust/other-vm "$trust" verdict "$tmp/setup-d.txt"
-check_not trust/load-not-recorded "$trust" verdict "$tmp/setup-e.txt"
-check_not trust/no-run "$trust" verdict
+check trust/load-above-max not "$trust" verdict "$tmp/setup-a.txt" "$tmp/setup-c.txt"
+check trust/other-vm not "$trust" verdict "$tmp/setup-d.txt"
+check trust/load-not-recorded not "$trust" verdict "$tmp/setup-e.txt"
+check trust/no-run not "$trust" verdict
 check trust/max-load-knob env BENCH_MAX_LOAD=2 "$trust" verdict "$tmp/setup-c.txt"
 check trust/says-why grep -q 'c: load average 1.01 at the start' \
 	<("$trust" verdict "$tmp/setup-c.txt")
@@ -99,7 +91,7 @@ check other-vm/not-published grep -qx 'published before' "$doc"
 
 run 0.20 0
 check quiet/published grep -q '^Run conditions: reliable' "$doc"
-check_not quiet/unmarked grep -q 'unreliable' "$doc"
+check quiet/unmarked not grep -q 'unreliable' "$doc"
 check quiet/target-met grep -q '^- x W3 4k map+unmap: ratio 0.90 (target ratio<=0.9): met$' "$doc"
 
 run 3.50 0 force
