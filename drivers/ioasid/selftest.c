@@ -1276,7 +1276,8 @@ out_put:
 
 /*
  * The netlink family's DMA fault event, with interrupts off as in an IOMMU
- * driver's fault handler, until fault queues call it (issue #15)
+ * driver's fault handler, without a fault queue: the tests of its rate
+ * limit raise many at once
  */
 static int test_nl_fault(struct ioasid_ucmd *ucmd, struct iommu_test_cmd *cmd)
 {
