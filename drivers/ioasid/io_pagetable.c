@@ -24,13 +24,25 @@ struct iopt_reserved {
 	void *owner;
 };
 
-/* One piece of pages to become one area of a new mapping */
+/*
+ * One piece of pages to become one area of a new mapping: [start_byte,
+ * start_byte + length) of @pages for a full area, or of the page of
+ * @area if that is a small one (@pages is NULL then)
+ */
 struct iopt_piece {
 	struct ioasid_pages *pages;
 	unsigned long start_byte;
 	unsigned long length;
 	struct ioasid_area *area;
 };
+
+/* The user address a piece starts at, which automatic IOVAs align to */
+static unsigned long iopt_piece_uptr(const struct iopt_piece *piece)
+{
+	if (piece->area && piece->area->small)
+		return piece->area->sp.uptr + piece->start_byte;
+	return piece->pages->uptr + piece->start_byte;
+}
 
 static struct ioasid_area *iopt_area_first(struct ioasid_iopt *iopt,
 					   unsigned long start,
@@ -345,19 +357,19 @@ static int iopt_check_iova(struct ioasid_iopt *iopt, unsigned long iova,
 	return 0;
 }
 
-/* Insert an unpublished area for [start_byte, start_byte + length) of pages */
-static int iopt_insert_area(struct ioasid_iopt *iopt, struct ioasid_area *area,
-			    struct ioasid_pages *pages, unsigned long iova,
-			    unsigned long start_byte, unsigned long length,
-			    int iommu_prot)
+/* Insert the unpublished area of @piece at @iova */
+static int iopt_insert_area(struct ioasid_iopt *iopt, struct iopt_piece *piece,
+			    unsigned long iova, int iommu_prot)
 {
+	struct ioasid_area *area = piece->area;
+	struct ioasid_pages *pages = piece->pages;
 	unsigned long last_byte;
 
 	lockdep_assert_held_write(&iopt->iova_rwsem);
 
-	if ((iommu_prot & IOMMU_WRITE) && !pages->writable)
+	if ((iommu_prot & IOMMU_WRITE) && pages && !pages->writable)
 		return -EPERM;
-	area->page_offset = start_byte % PAGE_SIZE;
+	area->page_offset = piece->start_byte % PAGE_SIZE;
 	if (area->page_offset & (iopt->iova_alignment - 1))
 		return -EINVAL;
 	/*
@@ -367,19 +379,23 @@ static int iopt_insert_area(struct ioasid_iopt *iopt, struct ioasid_area *area,
 	 */
 	if (iova & (iopt->iova_alignment - 1))
 		return -EINVAL;
-	if (ioasid_range_last(iova, length, &area->node.last) ||
-	    ioasid_range_last(start_byte, length, &last_byte))
+	if (ioasid_range_last(iova, piece->length, &area->node.last) ||
+	    ioasid_range_last(piece->start_byte, piece->length, &last_byte))
 		return -EOVERFLOW;
-	if (WARN_ON(last_byte / PAGE_SIZE >= pages->npages))
+	if (WARN_ON(last_byte / PAGE_SIZE >= (pages ? pages->npages : 1)))
 		return -EOVERFLOW;
 
 	area->node.start = iova;
-	area->pages_node.start = start_byte / PAGE_SIZE;
-	area->pages_node.last = last_byte / PAGE_SIZE;
 	area->iommu_prot = iommu_prot;
 	area->iopt = iopt;
-	area->pages = pages;
-	ioasid_pages_get(pages);
+	if (area->small) {
+		iopt->nsmall++;
+	} else {
+		area->pages_node.start = piece->start_byte / PAGE_SIZE;
+		area->pages_node.last = last_byte / PAGE_SIZE;
+		area->pages = pages;
+		ioasid_pages_get(pages);
+	}
 	interval_tree_insert(&area->node, &iopt->area_itree);
 	return 0;
 }
@@ -390,13 +406,17 @@ static void iopt_free_area(struct ioasid_iopt *iopt, struct ioasid_area *area)
 	lockdep_assert_held_write(&iopt->iova_rwsem);
 
 	interval_tree_remove(&area->node, &iopt->area_itree);
-	ioasid_pages_put(area->pages);
-	kfree(area);
+	if (area->small)
+		iopt->nsmall--;
+	else
+		ioasid_pages_put(area->pages);
+	ioasid_area_free(area);
 }
 
 /*
  * Map @pieces back to back at *@iova.  The caller holds references on the
- * pages of every piece; each new area takes its own.
+ * pages of every piece, each new full area takes its own; a piece with a
+ * small area passes it to the mapping, which frees it on failure.
  */
 static int iopt_map_pieces(struct ioasid_iopt *iopt, struct iopt_piece *pieces,
 			   unsigned int npieces, unsigned long length,
@@ -407,6 +427,8 @@ static int iopt_map_pieces(struct ioasid_iopt *iopt, struct iopt_piece *pieces,
 	int rc = 0;
 
 	for (i = 0; i != npieces; i++) {
+		if (pieces[i].area)
+			continue;
 		pieces[i].area = ioasid_kzalloc(sizeof(*pieces[i].area),
 						GFP_KERNEL_ACCOUNT);
 		if (!pieces[i].area) {
@@ -427,17 +449,14 @@ static int iopt_map_pieces(struct ioasid_iopt *iopt, struct iopt_piece *pieces,
 	else
 		rc = ioasid_find_iova(&iopt->allowed_itree,
 				      &iopt->reserved_itree, &iopt->area_itree,
-				      pieces[0].pages->uptr +
-					      pieces[0].start_byte,
-				      length, iopt->iova_alignment, iova);
+				      iopt_piece_uptr(&pieces[0]), length,
+				      iopt->iova_alignment, iova);
 	if (rc)
 		goto out_unlock_iova;
 
 	cur = *iova;
 	for (i = 0; i != npieces; i++) {
-		rc = iopt_insert_area(iopt, pieces[i].area, pieces[i].pages,
-				      cur, pieces[i].start_byte,
-				      pieces[i].length, iommu_prot);
+		rc = iopt_insert_area(iopt, &pieces[i], cur, iommu_prot);
 		if (rc)
 			goto out_remove;
 		cur += pieces[i].length;
@@ -475,7 +494,7 @@ out_unlock_iova:
 	up_read(&iopt->domains_rwsem);
 out_free:
 	for (i = 0; i != npieces; i++)
-		kfree(pieces[i].area);
+		ioasid_area_free(pieces[i].area);
 	return rc;
 }
 
@@ -498,19 +517,120 @@ int iopt_map_user(struct ioasid_ctx *ctx, struct ioasid_iopt *iopt,
 		  unsigned long *iova, unsigned long uptr,
 		  unsigned long length, int iommu_prot, bool fixed)
 {
-	struct iopt_piece piece = {};
+	struct iopt_piece piece = { .length = length };
+	struct ioasid_pinner *pinner;
+	unsigned long last;
 	int rc;
 
-	piece.pages = ioasid_pages_alloc(uptr, length, iommu_prot & IOMMU_WRITE,
-					 READ_ONCE(ctx->account_mm));
+	rc = ioasid_range_last(uptr, length, &last);
+	if (rc)
+		return rc;
+	if (!access_ok((void __user *)uptr, length))
+		return -EFAULT;
+	pinner = ioasid_pinner_get(ctx);
+	if (!pinner)
+		return -ENOMEM;
+	ioasid_nl_ctx_mapper(ctx);
+
+	piece.start_byte = uptr % PAGE_SIZE;
+	if (last / PAGE_SIZE == uptr / PAGE_SIZE) {
+		/* Inside one page: a small area, unless it gets copied */
+		piece.area = ioasid_small_area_alloc(pinner, uptr);
+		ioasid_pinner_put(pinner);
+		if (!piece.area)
+			return -ENOMEM;
+		return iopt_map_pieces(iopt, &piece, 1, length, iova,
+				       iommu_prot, fixed);
+	}
+
+	piece.pages = ioasid_pages_alloc(pinner, uptr, length,
+					 iommu_prot & IOMMU_WRITE);
+	ioasid_pinner_put(pinner);
 	if (IS_ERR(piece.pages))
 		return PTR_ERR(piece.pages);
-	ioasid_nl_ctx_mapper(ctx, piece.pages);
-	piece.start_byte = uptr - piece.pages->uptr;
-	piece.length = length;
-
 	rc = iopt_map_pieces(iopt, &piece, 1, length, iova, iommu_prot, fixed);
 	ioasid_pages_put(piece.pages);
+	return rc;
+}
+
+/*
+ * Replace the published small area @small by a full area with the same
+ * IOVA, protection and pin.  iova_rwsem held for writing keeps every
+ * reader away, and domains cannot change without it.
+ */
+static int iopt_promote_area(struct ioasid_iopt *iopt,
+			     struct ioasid_area *small)
+{
+	struct ioasid_pages *pages;
+	struct ioasid_area *area;
+
+	lockdep_assert_held_write(&iopt->iova_rwsem);
+
+	area = ioasid_kzalloc(sizeof(*area), GFP_KERNEL_ACCOUNT);
+	if (!area)
+		return -ENOMEM;
+	pages = ioasid_pages_from_small(small);
+	if (!pages) {
+		kfree(area);
+		return -ENOMEM;
+	}
+	area->node.start = small->node.start;
+	area->node.last = small->node.last;
+	area->iopt = iopt;
+	area->page_offset = small->page_offset;
+	area->iommu_prot = small->iommu_prot;
+	area->published = true;
+	/* An unmap that waits for accesses keeps new pins out of it */
+	area->prevent_access = small->prevent_access;
+	area->pages = pages;
+	/* pages_node is index 0, where the pin of the small area now is */
+	if (small->sp.pinned)
+		interval_tree_insert(&area->pages_node, &pages->domain_itree);
+
+	interval_tree_remove(&small->node, &iopt->area_itree);
+	interval_tree_insert(&area->node, &iopt->area_itree);
+	iopt->nsmall--;
+	small->sp.pinned = false;
+	ioasid_area_free(small);
+	return 0;
+}
+
+/*
+ * Take iova_rwsem for reading with no small area published in [start,
+ * last]: copies and accesses share or pin a struct ioasid_pages.  The
+ * first of them to reach a small area replaces it by a full one, with the
+ * lock held for writing and then downgraded, so nothing can map a new
+ * small area there before the caller's walk.
+ *
+ * Return: 0, or -ENOMEM; either way iova_rwsem is held for reading.
+ */
+static int iopt_read_lock_full(struct ioasid_iopt *iopt, unsigned long start,
+			       unsigned long last)
+{
+	struct ioasid_area *area, *next;
+	bool found = false;
+	int rc = 0;
+
+	down_read(&iopt->iova_rwsem);
+	if (!iopt->nsmall)
+		return 0;
+	for (area = iopt_area_first(iopt, start, last); area && !found;
+	     area = iopt_area_next(area, start, last))
+		found = area->small && area->published;
+	if (!found)
+		return 0;
+	up_read(&iopt->iova_rwsem);
+
+	down_write(&iopt->iova_rwsem);
+	for (area = iopt_area_first(iopt, start, last); area; area = next) {
+		next = iopt_area_next(area, start, last);
+		if (!area->small || !area->published)
+			continue;
+		rc = iopt_promote_area(iopt, area);
+		if (rc)
+			break;
+	}
+	downgrade_write(&iopt->iova_rwsem);
 	return rc;
 }
 
@@ -588,7 +708,9 @@ int iopt_copy(struct ioasid_iopt *dst, struct ioasid_iopt *src,
 	if (rc)
 		return rc;
 
-	down_read(&src->iova_rwsem);
+	rc = iopt_read_lock_full(src, src_iova, last);
+	if (rc)
+		goto out_unlock;
 	if (!iopt_contig_count(src, src_iova, last, &npieces)) {
 		rc = -ENOENT;
 		goto out_unlock;
@@ -1062,10 +1184,13 @@ int iopt_access_pin(struct ioasid_iopt *iopt, unsigned long iova,
 	if (rc)
 		return rc;
 
-	down_read(&iopt->iova_rwsem);
+	rc = iopt_read_lock_full(iopt, iova, last);
+	if (rc)
+		goto out_unlock;
 	rc = iopt_access_walk(&c, iopt, iova, last, iopt_pin_piece, &pin);
 	if (rc && c.cur != iova)
 		iopt_access_unpin_locked(iopt, iova, c.cur - 1);
+out_unlock:
 	up_read(&iopt->iova_rwsem);
 	return rc;
 }
@@ -1129,8 +1254,10 @@ int iopt_access_rw(struct ioasid_iopt *iopt, unsigned long iova, void *data,
 	if (rc)
 		return rc;
 
-	down_read(&iopt->iova_rwsem);
-	rc = iopt_access_walk(&c, iopt, iova, last, iopt_rw_piece, &rw);
+	rc = iopt_read_lock_full(iopt, iova, last);
+	if (!rc)
+		rc = iopt_access_walk(&c, iopt, iova, last, iopt_rw_piece,
+				      &rw);
 	up_read(&iopt->iova_rwsem);
 	return rc;
 }
@@ -1172,8 +1299,9 @@ int iopt_cut_iova(struct ioasid_iopt *iopt, unsigned long iova)
 		rc = -EBUSY;
 		goto out_unlock;
 	}
+	/* A small area spans one page, so no page boundary is inside it */
 	if (!iopt->disable_large_pages || area->page_offset ||
-	    iova % PAGE_SIZE) {
+	    iova % PAGE_SIZE || area->small) {
 		rc = -EINVAL;
 		goto out_unlock;
 	}

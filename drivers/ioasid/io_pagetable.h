@@ -12,6 +12,7 @@
 #include <linux/kref.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/refcount.h>
 #include <linux/rwsem.h>
 #include <linux/xarray.h>
 
@@ -34,29 +35,90 @@ struct ioasid_iopt {
 	/* both rwsems write to change; the xa_lock lets unmap walk it */
 	struct xarray access_list;
 	unsigned long iova_alignment;
+	/* Small areas, inserted or published; under iova_rwsem */
+	unsigned long nsmall;
 	bool disable_large_pages;
 };
 
+/* pages.c: who pins and pays for a mapping */
+
+enum ioasid_account_mode {
+	IOASID_ACCOUNT_NONE,	/* CAP_IPC_LOCK: nothing is charged */
+	IOASID_ACCOUNT_USER,	/* user_struct::locked_vm */
+	IOASID_ACCOUNT_MM,	/* mm_struct::locked_vm (VmLck) */
+};
+
 /*
- * One mapping.  @node is the IOVA range, @pages_node the page indexes of
- * @pages it uses; @pages_node sits in pages->domain_itree while the IOAS has
- * at least one domain, which keeps those pages pinned.
+ * The process that mapped user memory, and whose limit pays for pinning
+ * it.  Shared by every mapping it made through one context, which caches
+ * the last one (ioasid_pinner_get()); immutable once created.
+ */
+struct ioasid_pinner {
+	refcount_t users;
+	enum ioasid_account_mode account_mode;
+	struct task_struct *task;	/* thread group leader */
+	struct mm_struct *mm;		/* mmgrab()ed */
+	struct user_struct *user;
+	/* The context's, for its netlink view (ioasid_nl_ctx_mapper()) */
+	struct ioasid_usage *usage;
+};
+
+/*
+ * The pin of a small area: one page of user memory, mapped by nothing else
+ * and pinned exactly while the area is in its IOAS's domains
+ */
+struct ioasid_small_pin {
+	struct ioasid_pinner *pinner;
+	unsigned long uptr;		/* page aligned */
+	unsigned long pfn;		/* while @pinned */
+	bool pinned;
+	u8 backing;			/* IOASID_NL_BACKING_* of the page */
+};
+
+/*
+ * One mapping.  @node is the IOVA range.
+ *
+ * A full area uses the page indexes @pages_node of @pages, which copies,
+ * cuts and accesses share; @pages_node sits in pages->domain_itree while
+ * the IOAS has at least one domain, which keeps those pages pinned.
+ *
+ * A small area (@small) maps part of one page that no other area shares,
+ * and holds that page itself (@sp): one allocation from a kmem_cache of
+ * its own, so many small mappings cost little memory.  It has no mutex:
+ * its pin changes only while it is unpublished (map, unmap) or with
+ * domains_rwsem and iova_rwsem held for writing (a domain comes or goes).
+ * Copies and accesses need a struct ioasid_pages, so they first replace
+ * a published small area by a full one (iopt_promote_range()).
+ *
+ * The flags change with iova_rwsem held for writing, or before the area
+ * is inserted.
  */
 struct ioasid_area {
 	struct interval_tree_node node;
-	struct interval_tree_node pages_node;
 	struct ioasid_iopt *iopt;
-	struct ioasid_pages *pages;
-	unsigned int page_offset;
-	int iommu_prot;
-	/* Set once every domain is filled; unmap, copy and access skip it */
-	bool published;
-	/* An unmap is waiting for accesses to unpin this area */
-	bool prevent_access;
-	unsigned int num_accesses;
 	/* Areas one unmap call is tearing down */
 	struct ioasid_area *next_claimed;
+	/* Ranges accesses pinned, under pages->mutex; a small area has none */
+	unsigned int num_accesses;
+	u16 page_offset;
+	u8 iommu_prot;
+	/* Set once every domain is filled; unmap, copy and access skip it */
+	u8 published:1;
+	/* An unmap is waiting for accesses to unpin this area */
+	u8 prevent_access:1;
+	u8 small:1;
+	union {
+		struct {
+			struct ioasid_pages *pages;
+			struct interval_tree_node pages_node;
+		};
+		struct ioasid_small_pin sp;
+	};
 };
+
+/* A small area is allocated without the members of a full one */
+#define IOASID_SMALL_AREA_SIZE \
+	(offsetof(struct ioasid_area, sp) + sizeof(struct ioasid_small_pin))
 
 static inline unsigned long ioasid_area_iova(const struct ioasid_area *area)
 {
@@ -74,11 +136,16 @@ static inline unsigned long ioasid_area_length(const struct ioasid_area *area)
 	return area->node.last - area->node.start + 1;
 }
 
-/* Byte offset into area->pages of @iova, which must be inside the area */
+/*
+ * Byte offset into area->pages of @iova, which must be inside the area; a
+ * small area's offset from its page
+ */
 static inline unsigned long ioasid_area_start_byte(const struct ioasid_area *area,
 						   unsigned long iova)
 {
-	return area->pages_node.start * PAGE_SIZE + area->page_offset +
+	unsigned long first = area->small ? 0 : area->pages_node.start;
+
+	return first * PAGE_SIZE + area->page_offset +
 	       (iova - ioasid_area_iova(area));
 }
 
@@ -131,26 +198,15 @@ int iopt_access_rw(struct ioasid_iopt *iopt, unsigned long iova, void *data,
 /* Bytes of temporary memory a pinning batch may use; IOMMU_TEST_CMD sets it */
 extern unsigned int ioasid_batch_mem_limit;
 
-enum ioasid_account_mode {
-	IOASID_ACCOUNT_NONE,	/* CAP_IPC_LOCK: nothing is charged */
-	IOASID_ACCOUNT_USER,	/* user_struct::locked_vm */
-	IOASID_ACCOUNT_MM,	/* mm_struct::locked_vm (VmLck) */
-};
-
 struct ioasid_pages {
 	struct kref kref;
+	bool writable;
+	/* IOASID_NL_BACKING_* kinds pinned so far, under @mutex */
+	u8 backing;
 	struct mutex mutex;		/* protects the members marked below */
 	unsigned long uptr;		/* page aligned user address of index 0 */
 	unsigned long npages;
-	bool writable;
-	enum ioasid_account_mode account_mode;
-	struct task_struct *source_task;
-	struct mm_struct *source_mm;
-	struct user_struct *source_user;
-	/* The context's, for its netlink view (ioasid_nl_ctx_mapper()) */
-	struct ioasid_usage *usage;
-	/* IOASID_NL_BACKING_* kinds pinned so far, under @mutex */
-	u8 backing;
+	struct ioasid_pinner *pinner;
 	/* Below under @mutex */
 	unsigned long npinned;
 	struct rb_root_cached domain_itree;	/* area::pages_node */
@@ -158,9 +214,18 @@ struct ioasid_pages {
 	struct xarray pfn_chunks;		/* pinned PFNs by index */
 };
 
-struct ioasid_pages *ioasid_pages_alloc(unsigned long uptr,
-					unsigned long length, bool writable,
-					bool account_mm);
+struct ioasid_pinner *ioasid_pinner_get(struct ioasid_ctx *ctx);
+void ioasid_pinner_put(struct ioasid_pinner *pinner);
+void ioasid_ctx_drop_pinner(struct ioasid_ctx *ctx);
+int ioasid_small_area_init(void);
+void ioasid_small_area_exit(void);
+struct ioasid_area *ioasid_small_area_alloc(struct ioasid_pinner *pinner,
+					    unsigned long uptr);
+void ioasid_area_free(struct ioasid_area *area);
+struct ioasid_pages *ioasid_pages_from_small(const struct ioasid_area *area);
+struct ioasid_pages *ioasid_pages_alloc(struct ioasid_pinner *pinner,
+					unsigned long uptr,
+					unsigned long length, bool writable);
 void ioasid_pages_put(struct ioasid_pages *pages);
 
 static inline void ioasid_pages_get(struct ioasid_pages *pages)

@@ -35,8 +35,9 @@
  *   ioasid_pages::mutex            pin state of one pinned user range
  *   mm->mmap_lock                  taken by GUP and mm accounting
  * The xa_lock of ioasid_ctx::objects and of ioasid_iopt::access_list are
- * innermost spinlocks and are never held across a sleep; so is the test
- * build's fault injection lock (fault.c).
+ * innermost spinlocks and are never held across a sleep; so are
+ * ioasid_ctx::pinner_lock and the test build's fault injection lock
+ * (fault.c).
  * The global ioasid_groups_lock (device.c: which iommu_groups we own) is
  * never held with a lock of the list: ioasid_group::lock is taken only on
  * a group it handed out, and the last put destroys the group after
@@ -96,7 +97,7 @@ extern bool ioasid_allow_unsafe_interrupts;
 struct ioasid_stats {
 	atomic_long_t contexts;
 	atomic_long_t objects;
-	atomic_long_t pages_objs;	/* live struct ioasid_pages */
+	atomic_long_t pages_objs;	/* live ioasid_pages and small areas */
 	atomic_long_t pinned;		/* pages pinned right now */
 	atomic_long_t charged;		/* pages charged to an RLIMIT_MEMLOCK */
 	atomic_long_t groups;		/* iommu_groups whose DMA we own */
@@ -140,6 +141,9 @@ struct ioasid_ctx {
 	struct mutex compat_lock;
 	u32 vfio_ioas_id;
 	struct ioasid_ioas *vfio_ioas;
+	/* The last pinner handed out (pages.c: ioasid_pinner_get()) */
+	spinlock_t pinner_lock;
+	struct ioasid_pinner *pinner;
 	/* netlink.c: global ID, owner, usage, events */
 	struct ioasid_nl_ctx nl;
 };

@@ -397,6 +397,7 @@ static int ioasid_fops_open(struct inode *inode, struct file *filp)
 		return -ENOMEM;
 	xa_init_flags(&ctx->objects, XA_FLAGS_ALLOC1 | XA_FLAGS_ACCOUNT);
 	mutex_init(&ctx->compat_lock);
+	spin_lock_init(&ctx->pinner_lock);
 	init_waitqueue_head(&ctx->destroy_wait);
 	ctx->file = filp;
 	filp->private_data = ctx;
@@ -440,6 +441,7 @@ static int ioasid_fops_release(struct inode *inode, struct file *filp)
 		if (WARN_ON(!progress))
 			break;
 	}
+	ioasid_ctx_drop_pinner(ctx);
 	ioasid_nl_ctx_close(ctx);
 	xa_destroy(&ctx->objects);
 	mutex_destroy(&ctx->compat_lock);
@@ -555,9 +557,12 @@ static int __init ioasid_init(void)
 {
 	int rc;
 
-	rc = ioasid_groups_init();
+	rc = ioasid_small_area_init();
 	if (rc)
 		return rc;
+	rc = ioasid_groups_init();
+	if (rc)
+		goto err_small_area;
 	rc = ioasid_selftest_init();
 	if (rc)
 		goto err_groups;
@@ -583,6 +588,8 @@ err_selftest:
 	ioasid_selftest_exit();
 err_groups:
 	ioasid_groups_exit();
+err_small_area:
+	ioasid_small_area_exit();
 	return rc;
 }
 
@@ -593,6 +600,7 @@ static void __exit ioasid_exit(void)
 	ioasid_nl_exit();
 	ioasid_selftest_exit();
 	ioasid_groups_exit();
+	ioasid_small_area_exit();
 }
 
 module_init(ioasid_init);

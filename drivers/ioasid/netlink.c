@@ -487,16 +487,14 @@ void ioasid_nl_ctx_close(struct ioasid_ctx *ctx)
 }
 
 /*
- * A new mapping of @ctx: its pages count in the context's usage, and the
- * mapping process becomes the one dumps name
+ * A new mapping of @ctx: the mapping process becomes the one dumps name.
+ * Its pages count in the context's usage through their pinner.
  */
-void ioasid_nl_ctx_mapper(struct ioasid_ctx *ctx, struct ioasid_pages *pages)
+void ioasid_nl_ctx_mapper(struct ioasid_ctx *ctx)
 {
 	struct ioasid_nl_ctx *nl = &ctx->nl;
 	struct pid *pid = task_tgid(current);
 	struct pid *old;
-
-	pages->usage = &nl->usage;
 	/* Unlocked: at worst a mapper that is already named takes the lock */
 	if (data_race(nl->pid == pid))
 		return;
@@ -954,8 +952,9 @@ static int nl_fill_area(struct sk_buff *skb, struct netlink_callback *cb,
 			u32 ctx_id, struct ioasid_ioas *ioas,
 			struct ioasid_area *area)
 {
-	struct ioasid_pages *pages = area->pages;
+	unsigned long npages;
 	u32 prot = 0;
+	u8 backing;
 	bool pinned;
 	void *hdr;
 
@@ -965,6 +964,13 @@ static int nl_fill_area(struct sk_buff *skb, struct netlink_callback *cb,
 		prot |= IOASID_NL_PROT_WRITE;
 	/* num_accesses changes under pages->mutex; a snapshot */
 	pinned = ioas->iopt.ndomains || data_race(area->num_accesses);
+	if (area->small) {
+		npages = 1;
+		backing = READ_ONCE(area->sp.backing);
+	} else {
+		npages = area->pages_node.last - area->pages_node.start + 1;
+		backing = READ_ONCE(area->pages->backing);
+	}
 
 	hdr = nl_dump_put(skb, cb);
 	if (!hdr)
@@ -978,12 +984,9 @@ static int nl_fill_area(struct sk_buff *skb, struct netlink_callback *cb,
 				   ioasid_area_last_iova(area),
 				   IOASID_NL_A_PAD) &&
 		!nla_put_u32(skb, IOASID_NL_A_PROT, prot) &&
-		!nla_put_u64_64bit(skb, IOASID_NL_A_PAGES,
-				   area->pages_node.last -
-				   area->pages_node.start + 1,
+		!nla_put_u64_64bit(skb, IOASID_NL_A_PAGES, npages,
 				   IOASID_NL_A_PAD) &&
-		!nla_put_u32(skb, IOASID_NL_A_BACKING,
-			     READ_ONCE(pages->backing)) &&
+		!nla_put_u32(skb, IOASID_NL_A_BACKING, backing) &&
 		(!pinned || !nla_put_flag(skb, IOASID_NL_A_PINNED)));
 }
 

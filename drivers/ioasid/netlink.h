@@ -66,7 +66,7 @@ void ioasid_nl_exit(void);
 
 int ioasid_nl_ctx_open(struct ioasid_ctx *ctx);
 void ioasid_nl_ctx_close(struct ioasid_ctx *ctx);
-void ioasid_nl_ctx_mapper(struct ioasid_ctx *ctx, struct ioasid_pages *pages);
+void ioasid_nl_ctx_mapper(struct ioasid_ctx *ctx);
 
 void ioasid_nl_object_created(struct ioasid_ctx *ctx,
 			      struct ioasid_object *obj);

@@ -108,11 +108,12 @@ static void pages_free_chunks(struct ioasid_pages *pages)
 	xa_destroy(&pages->pfn_chunks);
 }
 
-static int pages_charge_user(struct ioasid_pages *pages, unsigned long npages)
+static int pinner_charge_user(struct ioasid_pinner *pinner,
+			      unsigned long npages)
 {
 	unsigned long limit =
-		task_rlimit(pages->source_task, RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-	atomic_long_t *locked = &pages->source_user->locked_vm;
+		task_rlimit(pinner->task, RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	atomic_long_t *locked = &pinner->user->locked_vm;
 	long cur = atomic_long_read(locked);
 	unsigned long new;
 
@@ -122,74 +123,72 @@ static int pages_charge_user(struct ioasid_pages *pages, unsigned long npages)
 			pr_info_ratelimited("pinning %lu pages would exceed RLIMIT_MEMLOCK (%lu KiB) of uid %u\n",
 					    npages, limit << (PAGE_SHIFT - 10),
 					    from_kuid(&init_user_ns,
-						      pages->source_user->uid));
+						      pinner->user->uid));
 			return -ENOMEM;
 		}
 	} while (!atomic_long_try_cmpxchg(locked, &cur, new));
 	return 0;
 }
 
-static int pages_charge(struct ioasid_pages *pages, unsigned long npages)
+static int pinner_charge(struct ioasid_pinner *pinner, unsigned long npages)
 {
-	struct mm_struct *mm = pages->source_mm;
+	struct mm_struct *mm = pinner->mm;
 	int rc = 0;
 
 	if (ioasid_should_fail(IOASID_FAULT_CHARGE))
 		return -ENOMEM;
-	switch (pages->account_mode) {
+	switch (pinner->account_mode) {
 	case IOASID_ACCOUNT_NONE:
 		break;
 	case IOASID_ACCOUNT_USER:
-		rc = pages_charge_user(pages, npages);
+		rc = pinner_charge_user(pinner, npages);
 		break;
 	case IOASID_ACCOUNT_MM:
 		mmap_write_lock(mm);
-		rc = __account_locked_vm(mm, npages, true, pages->source_task,
-					 false);
+		rc = __account_locked_vm(mm, npages, true, pinner->task, false);
 		mmap_write_unlock(mm);
 		if (rc)
 			pr_info_ratelimited("pinning %lu pages would exceed RLIMIT_MEMLOCK (%lu KiB) of pid %d\n",
 					    npages,
-					    task_rlimit(pages->source_task,
+					    task_rlimit(pinner->task,
 							RLIMIT_MEMLOCK) >> 10,
-					    task_pid_nr(pages->source_task));
+					    task_pid_nr(pinner->task));
 		break;
 	}
 	if (rc)
 		return rc;
-	if (pages->account_mode != IOASID_ACCOUNT_NONE) {
+	if (pinner->account_mode != IOASID_ACCOUNT_NONE) {
 		atomic_long_add(npages, &ioasid_stats.charged);
-		ioasid_usage_charged(pages->usage, npages);
+		ioasid_usage_charged(pinner->usage, npages);
 	}
 	atomic64_add(npages, &mm->pinned_vm);
 	return 0;
 }
 
 /* Cannot fail: unpinning never needs memory */
-static void pages_uncharge(struct ioasid_pages *pages, unsigned long npages)
+static void pinner_uncharge(struct ioasid_pinner *pinner, unsigned long npages)
 {
-	struct mm_struct *mm = pages->source_mm;
+	struct mm_struct *mm = pinner->mm;
 
-	switch (pages->account_mode) {
+	switch (pinner->account_mode) {
 	case IOASID_ACCOUNT_NONE:
 		break;
 	case IOASID_ACCOUNT_USER:
-		atomic_long_sub(npages, &pages->source_user->locked_vm);
+		atomic_long_sub(npages, &pinner->user->locked_vm);
 		break;
 	case IOASID_ACCOUNT_MM:
 		/* An mm that has exited keeps no counters worth fixing */
 		if (!mmget_not_zero(mm))
 			break;
 		mmap_write_lock(mm);
-		__account_locked_vm(mm, npages, false, pages->source_task,
-				    false);
+		__account_locked_vm(mm, npages, false, pinner->task, false);
 		mmap_write_unlock(mm);
 		mmput(mm);
 		break;
 	}
-	if (pages->account_mode != IOASID_ACCOUNT_NONE) {
+	if (pinner->account_mode != IOASID_ACCOUNT_NONE) {
 		atomic_long_sub(npages, &ioasid_stats.charged);
-		ioasid_usage_charged(pages->usage, -npages);
+		ioasid_usage_charged(pinner->usage, -npages);
 	}
 	atomic64_sub(npages, &mm->pinned_vm);
 }
@@ -226,15 +225,16 @@ static long pages_gup_ro(struct mm_struct *mm, unsigned long uaddr,
 				     NULL);
 }
 
-static long pages_gup(struct ioasid_pages *pages, unsigned long uaddr,
-		      unsigned long npages, struct page **batch)
+static long pinner_gup(struct ioasid_pinner *pinner, bool writable,
+		       unsigned long uaddr, unsigned long npages,
+		       struct page **batch)
 {
-	struct mm_struct *mm = pages->source_mm;
+	struct mm_struct *mm = pinner->mm;
 	long rc;
 
 	if (ioasid_should_fail(IOASID_FAULT_PIN))
 		return -EFAULT;
-	if (current->mm == mm && pages->writable)
+	if (current->mm == mm && writable)
 		return pin_user_pages_fast(uaddr, npages,
 					   FOLL_LONGTERM | FOLL_WRITE, batch);
 
@@ -245,7 +245,7 @@ static long pages_gup(struct ioasid_pages *pages, unsigned long uaddr,
 	if (!mmget_not_zero(mm))
 		return -EFAULT;
 	mmap_read_lock(mm);
-	if (pages->writable)
+	if (writable)
 		rc = pin_user_pages_remote(mm, uaddr, npages,
 					   FOLL_LONGTERM | FOLL_WRITE, batch,
 					   NULL, NULL);
@@ -279,8 +279,8 @@ static void pages_unpin_range(struct ioasid_pages *pages, unsigned long first,
 	}
 	pages->npinned -= npages;
 	atomic_long_sub(npages, &ioasid_stats.pinned);
-	ioasid_usage_pinned(pages->usage, -npages);
-	pages_uncharge(pages, npages);
+	ioasid_usage_pinned(pages->pinner->usage, -npages);
+	pinner_uncharge(pages->pinner, npages);
 	if (!pages->npinned)
 		pages_free_chunks(pages);
 }
@@ -319,25 +319,25 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 		unsigned long i;
 		long got;
 
-		rc = pages_charge(pages, n);
+		rc = pinner_charge(pages->pinner, n);
 		if (rc)
 			break;
-		got = pages_gup(pages, pages->uptr + index * PAGE_SIZE, n,
-				batch);
+		got = pinner_gup(pages->pinner, pages->writable,
+				 pages->uptr + index * PAGE_SIZE, n, batch);
 		if (got <= 0) {
-			pages_uncharge(pages, n);
+			pinner_uncharge(pages->pinner, n);
 			rc = got ? got : -EFAULT;
 			break;
 		}
 		if (got < n)
-			pages_uncharge(pages, n - got);
+			pinner_uncharge(pages->pinner, n - got);
 		for (i = 0; i != got; i++) {
 			*pfn_slot(&cur, index + i) = page_to_pfn(batch[i]);
 			pages->backing |= ioasid_nl_page_backing(batch[i]);
 		}
 		pages->npinned += got;
 		atomic_long_add(got, &ioasid_stats.pinned);
-		ioasid_usage_pinned(pages->usage, got);
+		ioasid_usage_pinned(pages->pinner->usage, got);
 		index += got;
 	}
 	if (batch != stack_batch)
@@ -398,19 +398,199 @@ static bool pages_index_pinned(struct ioasid_pages *pages, unsigned long index)
 	       interval_tree_iter_first(&pages->access_itree, index, index);
 }
 
+/*
+ * The pinner a mapping made now by the current process would get: the
+ * accounting mode depends on the context's option and on CAP_IPC_LOCK,
+ * both of which can change between two mappings.
+ */
+static enum ioasid_account_mode pinner_mode(struct ioasid_ctx *ctx)
+{
+	if (capable(CAP_IPC_LOCK))
+		return IOASID_ACCOUNT_NONE;
+	return READ_ONCE(ctx->account_mm) ? IOASID_ACCOUNT_MM :
+					    IOASID_ACCOUNT_USER;
+}
+
+static bool pinner_is_current(const struct ioasid_pinner *pinner,
+			      enum ioasid_account_mode mode)
+{
+	return pinner->mm == current->mm &&
+	       pinner->task == current->group_leader &&
+	       pinner->user == current_user() && pinner->account_mode == mode;
+}
+
+static void pinner_free(struct ioasid_pinner *pinner)
+{
+	mmdrop(pinner->mm);
+	put_task_struct(pinner->task);
+	free_uid(pinner->user);
+	kfree(pinner);
+}
+
+void ioasid_pinner_put(struct ioasid_pinner *pinner)
+{
+	if (refcount_dec_and_test(&pinner->users))
+		pinner_free(pinner);
+}
+
+/**
+ * ioasid_pinner_get() - the pinner for a mapping the current process makes
+ * @ctx: the context the mapping is made in
+ *
+ * The context keeps the last pinner it handed out, so a process mapping
+ * many times allocates one and takes no reference on its mm, task and user
+ * per mapping.  The context's own reference goes with the context
+ * (ioasid_ctx_drop_pinner()) or when another process maps.
+ *
+ * Return: a reference, or NULL without memory.
+ */
+struct ioasid_pinner *ioasid_pinner_get(struct ioasid_ctx *ctx)
+{
+	enum ioasid_account_mode mode = pinner_mode(ctx);
+	struct ioasid_pinner *pinner, *old;
+
+	spin_lock(&ctx->pinner_lock);
+	pinner = ctx->pinner;
+	if (pinner && pinner_is_current(pinner, mode)) {
+		refcount_inc(&pinner->users);
+		spin_unlock(&ctx->pinner_lock);
+		return pinner;
+	}
+	spin_unlock(&ctx->pinner_lock);
+
+	pinner = ioasid_kzalloc(sizeof(*pinner), GFP_KERNEL_ACCOUNT);
+	if (!pinner)
+		return NULL;
+	/* The caller's and the context's */
+	refcount_set(&pinner->users, 2);
+	pinner->account_mode = mode;
+	pinner->mm = current->mm;
+	mmgrab(pinner->mm);
+	pinner->task = current->group_leader;
+	get_task_struct(pinner->task);
+	pinner->user = get_uid(current_user());
+	pinner->usage = &ctx->nl.usage;
+
+	spin_lock(&ctx->pinner_lock);
+	old = ctx->pinner;
+	ctx->pinner = pinner;
+	spin_unlock(&ctx->pinner_lock);
+	if (old)
+		ioasid_pinner_put(old);
+	return pinner;
+}
+
+/* The context is going: drop its cached pinner */
+void ioasid_ctx_drop_pinner(struct ioasid_ctx *ctx)
+{
+	if (ctx->pinner)
+		ioasid_pinner_put(ctx->pinner);
+	ctx->pinner = NULL;
+}
+
+static struct kmem_cache *ioasid_small_area_cache;
+
+int ioasid_small_area_init(void)
+{
+	/* The memory per small mapping (Documentation/bench), and kmalloc-128 */
+	BUILD_BUG_ON(IOASID_SMALL_AREA_SIZE > 104);
+	BUILD_BUG_ON(sizeof(struct ioasid_area) > 128);
+	/* A mutex grows with lock debugging */
+	BUILD_BUG_ON(!IS_ENABLED(CONFIG_DEBUG_MUTEXES) &&
+		     !IS_ENABLED(CONFIG_DEBUG_LOCK_ALLOC) &&
+		     sizeof(struct ioasid_pages) > 128);
+	ioasid_small_area_cache =
+		kmem_cache_create("ioasid_small_area", IOASID_SMALL_AREA_SIZE,
+				  0, SLAB_ACCOUNT, NULL);
+	return ioasid_small_area_cache ? 0 : -ENOMEM;
+}
+
+void ioasid_small_area_exit(void)
+{
+	kmem_cache_destroy(ioasid_small_area_cache);
+}
+
+/**
+ * ioasid_small_area_alloc() - a small area for user memory inside one page
+ * @pinner: who maps it; the area takes a reference
+ * @uptr: the user address; the mapping must not cross a page boundary
+ *
+ * The area counts as a pages object in ioasid_stats until it is freed or
+ * becomes a full one.
+ *
+ * Return: the area, unpublished and not inserted, or NULL without memory.
+ */
+struct ioasid_area *ioasid_small_area_alloc(struct ioasid_pinner *pinner,
+					    unsigned long uptr)
+{
+	struct ioasid_area *area;
+
+	if (ioasid_should_fail(IOASID_FAULT_ALLOC))
+		return NULL;
+	area = kmem_cache_zalloc(ioasid_small_area_cache, GFP_KERNEL_ACCOUNT);
+	if (!area)
+		return NULL;
+	area->small = true;
+	refcount_inc(&pinner->users);
+	area->sp.pinner = pinner;
+	area->sp.uptr = uptr & PAGE_MASK;
+	atomic_long_inc(&ioasid_stats.pages_objs);
+	return area;
+}
+
+/**
+ * ioasid_area_free() - free an area that is in no tree and pins nothing
+ * @area: a small or a full area; a full one no longer holds its pages
+ */
+void ioasid_area_free(struct ioasid_area *area)
+{
+	if (!area)
+		return;
+	if (!area->small) {
+		kfree(area);
+		return;
+	}
+	WARN_ON(area->sp.pinned);
+	ioasid_pinner_put(area->sp.pinner);
+	kmem_cache_free(ioasid_small_area_cache, area);
+	atomic_long_dec(&ioasid_stats.pages_objs);
+}
+
+static struct ioasid_pages *pages_new(struct ioasid_pinner *pinner,
+				      unsigned long uptr, unsigned long npages,
+				      bool writable)
+{
+	struct ioasid_pages *pages;
+
+	pages = ioasid_kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	if (!pages)
+		return NULL;
+	kref_init(&pages->kref);
+	mutex_init(&pages->mutex);
+	pages->uptr = uptr;
+	pages->npages = npages;
+	pages->writable = writable;
+	pages->domain_itree = RB_ROOT_CACHED;
+	pages->access_itree = RB_ROOT_CACHED;
+	xa_init(&pages->pfn_chunks);
+	refcount_inc(&pinner->users);
+	pages->pinner = pinner;
+	atomic_long_inc(&ioasid_stats.pages_objs);
+	return pages;
+}
+
 /**
  * ioasid_pages_alloc() - describe user memory to be pinned later
+ * @pinner: who maps it; the pages take a reference
  * @uptr: user address
  * @length: bytes
  * @writable: pin for writing
- * @account_mm: charge the process rather than the user
  *
- * Return: the pages with one reference, or ERR_PTR(-EOVERFLOW / -EFAULT /
- * -ENOMEM).
+ * Return: the pages with one reference, or ERR_PTR(-EOVERFLOW / -ENOMEM).
  */
-struct ioasid_pages *ioasid_pages_alloc(unsigned long uptr,
-					unsigned long length, bool writable,
-					bool account_mm)
+struct ioasid_pages *ioasid_pages_alloc(struct ioasid_pinner *pinner,
+					unsigned long uptr,
+					unsigned long length, bool writable)
 {
 	struct ioasid_pages *pages;
 	unsigned long last;
@@ -419,34 +599,41 @@ struct ioasid_pages *ioasid_pages_alloc(unsigned long uptr,
 	rc = ioasid_range_last(uptr, length, &last);
 	if (rc)
 		return ERR_PTR(rc);
-	if (!access_ok((void __user *)uptr, length))
-		return ERR_PTR(-EFAULT);
+	pages = pages_new(pinner, uptr & PAGE_MASK,
+			  last / PAGE_SIZE - uptr / PAGE_SIZE + 1, writable);
+	return pages ?: ERR_PTR(-ENOMEM);
+}
 
-	pages = ioasid_kzalloc(sizeof(*pages), GFP_KERNEL_ACCOUNT);
+/**
+ * ioasid_pages_from_small() - the pages of a small area, for a full one
+ * @area: a small area; its pin, if any, moves to the pages
+ *
+ * The caller replaces @area by a full area whose pages_node is index 0 of
+ * the result, inserted into the result's domain_itree if @area was pinned,
+ * and then frees @area with sp.pinned cleared.
+ *
+ * Return: the pages with one reference, or NULL without memory.
+ */
+struct ioasid_pages *ioasid_pages_from_small(const struct ioasid_area *area)
+{
+	const struct ioasid_small_pin *sp = &area->sp;
+	struct ioasid_pages *pages;
+	int rc;
+
+	pages = pages_new(sp->pinner, sp->uptr, 1,
+			  area->iommu_prot & IOMMU_WRITE);
 	if (!pages)
-		return ERR_PTR(-ENOMEM);
-	kref_init(&pages->kref);
-	mutex_init(&pages->mutex);
-	pages->uptr = uptr & PAGE_MASK;
-	pages->npages = last / PAGE_SIZE - uptr / PAGE_SIZE + 1;
-	pages->writable = writable;
-	pages->domain_itree = RB_ROOT_CACHED;
-	pages->access_itree = RB_ROOT_CACHED;
-	xa_init(&pages->pfn_chunks);
-
-	pages->source_mm = current->mm;
-	mmgrab(pages->source_mm);
-	pages->source_task = current->group_leader;
-	get_task_struct(pages->source_task);
-	pages->source_user = get_uid(current_user());
-	if (capable(CAP_IPC_LOCK))
-		pages->account_mode = IOASID_ACCOUNT_NONE;
-	else if (account_mm)
-		pages->account_mode = IOASID_ACCOUNT_MM;
-	else
-		pages->account_mode = IOASID_ACCOUNT_USER;
-
-	atomic_long_inc(&ioasid_stats.pages_objs);
+		return NULL;
+	if (!sp->pinned)
+		return pages;
+	rc = pages_alloc_chunks(pages, 0, 0);
+	if (rc) {
+		ioasid_pages_put(pages);
+		return NULL;
+	}
+	*(unsigned long *)xa_load(&pages->pfn_chunks, 0) = sp->pfn;
+	pages->npinned = 1;
+	pages->backing = sp->backing;
 	return pages;
 }
 
@@ -459,9 +646,7 @@ static void ioasid_pages_release(struct kref *kref)
 	WARN_ON(!RB_EMPTY_ROOT(&pages->domain_itree.rb_root));
 	WARN_ON(!RB_EMPTY_ROOT(&pages->access_itree.rb_root));
 	pages_free_chunks(pages);
-	mmdrop(pages->source_mm);
-	put_task_struct(pages->source_task);
-	free_uid(pages->source_user);
+	ioasid_pinner_put(pages->pinner);
 	mutex_destroy(&pages->mutex);
 	kfree(pages);
 	atomic_long_dec(&ioasid_stats.pages_objs);
@@ -472,10 +657,76 @@ void ioasid_pages_put(struct ioasid_pages *pages)
 	kref_put(&pages->kref, ioasid_pages_release);
 }
 
+/* Pin the page of a small area, which nothing pins yet */
+static int small_pin(struct ioasid_area *area)
+{
+	struct ioasid_small_pin *sp = &area->sp;
+	struct page *page;
+	long got;
+	int rc;
+
+	rc = pinner_charge(sp->pinner, 1);
+	if (rc)
+		return rc;
+	got = pinner_gup(sp->pinner, area->iommu_prot & IOMMU_WRITE, sp->uptr,
+			 1, &page);
+	if (got != 1) {
+		pinner_uncharge(sp->pinner, 1);
+		return got < 0 ? got : -EFAULT;
+	}
+	sp->pfn = page_to_pfn(page);
+	sp->backing = ioasid_nl_page_backing(page);
+	sp->pinned = true;
+	atomic_long_inc(&ioasid_stats.pinned);
+	ioasid_usage_pinned(sp->pinner->usage, 1);
+	return 0;
+}
+
+/*
+ * Unpin the pages of small areas: @npinned of them, in a row, share
+ * @pinner, which is charged once for them all
+ */
+static void small_uncharge(struct ioasid_pinner *pinner, unsigned long npinned)
+{
+	if (!npinned)
+		return;
+	atomic_long_sub(npinned, &ioasid_stats.pinned);
+	ioasid_usage_pinned(pinner->usage, -npinned);
+	pinner_uncharge(pinner, npinned);
+}
+
+static void small_unpin_page(struct ioasid_area *area)
+{
+	unpin_user_page_range_dirty_lock(pfn_to_page(area->sp.pfn), 1,
+					 area->iommu_prot & IOMMU_WRITE);
+	area->sp.pinned = false;
+}
+
+static void small_unpin(struct ioasid_area *area)
+{
+	small_unpin_page(area);
+	small_uncharge(area->sp.pinner, 1);
+}
+
+static void area_lock(struct ioasid_area *area)
+{
+	if (!area->small)
+		mutex_lock(&area->pages->mutex);
+}
+
+static void area_unlock(struct ioasid_area *area)
+{
+	if (!area->small)
+		mutex_unlock(&area->pages->mutex);
+}
+
 static int area_add_domain_user(struct ioasid_area *area)
 {
 	struct ioasid_pages *pages = area->pages;
 	int rc;
+
+	if (area->small)
+		return small_pin(area);
 
 	rc = pages_pin_holes(pages, area->pages_node.start,
 			     area->pages_node.last);
@@ -487,6 +738,11 @@ static int area_add_domain_user(struct ioasid_area *area)
 static void area_remove_domain_user(struct ioasid_area *area)
 {
 	struct ioasid_pages *pages = area->pages;
+
+	if (area->small) {
+		small_unpin(area);
+		return;
+	}
 
 	interval_tree_remove(&area->pages_node, &pages->domain_itree);
 	pages_unpin_holes(pages, area->pages_node.start,
@@ -544,6 +800,20 @@ static int area_map_sg(struct iommu_domain *domain, unsigned long iova,
 	return 0;
 }
 
+/* Map the pinned page of a small area into @domain */
+static int small_map(struct ioasid_area *area, struct iommu_domain *domain)
+{
+	int rc;
+
+	rc = ioasid_should_fail(IOASID_FAULT_MAP) ? -ENOMEM :
+	     iommu_map(domain, ioasid_area_iova(area),
+		       PFN_PHYS(area->sp.pfn) + area->page_offset,
+		       ioasid_area_length(area), area->iommu_prot);
+	if (!rc)
+		atomic_long_inc(&ioasid_stats.map_calls);
+	return rc;
+}
+
 /*
  * Map the pinned pages of @area into @domain.  Each physically contiguous
  * run is one map operation, which picks the largest IOPTEs that fit, and up
@@ -568,6 +838,8 @@ static int area_map(struct ioasid_area *area, struct iommu_domain *domain)
 	bool tried = !large;
 	int rc = 0;
 
+	if (area->small)
+		return small_map(area, domain);
 	lockdep_assert_held(&pages->mutex);
 
 	for (;;) {
@@ -652,10 +924,9 @@ err_unmap:
 int ioasid_area_fill_domain(struct ioasid_area *area,
 			    struct iommu_domain *domain, bool first)
 {
-	struct ioasid_pages *pages = area->pages;
 	int rc = 0;
 
-	mutex_lock(&pages->mutex);
+	area_lock(area);
 	if (first)
 		rc = area_add_domain_user(area);
 	if (!rc) {
@@ -663,7 +934,7 @@ int ioasid_area_fill_domain(struct ioasid_area *area,
 		if (rc && first)
 			area_remove_domain_user(area);
 	}
-	mutex_unlock(&pages->mutex);
+	area_unlock(area);
 	return rc;
 }
 
@@ -676,13 +947,11 @@ int ioasid_area_fill_domain(struct ioasid_area *area,
 void ioasid_area_unfill_domain(struct ioasid_area *area,
 			       struct iommu_domain *domain, bool last)
 {
-	struct ioasid_pages *pages = area->pages;
-
-	mutex_lock(&pages->mutex);
+	area_lock(area);
 	domain_unmap(domain, ioasid_area_iova(area), ioasid_area_length(area));
 	if (last)
 		area_remove_domain_user(area);
-	mutex_unlock(&pages->mutex);
+	area_unlock(area);
 }
 
 /**
@@ -695,7 +964,6 @@ void ioasid_area_unfill_domain(struct ioasid_area *area,
 int ioasid_area_fill_domains(struct ioasid_area *area,
 			     struct ioasid_iopt *iopt)
 {
-	struct ioasid_pages *pages = area->pages;
 	struct iommu_domain *domain, *failed;
 	unsigned long index;
 	int rc;
@@ -704,7 +972,7 @@ int ioasid_area_fill_domains(struct ioasid_area *area,
 	if (!iopt->ndomains)
 		return 0;
 
-	mutex_lock(&pages->mutex);
+	area_lock(area);
 	rc = area_add_domain_user(area);
 	if (rc)
 		goto out_unlock;
@@ -726,7 +994,7 @@ err_unmap:
 	}
 	area_remove_domain_user(area);
 out_unlock:
-	mutex_unlock(&pages->mutex);
+	area_unlock(area);
 	return rc;
 }
 
@@ -738,7 +1006,6 @@ out_unlock:
 void ioasid_area_unfill_domains(struct ioasid_area *area,
 				struct ioasid_iopt *iopt)
 {
-	struct ioasid_pages *pages = area->pages;
 	struct iommu_domain *domain;
 	unsigned long index;
 
@@ -746,12 +1013,12 @@ void ioasid_area_unfill_domains(struct ioasid_area *area,
 	if (!iopt->ndomains)
 		return;
 
-	mutex_lock(&pages->mutex);
+	area_lock(area);
 	xa_for_each(&iopt->domains, index, domain)
 		domain_unmap(domain, ioasid_area_iova(area),
 			     ioasid_area_length(area));
 	area_remove_domain_user(area);
-	mutex_unlock(&pages->mutex);
+	area_unlock(area);
 }
 
 /*
@@ -774,14 +1041,17 @@ void ioasid_area_unfill_domains(struct ioasid_area *area,
  * In each domain the short areas share one IOTLB gather, so many small
  * adjacent areas cost one IOTLB sync per domain instead of one per area
  * and domain.  The pages are unpinned only after every domain's IOTLB was
- * synced.  Nobody else maps or unmaps these IOVAs meanwhile: the areas are
- * unpublished and domains come and go only with domains_rwsem held for
- * writing.
+ * synced; small areas next to each other with the same pinner are
+ * uncharged together.  Nobody else maps or unmaps these IOVAs meanwhile:
+ * the areas are unpublished and domains come and go only with
+ * domains_rwsem held for writing.
  */
 void ioasid_areas_unfill_domains(struct ioasid_area *claimed,
 				 struct ioasid_iopt *iopt)
 {
+	struct ioasid_pinner *pinner = NULL;
 	struct iommu_iotlb_gather gather;
+	unsigned long npinned = 0;
 	struct iommu_domain *domain;
 	struct ioasid_area *area;
 	unsigned long index, length;
@@ -816,10 +1086,23 @@ void ioasid_areas_unfill_domains(struct ioasid_area *claimed,
 			iommu_iotlb_sync(domain, &gather);
 	}
 	for (area = claimed; area; area = area->next_claimed) {
-		mutex_lock(&area->pages->mutex);
-		area_remove_domain_user(area);
-		mutex_unlock(&area->pages->mutex);
+		if (!area->small) {
+			mutex_lock(&area->pages->mutex);
+			area_remove_domain_user(area);
+			mutex_unlock(&area->pages->mutex);
+			continue;
+		}
+		if (area->sp.pinner != pinner) {
+			if (pinner)
+				small_uncharge(pinner, npinned);
+			pinner = area->sp.pinner;
+			npinned = 0;
+		}
+		small_unpin_page(area);
+		npinned++;
 	}
+	if (pinner)
+		small_uncharge(pinner, npinned);
 }
 
 static struct ioasid_pages_pin *pages_find_pin(struct ioasid_pages *pages,
@@ -919,7 +1202,7 @@ static void rw_pinned(unsigned long pfn, unsigned long offset, void *data,
 static int rw_remote(struct ioasid_pages *pages, unsigned long uaddr,
 		     void *data, unsigned long length, bool write)
 {
-	struct mm_struct *mm = pages->source_mm;
+	struct mm_struct *mm = pages->pinner->mm;
 	struct page *page;
 	long got;
 
@@ -968,7 +1251,7 @@ int ioasid_pages_rw(struct ioasid_pages *pages, unsigned long start_byte,
 		if (pages_index_pinned(pages, index)) {
 			rw_pinned(pfn_get(&cur, index), offset, data, n, write);
 		} else if (!(flags & IOASID_ACCESS_RW_SLOW_PATH) &&
-			   current->mm == pages->source_mm) {
+			   current->mm == pages->pinner->mm) {
 			if (ioasid_should_fail(IOASID_FAULT_UACCESS))
 				rc = -EFAULT;
 			else if (write)

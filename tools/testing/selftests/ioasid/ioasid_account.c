@@ -286,6 +286,73 @@ TEST_F(account, mm_mode_limit)
 	RUN_CHILD(mm_mode_limit, self->buf);
 }
 
+/*
+ * Small mappings (one page each) of two pinners side by side: root, whom
+ * CAP_IPC_LOCK exempts, then the same process as an unprivileged user.
+ * One unmap of all of them uncharges each pinner exactly its own pages.
+ */
+static void small_maps_two_pinners(void *buf)
+{
+	long lck0, pin0;
+	__u32 ioas;
+	int fd, i, rc;
+
+	fd = open_mm_mode();
+	CHILD_CHECK(!ioas_alloc(fd, &ioas), "alloc", __LINE__);
+	CHILD_CHECK(!mock_domain(fd, ioas, NULL, NULL, NULL), "mock",
+		    __LINE__);
+	lck0 = proc_status_kb("VmLck");
+	pin0 = proc_status_kb("VmPin");
+	for (i = 0; i < 8; i += 2) {
+		rc = ioas_map(fd, ioas, (char *)buf + i * PSZ, PSZ,
+			      MOCK_APERTURE_START + i * PSZ);
+		CHILD_CHECK(!rc, "map page %d as root: %d", __LINE__, i, rc);
+	}
+	CHILD_CHECK(proc_status_kb("VmLck") == lck0, "VmLck as root %ld",
+		    __LINE__, proc_status_kb("VmLck"));
+
+	child_drop_privileges(LIMIT_PAGES);
+	for (i = 1; i < 8; i += 2) {
+		rc = ioas_map(fd, ioas, (char *)buf + i * PSZ, PSZ,
+			      MOCK_APERTURE_START + i * PSZ);
+		CHILD_CHECK(!rc, "map page %d as user: %d", __LINE__, i, rc);
+	}
+	CHILD_CHECK(proc_status_kb("VmLck") == lck0 + kb(4), "VmLck %ld",
+		    __LINE__, proc_status_kb("VmLck"));
+	CHILD_CHECK(proc_status_kb("VmPin") == pin0 + kb(8), "VmPin %ld",
+		    __LINE__, proc_status_kb("VmPin"));
+	CHILD_CHECK(!check_refs(fd, buf, 8 * PSZ, 1), "one pin per page",
+		    __LINE__);
+
+	CHILD_CHECK(!ioas_unmap(fd, ioas, 0, UINT64_MAX, NULL), "unmap",
+		    __LINE__);
+	CHILD_CHECK(proc_status_kb("VmLck") == lck0, "VmLck after unmap %ld",
+		    __LINE__, proc_status_kb("VmLck"));
+	CHILD_CHECK(proc_status_kb("VmPin") == pin0, "VmPin after unmap %ld",
+		    __LINE__, proc_status_kb("VmPin"));
+	CHILD_CHECK(!check_refs(fd, buf, 8 * PSZ, 0), "pins left", __LINE__);
+
+	/* The limit holds for small mappings too, and close uncharges */
+	for (i = 0; i < LIMIT_PAGES; i++) {
+		rc = ioas_map(fd, ioas, (char *)buf + i * PSZ, PSZ,
+			      MOCK_APERTURE_START + i * PSZ);
+		CHILD_CHECK(!rc, "map page %d: %d", __LINE__, i, rc);
+	}
+	rc = ioas_map(fd, ioas, (char *)buf + i * PSZ, PSZ,
+		      MOCK_APERTURE_START + i * PSZ);
+	CHILD_CHECK(rc == ENOMEM, "map past the limit: %d", __LINE__, rc);
+	close(fd);
+	CHILD_CHECK(proc_status_kb("VmLck") == lck0, "VmLck after close %ld",
+		    __LINE__, proc_status_kb("VmLck"));
+	CHILD_CHECK(proc_status_kb("VmPin") == pin0, "VmPin after close %ld",
+		    __LINE__, proc_status_kb("VmPin"));
+}
+
+TEST_F(account, small_maps_two_pinners)
+{
+	RUN_CHILD(small_maps_two_pinners, self->buf);
+}
+
 /* A domain attach that would exceed the limit fails and pins nothing */
 static void mm_mode_attach_enomem(void *buf)
 {

@@ -1958,6 +1958,86 @@ TEST_F(map, copy_refs)
 	EXPECT_EQ(0, check_refs(self->fd, BUF(0), len, 0));
 }
 
+/*
+ * Mappings inside one page are small areas, which hold their page
+ * themselves; a copy, an access or a new domain must see them exactly as a
+ * longer mapping: one pin per page, one pages object per mapping, the
+ * same data, and everything back at the end.
+ */
+TEST_F(map, small_areas)
+{
+	struct ioasid_counters c0 = counters_now(), c;
+	__u64 len = 8 * PSZ, dst = BASE, iova;
+	char word[8];
+	__u32 hwpt;
+	int i, afd;
+
+	make_ioas2(_metadata, self, variant->mock);
+	for (i = 0; i != 8; i++)
+		ASSERT_EQ(0, ioas_map(self->fd, self->ioas, BUF(i * PSZ), PSZ,
+				      BASE + i * PSZ));
+	c = counters_now();
+	EXPECT_EQ(c0.pages_objs + 8, c.pages_objs);
+	EXPECT_EQ(c0.pinned + (variant->mock ? 8 : 0), c.pinned);
+	EXPECT_EQ(0, check_refs(self->fd, BUF(0), len, variant->mock ? 1 : 0));
+	if (variant->mock)
+		EXPECT_EQ(0, check_map(self->fd, self->hwpt, BASE, BUF(0), len));
+
+	/* A copy shares the pages of the small areas it covers */
+	ASSERT_EQ(0, ioas_copy(self->fd, self->ioas2, self->ioas, BASE + PSZ,
+			       6 * PSZ, &dst, MAP_FIXED_RW));
+	c = counters_now();
+	EXPECT_EQ(c0.pages_objs + 8, c.pages_objs);
+	EXPECT_EQ(c0.pinned + (variant->mock ? 8 : 0), c.pinned);
+	EXPECT_EQ(0, check_refs(self->fd, BUF(0), len, variant->mock ? 1 : 0));
+	if (variant->mock)
+		EXPECT_EQ(0, check_map(self->fd, self->hwpt2, BASE, BUF(PSZ),
+				       6 * PSZ));
+
+	/* An access reads and writes through small areas and their copies */
+	afd = new_access(_metadata, self, self->ioas);
+	memcpy(BUF(7 * PSZ + 8), "smallmap", 8);
+	EXPECT_EQ(0, iova_has(self->fd, afd, BASE + 7 * PSZ + 8, "smallmap",
+			      8));
+	memcpy(word, "written!", 8);
+	ASSERT_EQ(0, access_rw(self->fd, afd, BASE, word, 8,
+			       MOCK_ACCESS_RW_WRITE));
+	EXPECT_EQ(0, memcmp(BUF(0), "written!", 8));
+
+	/* A domain attached later maps and pins them once */
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, NULL, &hwpt, NULL));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, BASE, BUF(0), len));
+	EXPECT_EQ(0, check_refs(self->fd, BUF(0), len, 1));
+	EXPECT_EQ(c0.pinned + 8, counters_now().pinned);
+
+	/* A part of a page is a small area too, at its offset */
+	if (!variant->mock) {
+		iova = 0;
+		ASSERT_EQ(0, ioas_map_auto(self->fd, self->ioas2,
+					   BUF(9 * PSZ + 512), 256, &iova));
+		EXPECT_EQ(c0.pages_objs + 9, counters_now().pages_objs);
+		afd = new_access(_metadata, self, self->ioas2);
+		memcpy(BUF(9 * PSZ + 512 + 100), "sub-page", 8);
+		EXPECT_EQ(0, iova_has(self->fd, afd, iova + 100, "sub-page",
+				      8));
+		EXPECT_EQ(256, unmap_len(self->fd, self->ioas2, iova, 256));
+	}
+
+	/* The copy keeps the pages pinned until it goes too */
+	EXPECT_EQ(len, unmap_all(self->fd, self->ioas));
+	EXPECT_EQ(0, check_refs(self->fd, BUF(PSZ), 6 * PSZ,
+				variant->mock ? 1 : 0));
+	EXPECT_EQ(0, check_refs(self->fd, BUF(0), PSZ, 0));
+	EXPECT_EQ(0, check_refs(self->fd, BUF(7 * PSZ), PSZ, 0));
+	EXPECT_EQ(c0.pages_objs + 6, counters_now().pages_objs);
+	EXPECT_EQ(6 * PSZ, unmap_all(self->fd, self->ioas2));
+	c = counters_now();
+	EXPECT_EQ(c0.pages_objs, c.pages_objs);
+	EXPECT_EQ(c0.pinned, c.pinned);
+	EXPECT_EQ(c0.charged, c.charged);
+	EXPECT_EQ(0, check_refs(self->fd, BUF(0), len, 0));
+}
+
 /* -------------------------------------------------------- the domain view */
 
 TEST_F(map, domain_mirror)
