@@ -720,32 +720,30 @@ static void area_unlock(struct ioasid_area *area)
 		mutex_unlock(&area->pages->mutex);
 }
 
+/* A small area has no pages and no pages_node: never touch them */
 static int area_add_domain_user(struct ioasid_area *area)
 {
-	struct ioasid_pages *pages = area->pages;
 	int rc;
 
 	if (area->small)
 		return small_pin(area);
 
-	rc = pages_pin_holes(pages, area->pages_node.start,
+	rc = pages_pin_holes(area->pages, area->pages_node.start,
 			     area->pages_node.last);
 	if (!rc)
-		interval_tree_insert(&area->pages_node, &pages->domain_itree);
+		interval_tree_insert(&area->pages_node,
+				     &area->pages->domain_itree);
 	return rc;
 }
 
 static void area_remove_domain_user(struct ioasid_area *area)
 {
-	struct ioasid_pages *pages = area->pages;
-
 	if (area->small) {
 		small_unpin(area);
 		return;
 	}
-
-	interval_tree_remove(&area->pages_node, &pages->domain_itree);
-	pages_unpin_holes(pages, area->pages_node.start,
+	interval_tree_remove(&area->pages_node, &area->pages->domain_itree);
+	pages_unpin_holes(area->pages, area->pages_node.start,
 			  area->pages_node.last);
 }
 
@@ -823,7 +821,8 @@ static int small_map(struct ioasid_area *area, struct iommu_domain *domain)
  * every page is an iommu_map() call of its own, so that mappings can later
  * be cut anywhere (VFIO type1 v1) and iommu_map_sg() would merge them.
  */
-static int area_map(struct ioasid_area *area, struct iommu_domain *domain)
+static int area_map_pages(struct ioasid_area *area,
+			  struct iommu_domain *domain)
 {
 	struct ioasid_pages *pages = area->pages;
 	struct pfn_cursor cur = { .pages = pages };
@@ -838,8 +837,6 @@ static int area_map(struct ioasid_area *area, struct iommu_domain *domain)
 	bool tried = !large;
 	int rc = 0;
 
-	if (area->small)
-		return small_map(area, domain);
 	lockdep_assert_held(&pages->mutex);
 
 	for (;;) {
@@ -911,6 +908,14 @@ err_unmap:
 		domain_unmap(domain, ioasid_area_iova(area),
 			     iova - ioasid_area_iova(area));
 	return rc;
+}
+
+/* Map @area into @domain; a small area must not touch the full members */
+static int area_map(struct ioasid_area *area, struct iommu_domain *domain)
+{
+	if (area->small)
+		return small_map(area, domain);
+	return area_map_pages(area, domain);
 }
 
 /**
