@@ -1284,6 +1284,29 @@ static void count_rows(const char *wl, const char *cs, const struct counts *c,
 	count_rows_from(wl, cs, c, iopte_sizes, flushes, T1);
 }
 
+/*
+ * One repetition's values of @r for the progress lines, "type1 / ioasid /
+ * floor" (or "type1 / iommufd" without the floor) with @prec decimals;
+ * @legend names the sides in the same order
+ */
+static const char *rep_vals(const struct row *r, int rep, int prec, char *buf,
+			    size_t len)
+{
+	int n = snprintf(buf, len, "%.*f / %.*f", prec, r->v[T1][rep], prec,
+			 r->v[IO][rep]);
+
+	if (nsides > FL && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, " / %.*f", prec, r->v[FL][rep]);
+	return buf;
+}
+
+static const char *legend(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s / %s%s", side_name[T1], side_name[IO],
+		 nsides > FL ? " / floor" : "");
+	return buf;
+}
+
 /* ------------------------------------------------------------ W1, W2 */
 
 static void w1(void)
@@ -1291,6 +1314,7 @@ static void w1(void)
 	say("## W1 bulk: map then unmap %" PRIu64 " MiB, %d reps\n",
 	    opt.size / MiB, opt.reps);
 	for (int b = 0; b < NBACKINGS; b++) {
+		char va[64], vb[64], lg[32];
 		struct counts c[2];
 		struct row *rm, *ru, *rs;
 		char *buf;
@@ -1352,10 +1376,11 @@ static void w1(void)
 				row_add(rm, s, ms_since(t0, t1_));
 				row_add(ru, s, ms_since(t1_, t2));
 			}
-			say("# W1 %-10s rep %d: map %.1f / %.1f / %.1f ms, unmap %.1f / %.1f / %.1f ms (type1 / ioasid / floor)\n",
-			    backing_name[b], rep + 1, rm->v[T1][rep],
-			    rm->v[IO][rep], rm->v[FL][rep], ru->v[T1][rep],
-			    ru->v[IO][rep], ru->v[FL][rep]);
+			say("# W1 %-10s rep %d: map %s ms, unmap %s ms (%s)\n",
+			    backing_name[b], rep + 1,
+			    rep_vals(rm, rep, 1, va, sizeof(va)),
+			    rep_vals(ru, rep, 1, vb, sizeof(vb)),
+			    legend(lg, sizeof(lg)));
 		}
 		munmap(buf, opt.size);
 	}
@@ -1369,6 +1394,7 @@ static void w2(void)
 	    opt.size / MiB, opt.reps);
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		enum backing b = kinds[k];
+		char va[64], lg[32];
 		struct row *rm, *ru;
 
 		rm = row_new("W2", backing_name[b], "map", "ms", TGT_RATIO_LE, 1.0);
@@ -1393,9 +1419,10 @@ static void w2(void)
 				row_add(rm, s, ms_since(t0, t1_));
 				row_add(ru, s, ms_since(t1_, t2));
 			}
-			say("# W2 %-4s rep %d: map %.1f / %.1f / %.1f ms (type1 / ioasid / floor)\n",
-			    backing_name[b], rep + 1, rm->v[T1][rep],
-			    rm->v[IO][rep], rm->v[FL][rep]);
+			say("# W2 %-4s rep %d: map %s ms (%s)\n",
+			    backing_name[b], rep + 1,
+			    rep_vals(rm, rep, 1, va, sizeof(va)),
+			    legend(lg, sizeof(lg)));
 		}
 	}
 }
@@ -1438,6 +1465,7 @@ static int churn(enum side s, char *buf, uint64_t size, long n, uint64_t seed)
 static void w3(void)
 {
 	static const uint64_t sizes[] = { 4 * KiB, 64 * KiB };
+	char va[64], lg[32];
 	char *buf;
 
 	say("## W3 churn: %ld map/unmap pairs, %d reps\n", opt.churn, opt.reps);
@@ -1475,9 +1503,9 @@ static void w3(void)
 				      s);
 				row_add(r, s, (now_ns() - t0) / 1e3 / opt.churn);
 			}
-			say("# W3 %-3s rep %d: %.2f / %.2f / %.2f us per pair (type1 / ioasid / floor)\n",
-			    cs, rep + 1, r->v[T1][rep], r->v[IO][rep],
-			    r->v[FL][rep]);
+			say("# W3 %-3s rep %d: %s us per pair (%s)\n", cs, rep + 1,
+			    rep_vals(r, rep, 2, va, sizeof(va)),
+			    legend(lg, sizeof(lg)));
 		}
 		fl_finish(IOVA_FLOOR, CHURN_BUF);
 	}
@@ -1580,9 +1608,9 @@ static void w4(void)
 			row_add(r2, s, two);
 			row_add(rx, s, one / two);
 		}
-		say("# W4 rep %d: 1 thread %.1f / %.1f ms, 2 threads %.1f / %.1f ms (type1 / ioasid)\n",
+		say("# W4 rep %d: 1 thread %.1f / %.1f ms, 2 threads %.1f / %.1f ms (type1 / %s)\n",
 		    rep + 1, r1->v[T1][rep], r1->v[IO][rep], r2->v[T1][rep],
-		    r2->v[IO][rep]);
+		    r2->v[IO][rep], side_name[IO]);
 	}
 	munmap(buf, opt.par);
 }
@@ -1883,6 +1911,14 @@ static void w6(void)
 				    after.pinned >= 0) {
 					row_add(rk, s, after.pinned - before.pinned);
 					row_add(rn, s, after.domains - before.domains);
+				}
+				if (opt.upstream) {
+					/* No pin count, no ioasid counters */
+					say("# W6 %s rep %d %s: %.1f ms (domain %.1f ms), VmLck +%ld kB, VmPin +%ld kB\n",
+					    name, rep + 1, side_name[s], t.total,
+					    t.domain, after.vmlck - before.vmlck,
+					    after.vmpin - before.vmpin);
+					continue;
 				}
 				say("# W6 %s rep %d %s: %.1f ms (domain %.1f ms), %d pins per page, VmLck +%ld kB, VmPin +%ld kB, ioasid pinned +%ld pages, domains +%ld\n",
 				    name, rep + 1, side_name[s], t.total, t.domain,
