@@ -101,6 +101,8 @@ build_kernel() {
 		mkdir -p "$src"
 		tar -xJf "$srctar" -C "$src" --strip-components=1
 		echo "$srcver" >"$src/.version"
+		# The .debs stay; their unpacked tarball is in src/ now
+		rm -rf "$cache/deb/x"
 	fi
 	[ -e "$obj/vmlinux" ] || kind="from scratch"
 	mkdir -p "$obj"
