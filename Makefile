@@ -22,7 +22,11 @@
 #                     (DEBUG=1: on the debug kernel of make check-debug)
 #   make lint         checkpatch --strict, W=1 and sparse (C=1)
 #   make bench        ioasid against VFIO type1 in a VM per IOMMU (about
-#                     half an hour; Documentation/dev-tools/bench.rst)
+#                     half an hour; Documentation/dev-tools/bench.rst),
+#                     and upstream iommufd against it on 6.12 if that
+#                     kernel is cached
+#   make bench-upstream  build (and cache) Debian's 6.12 with iommufd, then
+#                     run make bench's upstream VMs alone
 #   make qemu         Debian's QEMU 7.2 with the iommufd backend of
 #                     tools/qemu (cached; about 6 minutes the first time)
 #   make check-qemu   a QEMU in the test VM assigns an edu to its guest
@@ -49,7 +53,7 @@ KTEST := $(BUILD)/ktest
 
 .PHONY: all modules test-modules dkms-src clean setup selftests samples unit lint check demo \
 	vm-shell install check-debug reliability-summary bench qemu check-qemu \
-	upstream-selftest coverage
+	upstream-selftest coverage bench-upstream
 
 all: modules
 
@@ -145,6 +149,16 @@ check-qemu: setup
 # Builds what it needs itself; results in build/bench and Documentation/bench
 bench: setup
 	scripts/bench.sh
+
+# The upstream kernel of make bench (Debian's 6.12 with iommufd, vfio-pci
+# built in; cached in ~/.cache/ioasid-upstream-kernel, or
+# UPSTREAM_KERNEL_DIR), then make bench's upstream VMs alone, reported next
+# to the 6.1 results already in build/bench; publishes nothing unless
+# BENCH_PUBLISH is set
+bench-upstream: setup
+	KERNEL_FLAVOUR=upstream $(if $(UPSTREAM_KERNEL_DIR),DEBUG_KERNEL_DIR=$(UPSTREAM_KERNEL_DIR)) \
+		scripts/debug-kernel.sh
+	BENCH_UPSTREAM=only BENCH_PUBLISH=$${BENCH_PUBLISH:-0} scripts/bench.sh
 
 # A long fuzz and stress run on demand, in the VM on VT-d and AMD-Vi (make
 # check runs the same two suites for seconds only).  FUZZ_SECS and

@@ -19,7 +19,9 @@
 #   bench-trust.sh mark <TABLE >MARKED
 #       The markdown result table of one IOMMU with every ratio and every
 #       "met" marked unreliable: "0.96" becomes "0.96 (unreliable)", a
-#       met column "yes" or "no" becomes "unreliable".
+#       met column "yes" or "no" becomes "unreliable".  Ratio columns are
+#       those whose header has "/type1" (ioasid/type1, iommufd/type1, and
+#       both in the table against upstream iommufd).
 set -euo pipefail
 
 max_load=${BENCH_MAX_LOAD:-1.0}
@@ -55,18 +57,21 @@ verdict() {
 mark() {
 	awk -F'|' -v OFS='|' '
 		/^\| *workload *\|/ {
+			split("", rc)
 			for (i = 2; i < NF; i++) {
 				h = $i; gsub(/^ +| +$/, "", h)
-				if (h == "ioasid/type1") rc = i
+				if (h ~ /\/type1/) rc[i] = 1
 				if (h == "met") mc = i
 			}
 			print; next
 		}
 		/^\|---/ || !/^\|/ { print; next }
 		{
-			v = $rc; gsub(/^ +| +$/, "", v)
-			if (rc && v != "-" && v != "")
-				$rc = " " v " (unreliable) "
+			for (i in rc) {
+				v = $i; gsub(/^ +| +$/, "", v)
+				if (v != "-" && v != "")
+					$i = " " v " (unreliable) "
+			}
 			v = $mc; gsub(/^ +| +$/, "", v)
 			if (mc && v != "-" && v != "")
 				$mc = " unreliable "

@@ -20,6 +20,17 @@
 # published before the run (kept in build/bench/prev/).
 # Documentation/dev-tools/bench.rst describes the method.
 #
+# Upstream iommufd as a third column: when the upstream kernel of make
+# bench-upstream is cached (scripts/debug-kernel.sh KERNEL_FLAVOUR=upstream:
+# Debian's 6.12 with iommufd, VFIO and vfio-pci built in), each IOMMU's 6.1
+# VM is followed by one booting that kernel in the same setup, running the
+# same workloads with type1 against upstream iommufd (/dev/iommu and the
+# stock vfio-pci's cdev): build/bench/*-<iommu>-upstream.*.  results.md
+# then shows ioasid/type1 on 6.1 next to iommufd/type1 on 6.12 per row, and
+# a row where ioasid's ratio is more than 10 % above upstream's
+# (BENCH_UPSTREAM_MARGIN) is a missed target.  The trust rule covers these
+# VMs too.
+#
 # Environment: BENCH_IOMMUS="intel-ir amd" (the VMs to boot),
 # BENCH_PUBLISH=0 (leave Documentation/bench/ alone) or force (publish
 # an unreliable run too), BENCH_MAX_LOAD (1.0), BENCH_REPORT_ONLY=1
@@ -27,6 +38,11 @@
 # memory, default 6G), and the BENCH_* knobs of ioasid-bench (BENCH_REPS,
 # BENCH_SIZE, BENCH_CHURN, BENCH_SCALE, BENCH_PAR, BENCH_ONLY,
 # BENCH_NOCOUNT), which reach the guest on the kernel command line.
+# BENCH_UPSTREAM: auto (default: the upstream VMs if the kernel is cached),
+# 0 (never), 1 (required), only (the upstream VMs alone, next to the 6.1
+# results already in build/bench; what make bench-upstream runs);
+# UPSTREAM_KERNEL_DIR: the upstream kernel's cache (default
+# ~/.cache/ioasid-upstream-kernel).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -34,6 +50,27 @@ out=$top/build/bench
 doc=$top/Documentation/bench
 iommus=${BENCH_IOMMUS:-intel-ir amd}
 mem=${BENCH_MEM:-6G}
+# ioasid's ratio may exceed upstream's by this many percent (noise)
+margin=${BENCH_UPSTREAM_MARGIN:-10}
+
+# The upstream kernel, from the env file scripts/debug-kernel.sh leaves
+upstream=${BENCH_UPSTREAM:-auto}
+upstream_env=${UPSTREAM_KERNEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/ioasid-upstream-kernel}/env
+upstream_image=""
+if [ "${BENCH_REPORT_ONLY:-0}" != 1 ] && [ "$upstream" != 0 ]; then
+	if [ -r "$upstream_env" ]; then
+		upstream_image=$(sed -n 's/^DEBUG_KERNEL_IMAGE=//p' "$upstream_env")
+	fi
+	if [ -n "$upstream_image" ] && [ -r "$upstream_image" ]; then
+		upstream=${upstream/auto/1}
+	elif [ "$upstream" = auto ]; then
+		echo "bench: no upstream kernel (make bench-upstream builds it): no upstream iommufd column"
+		upstream=0
+	else
+		echo "bench: no upstream kernel in ${upstream_env%/env}; run make bench-upstream" >&2
+		exit 1
+	fi
+fi
 
 scripts/setup.sh
 if ! command -v gnuplot >/dev/null; then
@@ -50,7 +87,7 @@ if ! command -v gnuplot >/dev/null; then
 	fi
 fi
 if [ "${BENCH_REPORT_ONLY:-0}" != 1 ]; then
-	make -s test-modules
+	[ "$upstream" = only ] || make -s test-modules
 	make -s -C tools/testing/bench OUTPUT="$out"
 fi
 mkdir -p "$out"
@@ -84,33 +121,42 @@ if [ "${BENCH_REPORT_ONLY:-0}" != 1 ] && ls "$doc"/results-*.csv >/dev/null 2>&1
 		>"$out/prev/commit" 2>/dev/null || true
 fi
 
-start=$(date +%s)
-rc=0
-# BENCH_REPORT_ONLY=1: only redo the tables, chart and results.md from
-# what build/bench holds
-[ "${BENCH_REPORT_ONLY:-0}" = 1 ] && vm_iommus="" || vm_iommus=$iommus
-for iommu in $vm_iommus; do
-	vmout=$top/build/vm/bench-$iommu
-	rm -f "$out"/*-"$iommu".* 2>/dev/null || true
+# One VM: IOMMU $1, tag $2 (the IOMMU, or <iommu>-upstream for the
+# upstream kernel, whose VM has no modules to load: VFIO, vfio-pci and
+# iommufd are built in).  Its files in build/bench are named after the tag.
+run_vm() {
+	local iommu=$1 tag=$2 vmout=$top/build/vm/bench-$2 side=ioasid
+	local load_before others t0 secs vm_pid vm_rc=0
+	local vm=(tools/testing/vm/vm.sh) what=()
+
+	if [ "$tag" = "$iommu" ]; then
+		what=(--kmod vfio-pci --kmod vfio_iommu_type1 --kmod vfio-pci-core
+			--add "$top/build/ktest/drivers/ioasid/ioasid-core.ko:/lib/modules/ioasid-core.ko"
+			--add "$top/build/ktest/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko"
+			--append "$knobs")
+	else
+		side=iommufd
+		vm=(env VM_KERNEL="$upstream_image" "${vm[@]}")
+		what=(--append "$knobs BENCH_UPSTREAM=1")
+	fi
+	rm -f "$out"/*-"$tag".* 2>/dev/null || true
 	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 	# Other VMs on the host (ours is not running yet)
 	others=$(pgrep -c qemu-system-x86 2>/dev/null || true)
-	echo "bench: $iommu: booting the VM (host load average $load_before)"
+	echo "bench: $tag: booting the VM (host load average $load_before)"
 	if awk -v l="${load_before%% *}" -v m="${BENCH_MAX_LOAD:-1.0}" \
 		'BEGIN { exit !(l + 0 > m + 0) }' || [ "${others:-0}" -gt 0 ]; then
-		echo "bench: $iommu: the host is busy (load average ${load_before%% *}," \
+		echo "bench: $tag: the host is busy (load average ${load_before%% *}," \
 			"${others:-0} other QEMU): this run's ratios will be marked" \
 			"unreliable and not published" >&2
 	fi
 	t0=$(date +%s)
 	mkdir -p "$vmout"
 	: >"$vmout/console.log"
-	tools/testing/vm/vm.sh --iommu "$iommu" --mem "$mem" --smp 2 \
+	"${vm[@]}" --iommu "$iommu" --mem "$mem" --smp 2 \
 		--timeout 3000 --out "$vmout" \
-		--append "no_timer_check hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=520 default_hugepagesz=2M$knobs" \
-		--kmod vfio-pci --kmod vfio_iommu_type1 --kmod vfio-pci-core \
-		--add "$top/build/ktest/drivers/ioasid/ioasid-core.ko:/lib/modules/ioasid-core.ko" \
-		--add "$top/build/ktest/drivers/vfio/pci/ioasid/vfio-ioasid-pci.ko:/lib/modules/vfio-ioasid-pci.ko" \
+		--append "no_timer_check hugepagesz=1G hugepages=1 hugepagesz=2M hugepages=520 default_hugepagesz=2M" \
+		"${what[@]}" \
 		--add "$out/ioasid-bench:/root/ioasid-bench" \
 		--script "$top/tools/testing/vm/bench-guest.sh" \
 		--qemu "-device edu -device edu -device edu -device edu" &
@@ -119,33 +165,50 @@ for iommu in $vm_iommus; do
 	# lines from the guest's console
 	tail -n +1 -F --pid="$vm_pid" "$vmout/console.log" 2>/dev/null |
 		grep --line-buffered -E '^#+ W[0-9]' |
-		sed -u -e 's/\r$//' -e "s/^#* */bench: $iommu: /"
-	vm_rc=0
+		sed -u -e 's/\r$//' -e "s/^#* */bench: $tag: /"
 	wait "$vm_pid" || vm_rc=$?
 	secs=$(( $(date +%s) - t0 ))
-	extract "$vmout/results.log" "$iommu"
+	extract "$vmout/results.log" "$tag"
 	{
 		echo "host-load-before $load_before"
 		echo "host-load-after $(cut -d' ' -f1-3 /proc/loadavg)"
 		echo "vm-seconds $secs"
 		echo "host-other-vms ${others:-0}"
-	} >>"$out/setup-$iommu.txt"
-	if [ $vm_rc -ne 0 ] || [ ! -s "$out/results-$iommu.csv" ]; then
-		echo "bench: $iommu: the run failed (status $vm_rc); see $vmout/console.log" >&2
+	} >>"$out/setup-$tag.txt"
+	if [ $vm_rc -ne 0 ] || [ ! -s "$out/results-$tag.csv" ]; then
+		echo "bench: $tag: the run failed (status $vm_rc); see $vmout/console.log" >&2
 		rc=1
-		continue
+		return 0
 	fi
 	echo
-	echo "=== $iommu ($(sed -n 's/^memory //p' "$out/setup-$iommu.txt") guest," \
-		"VM run ${secs}s; ratio = ioasid median / type1 median)"
-	cat "$out/table-$iommu.txt"
+	echo "=== $tag ($(sed -n 's/^kernel //p' "$out/setup-$tag.txt")," \
+		"$(sed -n 's/^memory //p' "$out/setup-$tag.txt") guest," \
+		"VM run ${secs}s; ratio = $side median / type1 median)"
+	cat "$out/table-$tag.txt"
 	echo
+}
+
+start=$(date +%s)
+rc=0
+# BENCH_REPORT_ONLY=1: only redo the tables, chart and results.md from
+# what build/bench holds
+[ "${BENCH_REPORT_ONLY:-0}" = 1 ] && vm_iommus="" || vm_iommus=$iommus
+for iommu in $vm_iommus; do
+	[ "$upstream" = only ] || run_vm "$iommu" "$iommu"
+	if [ "$upstream" = 0 ]; then
+		# No upstream VM: an older run's files must not pass for this one's
+		rm -f "$out"/*-"$iommu"-upstream.* 2>/dev/null || true
+	else
+		run_vm "$iommu" "$iommu-upstream"
+	fi
 done
 
-# Was every VM started on a quiet host?
+# Was every VM started on a quiet host?  The upstream VMs' too
 setups=()
 for iommu in $iommus; do
-	[ -s "$out/setup-$iommu.txt" ] && setups+=("$out/setup-$iommu.txt")
+	for f in "$out/setup-$iommu.txt" "$out/setup-$iommu-upstream.txt"; do
+		[ -s "$f" ] && setups+=("$f")
+	done
 done
 if trust=$(scripts/bench-trust.sh verdict "${setups[@]}"); then
 	reliable=1
@@ -154,38 +217,59 @@ else
 	echo "bench: $trust" >&2
 fi
 
-# The chart: ioasid/type1 of every timed metric that has a type1 median
+# The chart: ioasid/type1 of every timed metric that has a type1 median,
+# and iommufd/type1 where the upstream VM ran: one series per VM
 chart_data=$out/ratios.dat
 : >"$chart_data"
+series=""
 for iommu in $iommus; do
-	[ -s "$out/results-$iommu.csv" ] || continue
-	awk -F, -v tag="$iommu" 'NR > 1 && $14 != "" && ($5 == "ms" || $5 == "us") {
-		printf "%s\t\"%s %s %s\"\t%s\n", tag, $2, $3, $4, $14 }' \
-		"$out/results-$iommu.csv" >>"$chart_data"
+	for tag in "$iommu" "$iommu-upstream"; do
+		[ -s "$out/results-$tag.csv" ] || continue
+		series="$series $tag"
+		awk -F, -v tag="$tag" 'NR > 1 && $14 != "" && ($5 == "ms" || $5 == "us") {
+			printf "%s\t\"%s %s %s\"\t%s\n", tag, $2, $3, $4, $14 }' \
+			"$out/results-$tag.csv" >>"$chart_data"
+	done
 done
 chart=""
 if command -v gnuplot >/dev/null && [ -s "$chart_data" ]; then
-	# One column per IOMMU, metrics in the order of the first IOMMU
-	awk -F'\t' -v list="$iommus" '
+	# One column per VM, metrics in the order of the first; the upstream
+	# VMs' columns say so
+	awk -F'\t' -v list="$series" '
 		BEGIN { n = split(list, io, " ") }
 		{ if (!($2 in seen)) { seen[$2] = 1; order[++m] = $2 }
 		  v[$2, $1] = $3 }
-		END { printf "metric"; for (i = 1; i <= n; i++) printf "\t%s", io[i]; print ""
+		END { printf "metric"
+		      for (i = 1; i <= n; i++) {
+			h = io[i]
+			if (sub(/-upstream$/, "", h))
+				h = h " iommufd 6.12"
+			else
+				h = h " ioasid 6.1"
+			printf "\t%s", h
+		      }
+		      print ""
 		      for (j = 1; j <= m; j++) { printf "%s", order[j]
 			for (i = 1; i <= n; i++) printf "\t%s", ((order[j], io[i]) in v) ? v[order[j], io[i]] : "NaN"
 			print "" } }' "$chart_data" >"$out/ratios.tsv"
-	ncol=$(echo "$iommus" | wc -w)
+	ncol=$(echo "$series" | wc -w)
+	chart_title="ioasid / VFIO type1 on 6.1"
+	width=1100
+	if [[ "$series" == *-upstream* ]]; then
+		chart_title="$chart_title and iommufd / type1 on 6.12"
+		width=1500
+	fi
 	gnuplot <<EOF || echo "bench: gnuplot failed" >&2
-set terminal svg size 1100,560 dynamic font "sans,11"
+set terminal svg size $width,560 dynamic font "sans,11"
 set output "$out/ratios.svg"
-set title "ioasid / VFIO type1, median time per metric ($(date -u +%Y-%m-%d); lower is better)$([ $reliable = 1 ] || echo ": UNRELIABLE, busy host")"
+set title "$chart_title, median time per metric ($(date -u +%Y-%m-%d); lower is better)$([ $reliable = 1 ] || echo ": UNRELIABLE, busy host")"
 set style data histogram
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
 set datafile separator "\t"
 set logscale y
 set yrange [0.005:50]
-set ylabel "ratio ioasid / type1 (log)"
+set ylabel "ratio to type1 in the same boot (log)"
 set xtics rotate by -40 left font "sans,9"
 set key top left
 set grid ytics
@@ -199,6 +283,75 @@ plot for [i=2:$((ncol + 1))] "$out/ratios.tsv" using i:xtic(1) title columnheade
 EOF
 	[ -s "$out/ratios.svg" ] && chart=$out/ratios.svg
 fi
+
+# The setup of the VM tagged $1, one sentence
+vm_line() {
+	local s=$out/setup-$1.txt kernel
+
+	kernel="Debian $(sed -n 's/^kernel //p' "$s")"
+	case "$1" in
+	*-upstream) kernel="Linux $(sed -n 's/^kernel //p' "$s") (Debian's 6.12 source and config, modules built in)" ;;
+	esac
+	echo "VM: $kernel, $(sed -n 's/^cpus //p' "$s") vCPUs," \
+		"$(sed -n 's/^memory //p' "$s") RAM, hugetlb pools 2M x $(sed -n 's/^hugepages-2M //p' "$s")" \
+		"and 1G x $(sed -n 's/^hugepages-1G //p' "$s") (pdpe1gb $(sed -n 's/^pdpe1gb //p' "$s")), THP $(sed -n 's/^thp //p' "$s")," \
+		"four edu devices ($(sed -n 's/^type1 //p' "$s"))." \
+		"Host load average before/after: $(sed -n 's/^host-load-before //p' "$s") / $(sed -n 's/^host-load-after //p' "$s")," \
+		"other QEMU processes at boot: $(sed -n 's/^host-other-vms //p' "$s");" \
+		"VM run $(sed -n 's/^vm-seconds //p' "$s") s."
+}
+
+# A table for the VM of $1 (results.md's markdown), marked on a busy host
+table_md() {
+	if [ $reliable = 1 ]; then
+		cat "$out/table-$1.md"
+	else
+		scripts/bench-trust.sh mark <"$out/table-$1.md"
+	fi
+}
+
+# ioasid/type1 on 6.1 against iommufd/type1 on 6.12, per row of the IOMMU
+# $2 with a ratio in both runs (rows matched by workload, case and metric;
+# ratios from the medians).  A row whose ioasid ratio exceeds upstream's by
+# more than $margin % misses its target.  $1: "table" prints the markdown
+# table, "targets" the Targets lines (the missed rows and a count).
+vs_upstream() {
+	awk -F, -v mode="$1" -v tag="$2" -v margin="$margin" -v reliable=$reliable '
+		function ratio(t, i) { return (t != "" && i != "" && t + 0 > 0) ? i / t : "" }
+		function f(x) { return sprintf("%.2f", x) }
+		NR == FNR { if (FNR > 1 && ($5 == "ms" || $5 == "us" || $5 == "B")) {
+				r = ratio($7, $10)
+				if (r != "") up[$2 SUBSEP $3 SUBSEP $4] = r
+			}
+			next }
+		FNR == 1 { if (mode == "table") {
+				print "| workload | case | metric | unit | ioasid/type1 6.1 | iommufd/type1 6.12 | target | met |"
+				print "|---|---|---|---|---|---|---|---|"
+			}
+			next }
+		{ k = $2 SUBSEP $3 SUBSEP $4 }
+		!(k in up) || ($5 != "ms" && $5 != "us" && $5 != "B") { next }
+		{
+			r = ratio($7, $10)
+			if (r == "")
+				next
+			lim = up[k] * (1 + margin / 100)
+			ok = r <= lim
+			n++; met += ok
+			if (mode == "table")
+				printf "| %s | %s | %s | %s | %s | %s | ratio<=%s | %s |\n",
+					$2, $3, $4, $5, f(r), f(up[k]), f(lim), ok ? "yes" : "NO"
+			else if (!ok)
+				printf "- %s %s %s %s: ratio %s, upstream iommufd%s %s (target ratio<=%s, upstream +%s %%): %s\n",
+					tag, $2, $3, $4, f(r), "\047s", f(up[k]), f(lim), margin,
+					reliable ? "**missed**" : "unreliable"
+		}
+		END { if (mode == "targets" && n)
+			printf "- %s against upstream iommufd: %s of %d rows with a ratio at most %s %% above upstream%ss: %s\n",
+				tag, reliable ? met : "?", n, margin, "\047",
+				reliable ? "met" : "unreliable" }' \
+		"$out/results-$2-upstream.csv" "$out/results-$2.csv"
+}
 
 # results.md: the date, the VM setup and both tables
 {
@@ -217,23 +370,42 @@ fi
 	fi
 	echo
 	for iommu in $iommus; do
-		[ -s "$out/table-$iommu.md" ] || continue
-		s=$out/setup-$iommu.txt
+		up=$iommu-upstream
+		if [ ! -s "$out/table-$iommu.md" ] && [ ! -s "$out/table-$up.md" ]; then
+			continue
+		fi
 		echo "## $iommu"
 		echo
-		echo "VM: Debian $(sed -n 's/^kernel //p' "$s"), $(sed -n 's/^cpus //p' "$s") vCPUs," \
-			"$(sed -n 's/^memory //p' "$s") RAM, hugetlb pools 2M x $(sed -n 's/^hugepages-2M //p' "$s")" \
-			"and 1G x $(sed -n 's/^hugepages-1G //p' "$s") (pdpe1gb $(sed -n 's/^pdpe1gb //p' "$s")), THP $(sed -n 's/^thp //p' "$s")," \
-			"four edu devices ($(sed -n 's/^type1 //p' "$s"))." \
-			"Host load average before/after: $(sed -n 's/^host-load-before //p' "$s") / $(sed -n 's/^host-load-after //p' "$s")," \
-			"other QEMU processes at boot: $(sed -n 's/^host-other-vms //p' "$s");" \
-			"VM run $(sed -n 's/^vm-seconds //p' "$s") s."
-		echo
-		if [ $reliable = 1 ]; then
-			cat "$out/table-$iommu.md"
-		else
-			scripts/bench-trust.sh mark <"$out/table-$iommu.md"
+		if [ -s "$out/table-$iommu.md" ]; then
+			vm_line "$iommu"
+			echo
+			table_md "$iommu"
+			echo
 		fi
+		[ -s "$out/table-$up.md" ] || continue
+		if [ -s "$out/results-$iommu.csv" ] && [ -s "$out/results-$up.csv" ]; then
+			echo "### $iommu: ioasid on 6.1 against upstream iommufd on 6.12"
+			echo
+			echo "Each ratio is to VFIO type1 in the same boot: ioasid/type1 on" \
+				"Debian's 6.1 (above), iommufd/type1 on 6.12 (below), for every" \
+				"row timed in both. Target: ioasid's ratio at most $margin %" \
+				"above upstream's."
+			echo
+			if [ $reliable = 1 ]; then
+				vs_upstream table "$iommu"
+			else
+				vs_upstream table "$iommu" | scripts/bench-trust.sh mark
+			fi
+			echo
+		fi
+		echo "### $iommu: upstream iommufd on 6.12, every row"
+		echo
+		vm_line "$up"
+		echo "Upstream has no ioasid test build: the floor, the pins per page" \
+			"and ioasid's own counters show \"-\"; the targets of this table" \
+			"are ioasid's, applied to iommufd for reference."
+		echo
+		table_md "$up"
 		echo
 	done
 	# Against the results published before this run (same rows only)
@@ -281,6 +453,12 @@ fi
 			printf "- %s %s %s %s: %s (target %s): %s\n", tag, $2, $3, $4, v, $15, m }' \
 			"$out/results-$iommu.csv"
 	done
+	# ioasid's ratios against upstream iommufd's, where the upstream VM ran
+	for iommu in $iommus; do
+		if [ -s "$out/results-$iommu.csv" ] && [ -s "$out/results-$iommu-upstream.csv" ]; then
+			vs_upstream targets "$iommu"
+		fi
+	done
 } >"$out/results.md"
 
 publish=${BENCH_PUBLISH:-1}
@@ -295,6 +473,11 @@ if [ "$publish" != 0 ] && [ $rc -eq 0 ]; then
 	cp "$out/results.md" "$doc/results.md"
 	for iommu in $iommus; do
 		cp "$out/results-$iommu.csv" "$out/counts-$iommu.csv" "$doc/"
+		rm -f "$doc/results-$iommu-upstream.csv" "$doc/counts-$iommu-upstream.csv"
+		if [ -s "$out/results-$iommu-upstream.csv" ]; then
+			cp "$out/results-$iommu-upstream.csv" \
+				"$out/counts-$iommu-upstream.csv" "$doc/"
+		fi
 	done
 	[ -n "$chart" ] && cp "$chart" "$doc/ratios.svg"
 	echo "bench: published results.md, the CSVs and the chart in ${doc#"$top"/}"

@@ -16,6 +16,15 @@
 # (gcov, no sanitizers), cached in ~/.cache/ioasid-coverage-kernel and
 # linked as build/coverage-kernel and build/coverage-modules; --modules
 # then builds our test modules with GCOV_PROFILE=y.
+# KERNEL_FLAVOUR=upstream builds the upstream kernel of make
+# bench-upstream: Debian's linux-source-6.12 (fetched with apt-get
+# download, never installed) configured from Debian's own 6.12 amd64
+# config with every module off, plus scripts/upstream-kernel.config
+# (iommufd, VFIO and vfio-pci built in); cached in
+# ~/.cache/ioasid-upstream-kernel and linked as build/upstream-kernel.
+# It has no modules, so --modules is refused.  UPSTREAM_KERNEL_VERSION=
+# picks the Debian version of linux-source-6.12 (default: apt's
+# candidate, from bookworm-security or bookworm-backports).
 #
 # By default build/debug-kernel and build/debug-modules are symlinks into
 # ${XDG_CACHE_HOME:-~/.cache}/ioasid-debug-kernel.  They cannot be real
@@ -27,6 +36,8 @@
 #
 # Cache layout (DIR):
 #   src/         the unpacked linux-source-6.1 (never built in)
+#   deb/         upstream only: the downloaded .debs of linux-source-6.12
+#                and linux-config-6.12
 #   obj/         the O= build tree: obj/arch/x86/boot/bzImage, and the KDIR
 #                for external modules (make -C DIR/obj M=...)
 #   mods/        make modules_install INSTALL_MOD_PATH=DIR/mods
@@ -35,24 +46,30 @@
 #   modules/<h>/ our modules built against obj/, one directory per checkout
 #
 # The cache key hashes this script, the config fragment, the
-# linux-source-6.1 package version and the compiler: a second run with the
-# same inputs does nothing.
+# linux-source-6.1 (6.12) package version and the compiler: a second run
+# with the same inputs does nothing.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 flavour=${KERNEL_FLAVOUR:-debug}
+# The source package; the debug flavours' is installed, upstream's is
+# downloaded into the cache
+srcpkg=linux-source-6.1
 case "$flavour" in
 debug) frags=("$top/scripts/debug-kernel.config") ;;
 coverage) frags=("$top/scripts/debug-kernel.config" "$top/scripts/coverage-kernel.config") ;;
-*) echo "debug-kernel.sh: KERNEL_FLAVOUR is debug or coverage, not $flavour" >&2; exit 2 ;;
+upstream) frags=("$top/scripts/upstream-kernel.config"); srcpkg=linux-source-6.12 ;;
+*) echo "debug-kernel.sh: KERNEL_FLAVOUR is debug, coverage or upstream, not $flavour" >&2; exit 2 ;;
 esac
 gcov=""
 [ "$flavour" = coverage ] && gcov=1
-srctar=/usr/src/linux-source-6.1.tar.xz
+srctar=/usr/src/$srcpkg.tar.xz
 build_modules=0
 
-log() { echo "$flavour-kernel: $*"; }
-die() { echo "$flavour-kernel: $*" >&2; exit 1; }
+# log, die, link_to, apt_download_dir, apt_add_backports
+# shellcheck source=scripts/fetch-lib.sh
+. "$top/scripts/fetch-lib.sh"
+prog=$flavour-kernel
 
 # The fragments as one: for a symbol set by several, the last line wins
 merge_fragments() {
@@ -62,15 +79,6 @@ merge_fragments() {
 		/^#/ && !/^# CONFIG_[A-Za-z0-9_]+ is not set$/ || /^$/ { next }
 		{ if (!(sym in line)) order[++n] = sym; line[sym] = $0 }
 		END { for (i = 1; i <= n; i++) print line[order[i]] }' "$@"
-}
-
-# Make the in-tree path $1 a symlink to the directory $2
-link_to() {
-	mkdir -p "$2" "$(dirname "$1")"
-	[ "$(readlink "$1" 2>/dev/null)" = "$2" ] && return 0
-	# A real directory here is an old cache, gutted by the first make lint
-	rm -rf "$1"
-	ln -s "$2" "$1"
 }
 
 cache_valid() {
@@ -87,17 +95,31 @@ build_kernel() {
 	# A new source package version means a new tree; the old objects go
 	# too, since kbuild would not notice sources older than its objects.
 	if [ "$(cat "$src/.version" 2>/dev/null)" != "$srcver" ]; then
-		log "unpacking linux-source-6.1 $srcver"
+		[ "$flavour" != upstream ] || fetch_upstream
+		log "unpacking $srcpkg $srcver"
 		rm -rf "$src" "$obj"
 		mkdir -p "$src"
 		tar -xJf "$srctar" -C "$src" --strip-components=1
 		echo "$srcver" >"$src/.version"
+		# The .debs stay; their unpacked tarball is in src/ now
+		rm -rf "$cache/deb/x"
 	fi
 	[ -e "$obj/vmlinux" ] || kind="from scratch"
 	mkdir -p "$obj"
 
-	log "configuring (x86_64_defconfig + ${frags[*]##*/})"
-	make -s -C "$src" O="$obj" defconfig >"$cache/config.log" 2>&1
+	if [ "$flavour" = upstream ]; then
+		[ -s "$cache/debian.config" ] || fetch_upstream
+		log "configuring (Debian's amd64 config, modules off + ${frags[*]##*/})"
+		cp "$cache/debian.config" "$obj/.config"
+		# Debian's config names Debian's compiler; olddefconfig
+		# takes ours, then mod2noconfig turns every =m into =n
+		{ make -s -C "$src" O="$obj" olddefconfig &&
+		  make -s -C "$src" O="$obj" mod2noconfig; } >"$cache/config.log" 2>&1 ||
+			{ cat "$cache/config.log" >&2; die "make mod2noconfig failed"; }
+	else
+		log "configuring (x86_64_defconfig + ${frags[*]##*/})"
+		make -s -C "$src" O="$obj" defconfig >"$cache/config.log" 2>&1
+	fi
 	apply_fragment
 	# Kconfig's notes ("changes choice state") go to the log; what matters
 	# is checked by verify_fragment
@@ -105,15 +127,18 @@ build_kernel() {
 		{ cat "$cache/config.log" >&2; die "make olddefconfig failed"; }
 	verify_fragment
 
-	log "building with $make_j (bzImage + modules); log in $cache/build.log"
+	log "building with $make_j (${targets[*]}); log in $cache/build.log"
 	start=$(date +%s)
-	if ! make -C "$src" O="$obj" "$make_j" bzImage modules >"$cache/build.log" 2>&1; then
+	if ! make -C "$src" O="$obj" "$make_j" "${targets[@]}" >"$cache/build.log" 2>&1; then
 		tail -n 30 "$cache/build.log" >&2
 		die "kernel build failed; see $cache/build.log"
 	fi
 	rm -rf "$mods"
-	make -s -C "$src" O="$obj" INSTALL_MOD_PATH="$mods" modules_install \
-		>>"$cache/build.log" 2>&1 || die "modules_install failed; see $cache/build.log"
+	mkdir -p "$mods"
+	if [ "$flavour" != upstream ]; then
+		make -s -C "$src" O="$obj" INSTALL_MOD_PATH="$mods" modules_install \
+			>>"$cache/build.log" 2>&1 || die "modules_install failed; see $cache/build.log"
+	fi
 	secs=$(( $(date +%s) - start ))
 	# Known only once the build has generated include/config/auto.conf
 	release=$(cat "$obj/include/config/kernel.release")
@@ -124,7 +149,7 @@ build_kernel() {
 		"$release" "$kind" $((secs / 60)) $((secs % 60)) "$secs" \
 		"$make_j" "$(nproc)" "$(date -u +%Y-%m-%dT%H:%MZ)" |
 		tee "$cache/build-time.txt" | tee -a "$cache/build-times.log" |
-		sed 's/^/debug-kernel: /'
+		sed "s/^/$prog: /"
 
 	cat >"$cache/env" <<-EOF
 	DEBUG_KERNEL_RELEASE=$release
@@ -176,7 +201,7 @@ verify_fragment() {
 			sym=${line#"# "}
 			sym=${sym%" is not set"}
 			if grep -q "^$sym=" "$obj/.config"; then
-				echo "debug-kernel: wanted '$line', got '$(grep "^$sym=" "$obj/.config")'" >&2
+				echo "$prog: wanted '$line', got '$(grep "^$sym=" "$obj/.config")'" >&2
 				bad=1
 			fi
 			;;
@@ -184,13 +209,61 @@ verify_fragment() {
 		*)
 			if ! grep -qxF "$line" "$obj/.config"; then
 				sym=${line%%=*}
-				echo "debug-kernel: wanted '$line', got '$(grep -E "^(# )?${sym}[= ]" "$obj/.config" || echo "$sym absent")'" >&2
+				echo "$prog: wanted '$line', got '$(grep -E "^(# )?${sym}[= ]" "$obj/.config" || echo "$sym absent")'" >&2
 				bad=1
 			fi
 			;;
 		esac
 	done <"$frag"
 	[ $bad -eq 0 ] || die "olddefconfig dropped options of $frag (unmet dependencies?)"
+}
+
+# The upstream flavour's inputs, from Debian's archive without installing
+# anything: linux-source-6.12 and linux-config-6.12 of version $srcver
+# (apt-get download into DIR/deb, dpkg -x), giving $srctar and
+# DIR/debian.config, Debian's own amd64 config of that release
+fetch_upstream() {
+	local deb=$cache/deb x=$cache/deb/x
+
+	if [ ! -s "$deb/${srcpkg}_${srcver//:/%3a}_all.deb" ] ||
+	   ! ls "$deb"/linux-config-6.12_"${srcver//:/%3a}"_amd64.deb >/dev/null 2>&1; then
+		rm -rf "$deb"
+		apt_download_dir "$deb"
+		log "downloading $srcpkg and linux-config-6.12 $srcver"
+		(cd "$deb" && apt-get download -q "$srcpkg=$srcver" \
+			"linux-config-6.12=$srcver") >"$cache/fetch.log" 2>&1 ||
+			{ cat "$cache/fetch.log" >&2; die "apt-get download failed"; }
+	fi
+	rm -rf "$x"
+	dpkg -x "$deb/${srcpkg}_${srcver//:/%3a}_all.deb" "$x"
+	dpkg -x "$deb"/linux-config-6.12_"${srcver//:/%3a}"_amd64.deb "$x"
+	xz -dc "$x/usr/src/linux-config-6.12/config.amd64_none_amd64.xz" \
+		>"$cache/debian.config"
+	srctar=$x/usr/src/$srcpkg.tar.xz
+}
+
+# The version of linux-source-6.12 to build: UPSTREAM_KERNEL_VERSION, or
+# apt's candidate.  A machine whose apt knows none gets a bookworm-backports
+# entry (root only), as scripts/qemu-stock.sh adds it.
+upstream_version() {
+	local v
+
+	if [ -n "${UPSTREAM_KERNEL_VERSION:-}" ]; then
+		echo "$UPSTREAM_KERNEL_VERSION"
+		return 0
+	fi
+	v=$(apt-cache policy "$srcpkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+	if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+		[ "$(id -u)" -eq 0 ] ||
+			die "apt knows no $srcpkg; run once as root to add bookworm-backports"
+		apt_add_backports bookworm-backports >&2
+		apt-get update -qq >&2
+		v=$(apt-cache policy "$srcpkg" 2>/dev/null | sed -n 's/^ *Candidate: //p')
+	fi
+	case "$v" in
+	""|"(none)") die "apt knows no $srcpkg" ;;
+	esac
+	echo "$v"
 }
 
 # Our two modules against the debug kernel, built from copies of the
@@ -231,6 +304,9 @@ main() {
 		esac
 	done
 
+	[ "$flavour" != upstream ] || [ $build_modules = 0 ] ||
+		die "the upstream kernel has no modules to build ours against"
+
 	# The config starts from x86_64_defconfig and the harness boots an
 	# x86_64 guest: refuse to build a kernel for anything else.
 	[ "$(uname -m)" = x86_64 ] || die "only x86_64 hosts are supported"
@@ -240,8 +316,8 @@ main() {
 	# kconfig's parser is generated by bison/flex, objtool links against
 	# libelf, and certs/ and scripts/sign-file want the OpenSSL headers.
 	local need_pkgs missing p
-	need_pkgs=(linux-source-6.1 bc bison flex libelf-dev libssl-dev
-		make gcc xz-utils kmod)
+	need_pkgs=(bc bison flex libelf-dev libssl-dev make gcc xz-utils kmod)
+	[ "$flavour" = upstream ] || need_pkgs+=("$srcpkg")
 	missing=()
 	for p in "${need_pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
@@ -256,9 +332,15 @@ main() {
 		apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	fi
 
-	srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+	if [ "$flavour" = upstream ]; then
+		srcver=$(upstream_version)
+		targets=(bzImage)
+	else
+		srcver=$(dpkg-query -W -f='${Version}' "$srcpkg")
+		targets=(bzImage modules)
+	fi
 	key=$( {
-		echo "linux-source-6.1 $srcver"
+		echo "$srcpkg $srcver"
 		gcc --version | head -n 1
 		sha256sum <"$0"
 		cat "${frags[@]}" | sha256sum
@@ -269,6 +351,9 @@ main() {
 		mkdir -p "$cache"
 	else
 		cache=${XDG_CACHE_HOME:-$HOME/.cache}/ioasid-$flavour-kernel
+		mkdir -p "$cache"
+		# A real directory in the tree is an old cache, gutted by the
+		# first make lint: link_to replaces it
 		link_to "$top/build/$flavour-kernel" "$cache"
 	fi
 	# Physical paths: they end up in the env file and in kbuild's records
@@ -283,7 +368,10 @@ main() {
 		modout=$DEBUG_MODULES_DIR
 	else
 		modout=$cache/modules/$(printf %s "$top" | sha256sum | cut -c1-12)
-		link_to "$top/build/$flavour-modules" "$modout"
+		[ "$flavour" = upstream ] || {
+			mkdir -p "$modout"
+			link_to "$top/build/$flavour-modules" "$modout"
+		}
 	fi
 
 	# One builder per cache directory: a second caller waits, then finds

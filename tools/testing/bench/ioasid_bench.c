@@ -23,6 +23,13 @@
  * from the effective set, RLIMIT_MEMLOCK is unlimited, and the ioasid
  * contexts use IOMMU_OPTION_RLIMIT_MODE 1 (mm->locked_vm, like type1).
  *
+ * With --upstream the same workloads run against upstream iommufd on a
+ * newer kernel instead (make bench-upstream): BDF3 and BDF4 are bound to
+ * the stock vfio-pci too and used through their VFIO device cdevs, bound
+ * to /dev/iommu; the side is called "iommufd".  What needs ioasid's test
+ * build (the floor, IOMMU_TEST_OP_MD_CHECK_REFS, the counters of
+ * /sys/kernel/debug/ioasid/stats) is not measured there and shows "-".
+ *
  * Options (defaults in brackets; each also reads an environment variable):
  *   --reps N        repetitions per side [5]               BENCH_REPS
  *   --size BYTES    W1/W2/W6 mapping size [1 GiB]          BENCH_SIZE
@@ -31,6 +38,7 @@
  *   --par BYTES     W4 bytes mapped in total [1 GiB]       BENCH_PAR
  *   --only W1,W3    run only these workloads [all]         BENCH_ONLY
  *   --no-count      skip the IOPTE/flush counting runs     BENCH_NOCOUNT=1
+ *   --upstream      upstream iommufd, not ioasid           BENCH_UPSTREAM=1
  *
  * Output in DIR: results.csv (one row per metric: medians, spread, ratio
  * ioasid/type1, floor, target), samples.csv (every measurement),
@@ -100,7 +108,10 @@
 #define MAP_RW (IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE)
 
 enum side { T1, IO, FL, NSIDES };
-static const char *const side_name[NSIDES] = { "type1", "ioasid", "floor" };
+/* side_name[IO] is "iommufd" with --upstream */
+static const char *side_name[NSIDES] = { "type1", "ioasid", "floor" };
+/* The sides a workload runs: the floor only where ioasid's test build is */
+static int nsides = NSIDES;
 
 static struct {
 	int reps;
@@ -115,6 +126,7 @@ static struct {
 	char iommu[32];
 	char t1_bdf[2][32];
 	char io_bdf[2][32];
+	bool upstream;		/* /dev/iommu and vfio-pci's cdev, no test build */
 } opt = {
 	.reps = 5,
 	.size = GiB,
@@ -405,7 +417,8 @@ static void cdev_of(const char *bdf, char *cdev, size_t len)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", bdf);
 	d = opendir(path);
 	if (!d)
-		die("%s is not bound to vfio-ioasid-pci", bdf);
+		die("%s has no VFIO device cdev (bound to %s?)", bdf,
+		    opt.upstream ? "vfio-pci" : "vfio-ioasid-pci");
 	name[0] = 0;
 	while ((de = readdir(d)))
 		if (!strncmp(de->d_name, "vfio", 4))
@@ -433,10 +446,11 @@ static void io_set_mm_mode(int fd)
 
 static int io_ctx(void)
 {
-	int fd = open("/dev/ioasid", O_RDWR | O_CLOEXEC);
+	const char *node = opt.upstream ? "/dev/iommu" : "/dev/ioasid";
+	int fd = open(node, O_RDWR | O_CLOEXEC);
 
 	if (fd < 0)
-		die("open /dev/ioasid: %s", strerror(errno));
+		die("open %s: %s", node, strerror(errno));
 	io_set_mm_mode(fd);
 	return fd;
 }
@@ -697,16 +711,22 @@ static int side_unmap(enum side s, uint64_t iova, uint64_t len)
 
 static void fl_prepare(void *va, uint64_t len, uint64_t iova)
 {
-	int rc = io_map(fl.fd, fl.ioas, va, len, iova);
+	int rc;
 
+	if (nsides <= FL)
+		return;
+	rc = io_map(fl.fd, fl.ioas, va, len, iova);
 	if (rc)
 		die("floor: IOMMU_IOAS_MAP: %s", strerror(rc));
 }
 
 static void fl_finish(uint64_t iova, uint64_t len)
 {
-	int rc = io_unmap(fl.fd, fl.ioas, iova, len);
+	int rc;
 
+	if (nsides <= FL)
+		return;
+	rc = io_unmap(fl.fd, fl.ioas, iova, len);
 	if (rc)
 		die("floor: IOMMU_IOAS_UNMAP: %s", strerror(rc));
 }
@@ -804,10 +824,10 @@ static const char *target_str(const struct row *r, char *buf, size_t len)
 		snprintf(buf, len, "ratio<=%.2g", r->tval);
 		break;
 	case TGT_IOASID_GE:
-		snprintf(buf, len, "ioasid>=%.4g", r->tval);
+		snprintf(buf, len, "%s>=%.4g", side_name[IO], r->tval);
 		break;
 	case TGT_IOASID_EQ:
-		snprintf(buf, len, "ioasid=%.10g", r->tval);
+		snprintf(buf, len, "%s=%.10g", side_name[IO], r->tval);
 		break;
 	default:
 		snprintf(buf, len, "-");
@@ -893,6 +913,7 @@ static void ratio_str(char *buf, size_t len, const struct row *r)
 static void emit_results(void)
 {
 	char path[512], t1c[112], ioc[112], flc[112], ratio[16], tgt[32];
+	char ioh[40];
 	FILE *csv, *tab, *md;
 
 	snprintf(path, sizeof(path), "%s/results.csv", opt.outdir);
@@ -903,7 +924,9 @@ static void emit_results(void)
 	md = fopen(path, "w");
 	if (!csv || !tab || !md)
 		die("cannot write results in %s", opt.outdir);
-	fprintf(csv, "iommu,workload,case,metric,unit,reps,type1_median,type1_min,type1_max,ioasid_median,ioasid_min,ioasid_max,floor_median,ratio,target,met,type1_text,ioasid_text,note\n");
+	/* The second side's columns are named after it: ioasid or iommufd */
+	fprintf(csv, "iommu,workload,case,metric,unit,reps,type1_median,type1_min,type1_max,%1$s_median,%1$s_min,%1$s_max,floor_median,ratio,target,met,type1_text,%1$s_text,note\n",
+		side_name[IO]);
 	for (int i = 0; i < nrows; i++) {
 		const struct row *r = &rows[i];
 		struct stat3 a = stats(r, T1), b = stats(r, IO), f = stats(r, FL);
@@ -933,10 +956,10 @@ static void emit_results(void)
 	for (int pass = 0; pass < 2; pass++) {
 		FILE *out = pass ? tab : stdout;
 
+		snprintf(ioh, sizeof(ioh), "%s median [min-max]", side_name[IO]);
 		fprintf(out, "%-3s %-11s %-22s %-4s %-26s %-26s %-8s %-6s %-13s %s\n",
 			"wl", "case", "metric", "unit", "type1 median [min-max]",
-			"ioasid median [min-max]", "floor", "ratio", "target",
-			"met");
+			ioh, "floor", "ratio", "target", "met");
 		for (int i = 0; i < nrows; i++) {
 			const struct row *r = &rows[i];
 
@@ -952,7 +975,8 @@ static void emit_results(void)
 	}
 	fclose(tab);
 
-	fprintf(md, "| workload | case | metric | unit | type1 median [min-max] | ioasid median [min-max] | floor | ioasid/type1 | target | met |\n");
+	fprintf(md, "| workload | case | metric | unit | type1 median [min-max] | %1$s median [min-max] | floor | %1$s/type1 | target | met |\n",
+		side_name[IO]);
 	fprintf(md, "|---|---|---|---|---|---|---|---|---|---|\n");
 	for (int i = 0; i < nrows; i++) {
 		const struct row *r = &rows[i];
@@ -1260,6 +1284,29 @@ static void count_rows(const char *wl, const char *cs, const struct counts *c,
 	count_rows_from(wl, cs, c, iopte_sizes, flushes, T1);
 }
 
+/*
+ * One repetition's values of @r for the progress lines, "type1 / ioasid /
+ * floor" (or "type1 / iommufd" without the floor) with @prec decimals;
+ * @legend names the sides in the same order
+ */
+static const char *rep_vals(const struct row *r, int rep, int prec, char *buf,
+			    size_t len)
+{
+	int n = snprintf(buf, len, "%.*f / %.*f", prec, r->v[T1][rep], prec,
+			 r->v[IO][rep]);
+
+	if (nsides > FL && n > 0 && (size_t)n < len)
+		snprintf(buf + n, len - n, " / %.*f", prec, r->v[FL][rep]);
+	return buf;
+}
+
+static const char *legend(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s / %s%s", side_name[T1], side_name[IO],
+		 nsides > FL ? " / floor" : "");
+	return buf;
+}
+
 /* ------------------------------------------------------------ W1, W2 */
 
 static void w1(void)
@@ -1267,6 +1314,7 @@ static void w1(void)
 	say("## W1 bulk: map then unmap %" PRIu64 " MiB, %d reps\n",
 	    opt.size / MiB, opt.reps);
 	for (int b = 0; b < NBACKINGS; b++) {
+		char va[64], vb[64], lg[32];
 		struct counts c[2];
 		struct row *rm, *ru, *rs;
 		char *buf;
@@ -1313,7 +1361,7 @@ static void w1(void)
 		}
 
 		for (int rep = 0; rep < opt.reps; rep++) {
-			for (int s = T1; s < NSIDES; s++) {
+			for (int s = T1; s < nsides; s++) {
 				uint64_t t0, t1_, t2;
 
 				if (s == FL)
@@ -1328,10 +1376,11 @@ static void w1(void)
 				row_add(rm, s, ms_since(t0, t1_));
 				row_add(ru, s, ms_since(t1_, t2));
 			}
-			say("# W1 %-10s rep %d: map %.1f / %.1f / %.1f ms, unmap %.1f / %.1f / %.1f ms (type1 / ioasid / floor)\n",
-			    backing_name[b], rep + 1, rm->v[T1][rep],
-			    rm->v[IO][rep], rm->v[FL][rep], ru->v[T1][rep],
-			    ru->v[IO][rep], ru->v[FL][rep]);
+			say("# W1 %-10s rep %d: map %s ms, unmap %s ms (%s)\n",
+			    backing_name[b], rep + 1,
+			    rep_vals(rm, rep, 1, va, sizeof(va)),
+			    rep_vals(ru, rep, 1, vb, sizeof(vb)),
+			    legend(lg, sizeof(lg)));
 		}
 		munmap(buf, opt.size);
 	}
@@ -1345,12 +1394,13 @@ static void w2(void)
 	    opt.size / MiB, opt.reps);
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		enum backing b = kinds[k];
+		char va[64], lg[32];
 		struct row *rm, *ru;
 
 		rm = row_new("W2", backing_name[b], "map", "ms", TGT_RATIO_LE, 1.0);
 		ru = row_new("W2", backing_name[b], "unmap", "ms", TGT_NONE, 0);
 		for (int rep = 0; rep < opt.reps; rep++) {
-			for (int s = T1; s < NSIDES; s++) {
+			for (int s = T1; s < nsides; s++) {
 				uint64_t t0, t1_, t2;
 				char *buf = buf_alloc(b, opt.size, false);
 
@@ -1369,9 +1419,10 @@ static void w2(void)
 				row_add(rm, s, ms_since(t0, t1_));
 				row_add(ru, s, ms_since(t1_, t2));
 			}
-			say("# W2 %-4s rep %d: map %.1f / %.1f / %.1f ms (type1 / ioasid / floor)\n",
-			    backing_name[b], rep + 1, rm->v[T1][rep],
-			    rm->v[IO][rep], rm->v[FL][rep]);
+			say("# W2 %-4s rep %d: map %s ms (%s)\n",
+			    backing_name[b], rep + 1,
+			    rep_vals(rm, rep, 1, va, sizeof(va)),
+			    legend(lg, sizeof(lg)));
 		}
 	}
 }
@@ -1414,6 +1465,7 @@ static int churn(enum side s, char *buf, uint64_t size, long n, uint64_t seed)
 static void w3(void)
 {
 	static const uint64_t sizes[] = { 4 * KiB, 64 * KiB };
+	char va[64], lg[32];
 	char *buf;
 
 	say("## W3 churn: %ld map/unmap pairs, %d reps\n", opt.churn, opt.reps);
@@ -1444,16 +1496,16 @@ static void w3(void)
 		}
 		fl_prepare(buf, CHURN_BUF, IOVA_FLOOR);
 		for (int rep = 0; rep < opt.reps; rep++) {
-			for (int s = T1; s < NSIDES; s++) {
+			for (int s = T1; s < nsides; s++) {
 				uint64_t t0 = now_ns();
 
 				check(churn(s, buf, size, opt.churn, rep + 2), "churn",
 				      s);
 				row_add(r, s, (now_ns() - t0) / 1e3 / opt.churn);
 			}
-			say("# W3 %-3s rep %d: %.2f / %.2f / %.2f us per pair (type1 / ioasid / floor)\n",
-			    cs, rep + 1, r->v[T1][rep], r->v[IO][rep],
-			    r->v[FL][rep]);
+			say("# W3 %-3s rep %d: %s us per pair (%s)\n", cs, rep + 1,
+			    rep_vals(r, rep, 2, va, sizeof(va)),
+			    legend(lg, sizeof(lg)));
 		}
 		fl_finish(IOVA_FLOOR, CHURN_BUF);
 	}
@@ -1556,9 +1608,9 @@ static void w4(void)
 			row_add(r2, s, two);
 			row_add(rx, s, one / two);
 		}
-		say("# W4 rep %d: 1 thread %.1f / %.1f ms, 2 threads %.1f / %.1f ms (type1 / ioasid)\n",
+		say("# W4 rep %d: 1 thread %.1f / %.1f ms, 2 threads %.1f / %.1f ms (type1 / %s)\n",
 		    rep + 1, r1->v[T1][rep], r1->v[IO][rep], r2->v[T1][rep],
-		    r2->v[IO][rep]);
+		    r2->v[IO][rep], side_name[IO]);
 	}
 	munmap(buf, opt.par);
 }
@@ -1638,9 +1690,14 @@ static void w5(void)
 
 /* ------------------------------------------------------------ W6 */
 
-/* FOLL_PIN pins per page of [buf, buf + len), the same for every page */
+/*
+ * FOLL_PIN pins per page of [buf, buf + len), the same for every page; -1
+ * when unknown (no test build)
+ */
 static int pins_per_page(void *buf, uint64_t len)
 {
+	if (opt.upstream)
+		return -1;
 	for (int refs = 0; refs < 5; refs++) {
 		struct iommu_test_cmd cmd = { .op = IOMMU_TEST_OP_MD_CHECK_REFS };
 
@@ -1798,14 +1855,17 @@ static void w6(void)
 			rd = row_new("W6", name, "domain+fill", "ms", TGT_NONE, 0);
 		if (cs == W6_OWN) {
 			snprintf(rt->note, sizeof(rt->note),
-				 "ioasid: IOMMU_HWPT_ALLOC in the same IOAS");
+				 "%s: IOMMU_HWPT_ALLOC in the same IOAS",
+				 side_name[IO]);
 			snprintf(rd->note, sizeof(rd->note),
-				 "type1 SET_IOMMU + MAP_DMA; ioasid HWPT_ALLOC + ATTACH");
+				 "type1 SET_IOMMU + MAP_DMA; %s HWPT_ALLOC + ATTACH",
+				 side_name[IO]);
 		} else if (cs == W6_COPY) {
 			snprintf(rt->note, sizeof(rt->note),
-				 "ioasid only: second IOAS + IOMMU_IOAS_COPY");
+				 "%s only: second IOAS + IOMMU_IOAS_COPY",
+				 side_name[IO]);
 			snprintf(rd->note, sizeof(rd->note),
-				 "ioasid IOAS_ALLOC + ATTACH + IOAS_COPY");
+				 "%s IOAS_ALLOC + ATTACH + IOAS_COPY", side_name[IO]);
 		}
 		rp = row_new("W6", name, "pins per page", "n", TGT_IOASID_EQ, 1);
 		rl = row_new("W6", name, "VmLck added", "MiB", TGT_IOASID_EQ, 0);
@@ -1843,13 +1903,22 @@ static void w6(void)
 				row_add(rt, s, t.total);
 				if (rd)
 					row_add(rd, s, t.domain);
-				row_add(rp, s, pins);
+				if (pins >= 0)
+					row_add(rp, s, pins);
 				row_add(rl, s, (after.vmlck - before.vmlck) / 1024.0);
 				row_add(rv, s, (after.vmpin - before.vmpin) / 1024.0);
 				if (s == IO && before.pinned >= 0 &&
 				    after.pinned >= 0) {
 					row_add(rk, s, after.pinned - before.pinned);
 					row_add(rn, s, after.domains - before.domains);
+				}
+				if (opt.upstream) {
+					/* No pin count, no ioasid counters */
+					say("# W6 %s rep %d %s: %.1f ms (domain %.1f ms), VmLck +%ld kB, VmPin +%ld kB\n",
+					    name, rep + 1, side_name[s], t.total,
+					    t.domain, after.vmlck - before.vmlck,
+					    after.vmpin - before.vmpin);
+					continue;
 				}
 				say("# W6 %s rep %d %s: %.1f ms (domain %.1f ms), %d pins per page, VmLck +%ld kB, VmPin +%ld kB, ioasid pinned +%ld pages, domains +%ld\n",
 				    name, rep + 1, side_name[s], t.total, t.domain,
@@ -1895,7 +1964,8 @@ static void usage(void)
 {
 	fputs("usage: ioasid-bench --type1 BDF[,BDF2] --ioasid BDF[,BDF2] --out DIR\n"
 	      "       [--reps N] [--size BYTES] [--churn N] [--scale N,N]\n"
-	      "       [--par BYTES] [--only W1,W2,...] [--no-count]\n", stderr);
+	      "       [--par BYTES] [--only W1,W2,...] [--no-count] [--upstream]\n",
+	      stderr);
 	exit(2);
 }
 
@@ -1932,6 +2002,9 @@ static void env_defaults(void)
 	v = env("BENCH_NOCOUNT");
 	if (v && *v == '1')
 		opt.count = false;
+	v = env("BENCH_UPSTREAM");
+	if (v && *v == '1')
+		opt.upstream = true;
 	v = env("IOASID_IOMMU");
 	snprintf(opt.iommu, sizeof(opt.iommu), "%s", v ? v : "unknown");
 }
@@ -1968,6 +2041,10 @@ int main(int argc, char **argv)
 
 		if (!strcmp(a, "--no-count")) {
 			opt.count = false;
+			continue;
+		}
+		if (!strcmp(a, "--upstream")) {
+			opt.upstream = true;
 			continue;
 		}
 		if (!v)
@@ -2012,15 +2089,20 @@ int main(int argc, char **argv)
 	fprintf(samples_csv, "iommu,workload,case,metric,unit,side,rep,value\n");
 	fprintf(counts_csv, "iommu,workload,case,side,counter,pgsize,calls,pages\n");
 
+	if (opt.upstream) {
+		side_name[IO] = "iommufd";
+		nsides = FL;
+	}
 	drop_ipc_lock();
 	t1_open(&t1, opt.t1_bdf[0]);
 	io_open(&io, opt.io_bdf[0]);
-	fl_open(&fl);
+	if (nsides > FL)
+		fl_open(&fl);
 	if (opt.count)
 		trace_setup();
-	say("# ioasid-bench on %s: type1 %s (group %d), ioasid %s (HWPT %u); reps %d, size %" PRIu64 " MiB\n",
-	    opt.iommu, opt.t1_bdf[0], group_of(opt.t1_bdf[0]), opt.io_bdf[0],
-	    io.hwpt, opt.reps, opt.size / MiB);
+	say("# ioasid-bench on %s: type1 %s (group %d), %s %s (HWPT %u); reps %d, size %" PRIu64 " MiB\n",
+	    opt.iommu, opt.t1_bdf[0], group_of(opt.t1_bdf[0]), side_name[IO],
+	    opt.io_bdf[0], io.hwpt, opt.reps, opt.size / MiB);
 
 	if (want("W1"))
 		w1();
@@ -2041,8 +2123,10 @@ int main(int argc, char **argv)
 	fclose(counts_csv);
 	say("# done in %.0f s\n", (now_ns() - start) / 1e9);
 	emit_results();
-	close(fl.access);
-	close(fl.fd);
+	if (nsides > FL) {
+		close(fl.access);
+		close(fl.fd);
+	}
 	close(io.dfd);
 	close(io.fd);
 	t1_close(&t1);

@@ -7,6 +7,10 @@
 # quiet run is published unmarked; BENCH_PUBLISH=force publishes a busy run,
 # marked.  bench.sh runs with BENCH_REPORT_ONLY=1 in a scratch copy of the
 # scripts, on a result table of the shape the guest writes: no VM boots.
+# Then the upstream iommufd column: an IOMMU whose upstream VM ran gets
+# ioasid/type1 next to iommufd/type1, with rows more than 10 % worse than
+# upstream's flagged as missed targets; one without it gets no column; and
+# a busy host at the upstream VM's start makes the run unreliable too.
 # One "PASS|FAIL bench/<name> [detail]" line per check.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -93,6 +97,89 @@ run 0.20 0
 check quiet/published grep -q '^Run conditions: reliable' "$doc"
 check quiet/unmarked not grep -q 'unreliable' "$doc"
 check quiet/target-met grep -q '^- x W3 4k map+unmap: ratio 0.90 (target ratio<=0.9): met$' "$doc"
+check no-upstream/no-column not grep -qi 'upstream' "$doc"
 
 run 3.50 0 force
 check force/published-marked grep -q '| 0.90 (unreliable) |' "$doc"
+
+# The upstream column.  IOMMU y ran on 6.1 and on the upstream kernel, x on
+# 6.1 only.  Rows of y (ratio to type1, 6.1 against 6.12): W1 4k map 1.05
+# against 1.00 (within 10 %), W3 4k 0.90 against 0.95 (better), W5 unmap
+# all 1.87 against 1.20 and slab 4.08 against 3.00 (worse: missed), W5
+# mappings made (a count: not compared), W6 own-ioas-copy (no type1: not
+# compared).
+b=$tree/build/bench
+hdr="iommu,workload,case,metric,unit,reps,type1_median,type1_min,type1_max,ioasid_median,ioasid_min,ioasid_max,floor_median,ratio,target,met,type1_text,ioasid_text,note"
+{
+	echo "$hdr"
+	echo "y,W1,4k,map,ms,5,100,99,101,105,104,106,50,1.05,ratio<=1,NO,,,"
+	echo "y,W3,4k,map+unmap,us,5,30,29,31,27,26,28,20,0.90,ratio<=0.9,yes,,,"
+	echo "y,W5,65535,mappings made,n,3,65535,65535,65535,65535,65535,65535,,,ioasid=65535,yes,,,"
+	echo "y,W5,65535,unmap all per mapping,us,3,3.65,3.6,3.7,6.82,6.8,6.9,,1.87,-,-,,,"
+	echo "y,W5,65535,slab per mapping,B,3,97,97,97,396,396,396,,4.08,-,-,,,"
+	echo "y,W6,own-ioas-copy,open+domain+fill,ms,5,,,,12,11,13,,,-,-,,,"
+} >"$b/results-y.csv"
+{
+	echo "${hdr//ioasid/iommufd}"
+	echo "y,W1,4k,map,ms,5,100,99,101,100,99,101,,1.00,ratio<=1,yes,,,"
+	echo "y,W3,4k,map+unmap,us,5,30,29,31,28.5,28,29,,0.95,ratio<=0.9,NO,,,"
+	echo "y,W5,65535,mappings made,n,3,65535,65535,65535,65535,65535,65535,,,iommufd=65535,yes,,,"
+	echo "y,W5,65535,unmap all per mapping,us,3,3.5,3.4,3.6,4.2,4.1,4.3,,1.20,-,-,,,"
+	echo "y,W5,65535,slab per mapping,B,3,100,100,100,300,300,300,,3.00,-,-,,,"
+	echo "y,W6,own-ioas-copy,open+domain+fill,ms,5,,,,10,9,11,,,-,-,,,"
+} >"$b/results-y-upstream.csv"
+{
+	echo "| workload | case | metric | unit | type1 median [min-max] | ioasid median [min-max] | floor | ioasid/type1 | target | met |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| W5 | 65535 | unmap all per mapping | us | 3.65 [3.6-3.7] | 6.82 [6.8-6.9] | - | 1.87 | - | - |"
+} >"$b/table-y.md"
+{
+	echo "| workload | case | metric | unit | type1 median [min-max] | iommufd median [min-max] | floor | iommufd/type1 | target | met |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
+	echo "| W5 | 65535 | unmap all per mapping | us | 3.50 [3.4-3.6] | 4.20 [4.1-4.3] | - | 1.20 | - | - |"
+} >"$b/table-y-upstream.md"
+: >"$b/counts-y.csv"
+: >"$b/counts-y-upstream.csv"
+
+# The scratch tree's bench.sh for IOMMUs x and y, the upstream VM of y
+# starting at load average $1
+run_up() {
+	setup "$b/setup-x.txt" 0.20 0
+	setup "$b/setup-y.txt" 0.20 0
+	setup "$b/setup-y-upstream.txt" "$1" 0
+	echo "kernel 6.12.0-test-upstream" >>"$b/setup-y-upstream.txt"
+	echo "published before" >"$tree/Documentation/bench/results.md"
+	rm -f "$tree/Documentation/bench/results-y-upstream.csv"
+	env -u BENCH_MAX_LOAD -u BENCH_UPSTREAM_MARGIN BENCH_REPORT_ONLY=1 \
+		BENCH_IOMMUS="x y" "$tree/scripts/bench.sh" >"$tmp/out.log" 2>&1
+}
+
+run_up 0.20
+check upstream/runs test -s "$md"
+check upstream/column grep -q '^### y: ioasid on 6.1 against upstream iommufd on 6.12' "$md"
+check upstream/row-better grep -qxF '| W3 | 4k | map+unmap | us | 0.90 | 0.95 | ratio<=1.04 | yes |' "$md"
+check upstream/row-within-noise grep -qxF '| W1 | 4k | map | ms | 1.05 | 1.00 | ratio<=1.10 | yes |' "$md"
+check upstream/row-worse grep -qxF '| W5 | 65535 | unmap all per mapping | us | 1.87 | 1.20 | ratio<=1.32 | NO |' "$md"
+check upstream/slab-worse grep -qxF '| W5 | 65535 | slab per mapping | B | 4.08 | 3.00 | ratio<=3.30 | NO |' "$md"
+check upstream/counts-not-compared not grep -q '^| W5 | 65535 | mappings made | n | [0-9]' "$md"
+check upstream/no-type1-not-compared not grep -q '^| W6 | own-ioas-copy | open+domain+fill | ms | [0-9]' "$md"
+check upstream/target-missed grep -qxF -e "- y W5 65535 unmap all per mapping: ratio 1.87, upstream iommufd's 1.20 (target ratio<=1.32, upstream +10 %): **missed**" "$md"
+check upstream/noise-not-missed not grep -q '^- y W1 4k map: ratio 1.05, upstream' "$md"
+check upstream/target-count grep -qxF -e "- y against upstream iommufd: 2 of 4 rows with a ratio at most 10 % above upstream's: met" "$md"
+check upstream/full-table grep -qxF '| W5 | 65535 | unmap all per mapping | us | 3.50 [3.4-3.6] | 4.20 [4.1-4.3] | - | 1.20 | - | - |' "$md"
+check upstream/vm-line grep -q '^VM: Linux 6.12.0-test-upstream (Debian' "$md"
+check upstream/missing-no-column not grep -q '^### x: .*upstream' "$md"
+check upstream/missing-no-target not grep -q '^- x .*upstream' "$md"
+check upstream/published test -s "$tree/Documentation/bench/results-y-upstream.csv"
+check upstream/chart-series grep -qxF "$(printf 'y-upstream\t"W5 65535 unmap all per mapping"\t1.20')" "$b/ratios.dat"
+check upstream/margin-knob env BENCH_UPSTREAM_MARGIN=200 BENCH_REPORT_ONLY=1 \
+	BENCH_IOMMUS=y BENCH_PUBLISH=0 "$tree/scripts/bench.sh"
+check upstream/margin-knob-applies grep -qxF '| W5 | 65535 | slab per mapping | B | 4.08 | 3.00 | ratio<=9.00 | yes |' "$md"
+
+run_up 3.50
+check upstream-busy/not-published grep -qx 'published before' "$doc"
+check upstream-busy/says-why grep -q '^\*\*Unreliable run\*\* (y-upstream: load average 3.50' "$md"
+check upstream-busy/row-marked grep -qxF '| W5 | 65535 | unmap all per mapping | us | 1.87 (unreliable) | 1.20 (unreliable) | ratio<=1.32 | unreliable |' "$md"
+check upstream-busy/table-marked grep -qF '| 1.20 (unreliable) | - | - |' "$md"
+check upstream-busy/target-unjudged grep -q '^- y W5 65535 unmap all per mapping: .*: unreliable$' "$md"
+check upstream-busy/count-unjudged grep -q '^- y against upstream iommufd: ? of 4 rows .*: unreliable$' "$md"
