@@ -293,6 +293,7 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 	struct page *stack_batch[8];
 	unsigned long index = first;
 	struct page **batch = NULL;
+	struct page *head = NULL;
 	unsigned long cap;
 	int rc;
 
@@ -333,7 +334,11 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 			pinner_uncharge(pages->pinner, n - got);
 		for (i = 0; i != got; i++) {
 			*pfn_slot(&cur, index + i) = page_to_pfn(batch[i]);
-			pages->backing |= ioasid_nl_page_backing(batch[i]);
+			/* The pages of one folio are of one kind */
+			if (compound_head(batch[i]) != head) {
+				head = compound_head(batch[i]);
+				pages->backing |= ioasid_nl_page_backing(head);
+			}
 		}
 		pages->npinned += got;
 		atomic_long_add(got, &ioasid_stats.pinned);
