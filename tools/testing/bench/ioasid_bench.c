@@ -830,6 +830,9 @@ static const char *target_str(const struct row *r, char *buf, size_t len)
 	case TGT_IOASID_EQ:
 		snprintf(buf, len, "%s=%.10g", side_name[IO], r->tval);
 		break;
+	case TGT_IOASID_LE:
+		snprintf(buf, len, "%s<=%.4g", side_name[IO], r->tval);
+		break;
 	default:
 		snprintf(buf, len, "-");
 	}
