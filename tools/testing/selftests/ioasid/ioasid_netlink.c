@@ -461,6 +461,60 @@ TEST_F(nl, dump_many_areas)
 	free(r);
 }
 
+/*
+ * One mapping across three kinds of memory: 4 KiB anonymous pages, a
+ * hugetlb page and a transparent huge page.  The pin records each folio's
+ * kind once, so every kind must show, whichever page of a folio comes
+ * first; a mapping of the hugetlb page alone shows that kind alone.
+ */
+TEST_F(nl, backing_kinds)
+{
+	__u32 ctx = ctx_id_of(self->fd), ioas;
+	struct nl_rec *r = self->recs, *c;
+	size_t len = 3 * HUGE_SZ;
+	char *buf, *huge;
+	int n;
+
+	NEED_NL();
+
+	buf = mmap_aligned(len, HUGE_SZ, 0);
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, madvise(buf, HUGE_SZ, MADV_NOHUGEPAGE));
+	huge = mmap(buf + HUGE_SZ, HUGE_SZ, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_HUGETLB |
+		    MAP_POPULATE, -1, 0);
+	if (huge == MAP_FAILED) {
+		munmap(buf, len);
+		SKIP(return, "no 2 MiB hugetlb page");
+	}
+	ASSERT_EQ(0, madvise(buf + 2 * HUGE_SZ, HUGE_SZ, MADV_HUGEPAGE));
+	memset(buf, 1, len);
+
+	ASSERT_EQ(0, ioas_alloc(self->fd, &ioas));
+	ASSERT_EQ(0, mock_domain(self->fd, ioas, NULL, NULL, NULL));
+	/* Starting inside the anon part and inside the hugetlb page */
+	ASSERT_EQ(0, ioas_map(self->fd, ioas, buf + HUGE_SZ - PSZ,
+			      2 * HUGE_SZ, MOCK_APERTURE_START));
+	ASSERT_EQ(0, ioas_map(self->fd, ioas, huge + PSZ, HUGE_SZ - PSZ,
+			      MOCK_APERTURE_START + 4 * HUGE_SZ));
+
+	n = gnl_req(&self->g, IOASID_NL_CMD_GET_AREA, true, r, MAX_RECS,
+		    IOASID_NL_A_CTX_ID, ctx, 0);
+	ASSERT_EQ(2, n);
+	c = find_rec(r, n, IOASID_NL_A_IOVA, MOCK_APERTURE_START);
+	ASSERT_NE(NULL, c);
+	EXPECT_TRUE(c->has[IOASID_NL_A_PINNED]);
+	EXPECT_EQ(IOASID_NL_BACKING_ANON | IOASID_NL_BACKING_HUGETLB |
+		  IOASID_NL_BACKING_THP, c->v[IOASID_NL_A_BACKING]);
+	c = find_rec(r, n, IOASID_NL_A_IOVA, MOCK_APERTURE_START + 4 * HUGE_SZ);
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(IOASID_NL_BACKING_HUGETLB, c->v[IOASID_NL_A_BACKING]);
+
+	close(self->fd);
+	self->fd = -1;
+	munmap(buf, len);
+}
+
 TEST_F(nl, stats)
 {
 	struct nl_rec *r = self->recs;
