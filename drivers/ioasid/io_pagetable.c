@@ -1121,6 +1121,9 @@ static int iopt_access_walk(struct iopt_contig *c, struct ioasid_iopt *iopt,
 static int iopt_unpin_piece(struct ioasid_area *area, unsigned long iova,
 			    unsigned long last, void *arg)
 {
+	/* Only a full area can hold an access's pins */
+	if (WARN_ON_ONCE(area->small))
+		return -EINVAL;
 	ioasid_area_unpin_access(area, ioasid_area_index(area, iova),
 				 ioasid_area_index(area, last));
 	return 0;
@@ -1148,6 +1151,9 @@ static int iopt_pin_piece(struct ioasid_area *area, unsigned long iova,
 	unsigned long last_index = ioasid_area_index(area, last);
 	int rc;
 
+	/* iopt_read_lock_full() promoted every small area of the range */
+	if (WARN_ON_ONCE(area->small))
+		return -EINVAL;
 	if (area->prevent_access)
 		return -EINVAL;
 	if (pin->write && !(area->iommu_prot & IOMMU_WRITE))
@@ -1221,6 +1227,8 @@ static int iopt_rw_piece(struct ioasid_area *area, unsigned long iova,
 	unsigned long piece = last - iova + 1;
 	int rc;
 
+	if (WARN_ON_ONCE(area->small))
+		return -EINVAL;
 	if (!(area->iommu_prot & need))
 		return -EPERM;
 	rc = ioasid_pages_rw(area->pages, ioasid_area_start_byte(area, iova),

@@ -347,8 +347,9 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 
 				folio_first = folio_pfn(folio);
 				folio_pages = folio_nr_pages(folio);
-				pages->backing |=
-					ioasid_nl_page_backing(batch[i]);
+				/* The netlink dump reads it unlocked */
+				WRITE_ONCE(pages->backing, pages->backing |
+					   ioasid_nl_page_backing(batch[i]));
 			}
 		}
 		pages->npinned += got;
