@@ -211,7 +211,7 @@ struct ioasid_pages {
 	unsigned long npinned;
 	struct rb_root_cached domain_itree;	/* area::pages_node */
 	struct rb_root_cached access_itree;	/* struct ioasid_pages_pin */
-	struct xarray pfn_chunks;		/* pinned PFNs by index */
+	struct xarray pfn_chunks;		/* pinned PFNs, per 2 MiB of indexes */
 };
 
 struct ioasid_pinner *ioasid_pinner_get(struct ioasid_ctx *ctx);

@@ -10,8 +10,9 @@
  * An index is pinned and charged when it gains its first user and unpinned
  * and uncharged when it loses its last, so a page costs one pin and one
  * charge however many domains, copies and accesses use it.  The PFN of every
- * pinned index is kept in pfn_chunks, so a second domain or an access never
- * walks the user's page tables again.
+ * pinned index is kept in pfn_chunks, as runs where the pages are physically
+ * contiguous, so a second domain or an access never walks the user's page
+ * tables again.
  *
  * Accounting follows RLIMIT_MEMLOCK of the process that created the mapping:
  * in user mode against user_struct::locked_vm (shared by all processes of
@@ -45,67 +46,229 @@ struct ioasid_pages_pin {
 	unsigned int users;
 };
 
-/* Reads and writes pfn_chunks, caching the current chunk */
+/*
+ * pfn_chunks holds the PFNs of the pinned indexes, PFN_CHUNK_ENTRIES
+ * indexes (2 MiB of user memory) per entry.  An entry is one of:
+ *  - a value entry, when the chunk's pinned indexes are one physically
+ *    contiguous run, as under a huge page or fresh memory: the PFN that
+ *    the chunk's first index has or would have.  No memory, no zeroing,
+ *    and a run is read in one step;
+ *  - an array of the chunk's PFNs (the last chunk holds only what is
+ *    left, so small maps stay small).
+ * The slots of indexes nothing pins hold anything.  Every chunk holding a
+ * pinned index has an entry; the entries go when npinned drops to 0.
+ */
 struct pfn_cursor {
 	struct ioasid_pages *pages;
 	unsigned long chunk_index;
-	unsigned long *chunk;
+	void *entry;		/* of chunk_index; NULL: not loaded */
 };
 
-static unsigned long *pfn_slot(struct pfn_cursor *cur, unsigned long index)
+static void *pfn_entry(struct pfn_cursor *cur, unsigned long chunk_index)
 {
-	unsigned long chunk_index = index / PFN_CHUNK_ENTRIES;
-
-	if (!cur->chunk || cur->chunk_index != chunk_index) {
-		cur->chunk = xa_load(&cur->pages->pfn_chunks, chunk_index);
+	if (!cur->entry || cur->chunk_index != chunk_index) {
+		cur->entry = xa_load(&cur->pages->pfn_chunks, chunk_index);
 		cur->chunk_index = chunk_index;
 	}
-	return &cur->chunk[index % PFN_CHUNK_ENTRIES];
+	return cur->entry;
 }
 
 static unsigned long pfn_get(struct pfn_cursor *cur, unsigned long index)
 {
-	return *pfn_slot(cur, index);
+	void *entry = pfn_entry(cur, index / PFN_CHUNK_ENTRIES);
+	unsigned long slot = index % PFN_CHUNK_ENTRIES;
+
+	if (xa_is_value(entry))
+		return xa_to_value(entry) + slot;
+	return ((unsigned long *)entry)[slot];
 }
 
-static int pages_alloc_chunks(struct ioasid_pages *pages, unsigned long first,
-			      unsigned long last)
+/*
+ * The physically contiguous run of pinned indexes at @index, ending at
+ * @last at the latest: its length, and its first PFN in *@pfn
+ */
+static unsigned long pfn_run(struct pfn_cursor *cur, unsigned long index,
+			     unsigned long last, unsigned long *pfn)
 {
-	unsigned long ci;
-	void *chunk;
+	unsigned long next = pfn_get(cur, index);
+	unsigned long run = 0;
+
+	*pfn = next;
+	while (index + run <= last) {
+		unsigned long i = index + run;
+		unsigned long slot = i % PFN_CHUNK_ENTRIES;
+		unsigned long n = min(PFN_CHUNK_ENTRIES - slot, last - i + 1);
+		void *entry = pfn_entry(cur, i / PFN_CHUNK_ENTRIES);
+		const unsigned long *pfns;
+		unsigned long k;
+
+		if (xa_is_value(entry)) {
+			if (xa_to_value(entry) + slot != next)
+				break;
+			run += n;
+			next += n;
+			continue;
+		}
+		pfns = (const unsigned long *)entry + slot;
+		for (k = 0; k != n && pfns[k] == next; k++)
+			next++;
+		run += k;
+		if (k != n)
+			break;
+	}
+	return run;
+}
+
+/* Slots in chunk @ci of @pages */
+static unsigned long pfn_chunk_entries(struct ioasid_pages *pages,
+				       unsigned long ci)
+{
+	return min(PFN_CHUNK_ENTRIES, pages->npages - ci * PFN_CHUNK_ENTRIES);
+}
+
+static int pfn_set_entry(struct pfn_cursor *cur, void *entry)
+{
 	int rc;
 
-	for (ci = first / PFN_CHUNK_ENTRIES; ci <= last / PFN_CHUNK_ENTRIES;
-	     ci++) {
-		/* The last chunk only holds what is left: small maps stay small */
-		unsigned long entries = min(PFN_CHUNK_ENTRIES,
-					    pages->npages - ci * PFN_CHUNK_ENTRIES);
+	rc = ioasid_should_fail(IOASID_FAULT_ID) ? -ENOMEM :
+	     xa_err(xa_store(&cur->pages->pfn_chunks, cur->chunk_index, entry,
+			     GFP_KERNEL_ACCOUNT));
+	cur->entry = rc ? NULL : entry;
+	return rc;
+}
 
-		if (xa_load(&pages->pfn_chunks, ci))
-			continue;
-		chunk = ioasid_kcalloc(entries, sizeof(unsigned long),
-				       GFP_KERNEL_ACCOUNT);
-		if (!chunk)
-			return -ENOMEM;
-		rc = ioasid_should_fail(IOASID_FAULT_ID) ? -ENOMEM :
-		     xa_err(xa_store(&pages->pfn_chunks, ci, chunk,
-				     GFP_KERNEL_ACCOUNT));
-		if (rc) {
-			kfree(chunk);
-			return rc;
-		}
+/*
+ * The array of the chunk @cur is at, made from its value entry or new:
+ * NULL without memory
+ */
+static unsigned long *pfn_chunk_array(struct pfn_cursor *cur)
+{
+	unsigned long n = pfn_chunk_entries(cur->pages, cur->chunk_index);
+	void *entry = cur->entry;
+	unsigned long *pfns;
+	unsigned long k;
+
+	if (entry && !xa_is_value(entry))
+		return entry;
+	pfns = ioasid_kcalloc(n, sizeof(*pfns), GFP_KERNEL_ACCOUNT);
+	if (!pfns)
+		return NULL;
+	if (entry)
+		for (k = 0; k != n; k++)
+			pfns[k] = xa_to_value(entry) + k;
+	if (pfn_set_entry(cur, pfns)) {
+		kfree(pfns);
+		return NULL;
 	}
+	return pfns;
+}
+
+/*
+ * Record the PFNs of @n pages pinned at @index on, which lie in one chunk.
+ * A contiguous run into a chunk that holds nothing, or that run already,
+ * needs no array.  Return: 0 or -ENOMEM.
+ */
+static int pfn_store_chunk(struct pfn_cursor *cur, unsigned long index,
+			   struct page **batch, unsigned long n, bool contig)
+{
+	unsigned long slot = index % PFN_CHUNK_ENTRIES;
+	unsigned long pfn = page_to_pfn(batch[0]);
+	unsigned long *pfns;
+	unsigned long k;
+	void *entry;
+
+	entry = pfn_entry(cur, index / PFN_CHUNK_ENTRIES);
+	/* PFNs below the slot number cannot be told as a value */
+	if (contig && pfn >= slot) {
+		if (!entry)
+			return pfn_set_entry(cur, xa_mk_value(pfn - slot));
+		if (xa_is_value(entry) && xa_to_value(entry) == pfn - slot)
+			return 0;
+	}
+	pfns = pfn_chunk_array(cur);
+	if (!pfns)
+		return -ENOMEM;
+	for (k = 0; k != n; k++)
+		pfns[slot + k] = page_to_pfn(batch[k]);
 	return 0;
 }
 
 static void pages_free_chunks(struct ioasid_pages *pages)
 {
 	unsigned long ci;
-	void *chunk;
+	void *entry;
 
-	xa_for_each(&pages->pfn_chunks, ci, chunk)
-		kfree(chunk);
+	xa_for_each(&pages->pfn_chunks, ci, entry)
+		if (!xa_is_value(entry))
+			kfree(entry);
 	xa_destroy(&pages->pfn_chunks);
+}
+
+/*
+ * IOASID_NL_BACKING_* kinds of the pages of a pinning batch.  The pages of
+ * one folio are of one kind, and so are the order-0 pages of one mapping:
+ * a folio's PFN range or a page's mapping tells them apart without the
+ * tests of ioasid_nl_page_backing() on every 4 KiB page.
+ */
+struct backing_probe {
+	unsigned long folio_first, folio_pages;	/* the last large folio */
+	const void *mapping;	/* the last order-0 page's ->mapping */
+	bool have_mapping;
+	u8 kinds;
+};
+
+static void backing_probe(struct backing_probe *bp, struct page *page,
+			  unsigned long pfn)
+{
+	struct folio *folio;
+
+	if (pfn - bp->folio_first < bp->folio_pages)
+		return;
+	folio = page_folio(page);
+	if (folio_test_large(folio)) {
+		bp->folio_first = folio_pfn(folio);
+		bp->folio_pages = folio_nr_pages(folio);
+	} else {
+		/* Pinned, so it stays in its mapping meanwhile */
+		const void *mapping = READ_ONCE(folio->mapping);
+
+		if (bp->have_mapping && mapping == bp->mapping)
+			return;
+		bp->mapping = mapping;
+		bp->have_mapping = true;
+	}
+	bp->kinds |= ioasid_nl_page_backing(page);
+}
+
+/*
+ * Record the PFNs of the @n pages of @batch pinned at @index on, and
+ * classify them into @bp.  Return: 0 or -ENOMEM, with some recorded.
+ */
+static int pfn_store(struct pfn_cursor *cur, struct backing_probe *bp,
+		     unsigned long index, struct page **batch, unsigned long n)
+{
+	while (n) {
+		unsigned long seg = min(n, PFN_CHUNK_ENTRIES -
+					   index % PFN_CHUNK_ENTRIES);
+		unsigned long pfn0 = page_to_pfn(batch[0]);
+		bool contig = true;
+		unsigned long k;
+		int rc;
+
+		for (k = 0; k != seg; k++) {
+			unsigned long pfn = page_to_pfn(batch[k]);
+
+			contig &= pfn == pfn0 + k;
+			backing_probe(bp, batch[k], pfn);
+		}
+		rc = pfn_store_chunk(cur, index, batch, seg, contig);
+		if (rc)
+			return rc;
+		batch += seg;
+		index += seg;
+		n -= seg;
+	}
+	return 0;
 }
 
 static int pinner_charge_user(struct ioasid_pinner *pinner,
@@ -266,12 +429,9 @@ static void pages_unpin_range(struct ioasid_pages *pages, unsigned long first,
 	lockdep_assert_held(&pages->mutex);
 
 	while (index <= last) {
-		unsigned long pfn = pfn_get(&cur, index);
-		unsigned long run = 1;
+		unsigned long pfn;
+		unsigned long run = pfn_run(&cur, index, last, &pfn);
 
-		while (index + run <= last &&
-		       pfn_get(&cur, index + run) == pfn + run)
-			run++;
 		unpin_user_page_range_dirty_lock(pfn_to_page(pfn), run,
 						 pages->writable);
 		index += run;
@@ -290,19 +450,14 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 			   unsigned long last)
 {
 	struct pfn_cursor cur = { .pages = pages };
+	struct backing_probe bp = {};
 	struct page *stack_batch[8];
 	unsigned long index = first;
 	struct page **batch = NULL;
-	/* The last folio classified for the netlink view, by PFN */
-	unsigned long folio_first = 0, folio_pages = 0;
 	unsigned long cap;
-	int rc;
+	int rc = 0;
 
 	lockdep_assert_held(&pages->mutex);
-
-	rc = pages_alloc_chunks(pages, first, last);
-	if (rc)
-		goto out_free_chunks;
 
 	cap = READ_ONCE(ioasid_batch_mem_limit) / sizeof(*batch);
 	cap = clamp(cap, 1UL, last - first + 1);
@@ -318,7 +473,6 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 
 	while (index <= last) {
 		unsigned long n = min(cap, last - index + 1);
-		unsigned long i;
 		long got;
 
 		rc = pinner_charge(pages->pinner, n);
@@ -331,27 +485,15 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 			rc = got ? got : -EFAULT;
 			break;
 		}
+		rc = pfn_store(&cur, &bp, index, batch, got);
+		if (rc) {
+			/* What this batch stored is in slots nothing pins */
+			unpin_user_pages(batch, got);
+			pinner_uncharge(pages->pinner, n);
+			break;
+		}
 		if (got < n)
 			pinner_uncharge(pages->pinner, n - got);
-		for (i = 0; i != got; i++) {
-			unsigned long pfn = page_to_pfn(batch[i]);
-
-			*pfn_slot(&cur, index + i) = pfn;
-			/*
-			 * The pages of one folio are of one kind.  Its PFN
-			 * range tells them apart without reading their
-			 * struct pages, 16 MiB of them per GiB.
-			 */
-			if (pfn - folio_first >= folio_pages) {
-				struct folio *folio = page_folio(batch[i]);
-
-				folio_first = folio_pfn(folio);
-				folio_pages = folio_nr_pages(folio);
-				/* The netlink dump reads it unlocked */
-				WRITE_ONCE(pages->backing, pages->backing |
-					   ioasid_nl_page_backing(batch[i]));
-			}
-		}
 		pages->npinned += got;
 		atomic_long_add(got, &ioasid_stats.pinned);
 		ioasid_usage_pinned(pages->pinner->usage, got);
@@ -359,12 +501,14 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 	}
 	if (batch != stack_batch)
 		kvfree(batch);
+	/* The netlink dump reads it unlocked */
+	if (bp.kinds & ~pages->backing)
+		WRITE_ONCE(pages->backing, pages->backing | bp.kinds);
 	if (!rc)
 		return 0;
 	if (index != first)
 		pages_unpin_range(pages, first, index - 1);
-out_free_chunks:
-	if (!pages->npinned)
+	else if (!pages->npinned)
 		pages_free_chunks(pages);
 	return rc;
 }
@@ -635,7 +779,7 @@ struct ioasid_pages *ioasid_pages_from_small(const struct ioasid_area *area)
 {
 	const struct ioasid_small_pin *sp = &area->sp;
 	struct ioasid_pages *pages;
-	int rc;
+	struct pfn_cursor cur;
 
 	pages = pages_new(sp->pinner, sp->uptr, 1,
 			  area->iommu_prot & IOMMU_WRITE);
@@ -643,12 +787,11 @@ struct ioasid_pages *ioasid_pages_from_small(const struct ioasid_area *area)
 		return NULL;
 	if (!sp->pinned)
 		return pages;
-	rc = pages_alloc_chunks(pages, 0, 0);
-	if (rc) {
+	cur = (struct pfn_cursor){ .pages = pages, .chunk_index = 0 };
+	if (pfn_set_entry(&cur, xa_mk_value(sp->pfn))) {
 		ioasid_pages_put(pages);
 		return NULL;
 	}
-	*(unsigned long *)xa_load(&pages->pfn_chunks, 0) = sp->pfn;
 	pages->npinned = 1;
 	pages->backing = sp->backing;
 	return pages;
@@ -857,16 +1000,15 @@ static int area_map_pages(struct ioasid_area *area,
 	lockdep_assert_held(&pages->mutex);
 
 	for (;;) {
-		unsigned long pfn = pfn_get(&cur, index);
-		unsigned long run = 1;
-		unsigned long length;
+		unsigned long pfn, run, length;
 		bool done;
 
 		if (large)
-			while (run < AREA_MAP_MAX_RUN &&
-			       index + run <= area->pages_node.last &&
-			       pfn_get(&cur, index + run) == pfn + run)
-				run++;
+			run = pfn_run(&cur, index,
+				      min(area->pages_node.last,
+					  index + AREA_MAP_MAX_RUN - 1), &pfn);
+		else
+			run = pfn_run(&cur, index, index, &pfn);
 		length = min(run * PAGE_SIZE - offset, last_iova - iova + 1);
 		done = length > last_iova - iova;
 

@@ -2038,6 +2038,87 @@ TEST_F(map, small_areas)
 	EXPECT_EQ(0, check_refs(self->fd, BUF(0), len, 0));
 }
 
+/*
+ * PFNs are kept per 2 MiB chunk of a mapping's pages, as one value when
+ * the chunk's pinned pages are one physically contiguous run and as an
+ * array otherwise.  One hugetlb page mapped twice, back to back, makes
+ * runs that do not continue each other: inside one chunk when the mapping
+ * starts in the middle of the first view (rounds 0 and 1, which pin the
+ * halves in either order), and between two value chunks when it starts at
+ * the first view (round 2).  Every index must get its own page: to the
+ * access, to a domain filled later from what was recorded, and to the
+ * unpin.
+ */
+TEST_F(map, pfn_runs)
+{
+	struct ioasid_counters c0 = counters_now();
+	__u64 half = HUGE_SZ / 2, len, cut;
+	__u32 id[3], hwpt, stdev;
+	char *view, *uptr;
+	int mfd, round, i, afd;
+
+	mfd = memfd_create("pfn_runs", MFD_CLOEXEC | MFD_HUGETLB);
+	if (mfd < 0 || ftruncate(mfd, HUGE_SZ)) {
+		if (mfd >= 0)
+			close(mfd);
+		SKIP(return, "no hugetlbfs memfd");
+	}
+	view = mmap_aligned(2 * HUGE_SZ, HUGE_SZ, 0);
+	ASSERT_NE(NULL, view);
+	for (i = 0; i != 2; i++)
+		if (mmap(view + i * HUGE_SZ, HUGE_SZ, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FIXED | MAP_POPULATE, mfd,
+			 0) == MAP_FAILED) {
+			munmap(view, 2 * HUGE_SZ);
+			close(mfd);
+			SKIP(return, "no 2 MiB hugetlb page");
+		}
+	fill_words(view, HUGE_SZ, 7);
+	ASSERT_EQ(0, create_access(self->fd, self->ioas,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &afd));
+
+	for (round = 0; round != 3; round++) {
+		uptr = round < 2 ? view + half : view;
+		len = round < 2 ? 3 * half : 2 * HUGE_SZ;
+		cut = round < 2 ? half : HUGE_SZ + half;
+		ASSERT_EQ(0, ioas_map(self->fd, self->ioas, uptr, len, BASE));
+		/* The piece before the cut, then the rest, or the other way */
+		if (round != 1)
+			ASSERT_EQ(0, access_pages(self->fd, afd, BASE, cut,
+						  uptr, 0, &id[0]));
+		ASSERT_EQ(0, access_pages(self->fd, afd, BASE + cut, len - cut,
+					  uptr + cut, 0, &id[1]));
+		if (round == 1)
+			ASSERT_EQ(0, access_pages(self->fd, afd, BASE, cut,
+						  uptr, 0, &id[0]));
+		/* Every page as recorded, against the user's page tables */
+		ASSERT_EQ(0, access_pages(self->fd, afd, BASE, len, uptr, 0,
+					  &id[2]));
+		EXPECT_EQ(c0.pinned + (long)(len / PSZ), counters_now().pinned);
+
+		/* A domain filled from the recorded PFNs alone */
+		ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt,
+					 NULL));
+		EXPECT_EQ(0, check_map(self->fd, hwpt, BASE, uptr, len));
+		if (variant->mock)
+			EXPECT_EQ(0, check_map(self->fd, self->hwpt, BASE,
+					       uptr, len));
+		EXPECT_EQ(0, destroy_obj(self->fd, stdev));
+		for (i = 0; i != 3; i++)
+			EXPECT_EQ(0, destroy_access_pages(self->fd, afd,
+							  id[i]));
+		EXPECT_EQ(c0.pinned + (long)(variant->mock ? len / PSZ : 0),
+			  counters_now().pinned);
+		EXPECT_EQ(len, unmap_all(self->fd, self->ioas));
+		EXPECT_EQ(c0.pinned, counters_now().pinned);
+		EXPECT_EQ(c0.charged, counters_now().charged);
+	}
+	close(afd);
+	EXPECT_EQ(0, munmap(view, 2 * HUGE_SZ));
+	close(mfd);
+}
+
 /* -------------------------------------------------------- the domain view */
 
 TEST_F(map, domain_mirror)
