@@ -217,8 +217,8 @@ struct ioasid_pages {
 struct ioasid_pinner *ioasid_pinner_get(struct ioasid_ctx *ctx);
 void ioasid_pinner_put(struct ioasid_pinner *pinner);
 void ioasid_ctx_drop_pinner(struct ioasid_ctx *ctx);
-int ioasid_small_area_init(void);
-void ioasid_small_area_exit(void);
+int ioasid_pages_init(void);
+void ioasid_pages_exit(void);
 struct ioasid_area *ioasid_small_area_alloc(struct ioasid_pinner *pinner,
 					    unsigned long uptr);
 void ioasid_area_free(struct ioasid_area *area);

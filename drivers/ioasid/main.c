@@ -557,7 +557,7 @@ static int __init ioasid_init(void)
 {
 	int rc;
 
-	rc = ioasid_small_area_init();
+	rc = ioasid_pages_init();
 	if (rc)
 		return rc;
 	rc = ioasid_groups_init();
@@ -589,7 +589,7 @@ err_selftest:
 err_groups:
 	ioasid_groups_exit();
 err_small_area:
-	ioasid_small_area_exit();
+	ioasid_pages_exit();
 	return rc;
 }
 
@@ -600,7 +600,7 @@ static void __exit ioasid_exit(void)
 	ioasid_nl_exit();
 	ioasid_selftest_exit();
 	ioasid_groups_exit();
-	ioasid_small_area_exit();
+	ioasid_pages_exit();
 }
 
 module_init(ioasid_init);

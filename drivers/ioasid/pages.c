@@ -445,6 +445,34 @@ static void pages_unpin_range(struct ioasid_pages *pages, unsigned long first,
 		pages_free_chunks(pages);
 }
 
+/*
+ * The page array of a pinning batch: one page, PIN_BATCH_ENTRIES pages of
+ * user memory per pin_user_pages() call.  Each CPU keeps the last one
+ * freed on it, so that a map does not allocate one: a new allocation is
+ * zeroed (init_on_alloc, Debian's default) only to be overwritten, which
+ * for a 1 MiB map cost as much as writing all its PFNs.
+ */
+#define PIN_BATCH_ENTRIES (PAGE_SIZE / sizeof(struct page *))
+static DEFINE_PER_CPU(struct page **, pin_batch_cache);
+
+static void pin_batch_put(struct page **batch)
+{
+	if (batch && this_cpu_cmpxchg(pin_batch_cache, NULL, batch))
+		kfree(batch);
+}
+
+static struct page **pin_batch_get(void)
+{
+	struct page **batch = this_cpu_xchg(pin_batch_cache, NULL);
+
+	if (ioasid_should_fail(IOASID_FAULT_ALLOC)) {
+		/* As if the CPU had none to give, and no memory */
+		pin_batch_put(batch);
+		return NULL;
+	}
+	return batch ?: kmalloc(PAGE_SIZE, GFP_KERNEL | __GFP_NOWARN);
+}
+
 /* Pin [first, last], which nothing pins yet, in batches */
 static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 			   unsigned long last)
@@ -453,18 +481,15 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 	struct backing_probe bp = {};
 	struct page *stack_batch[8];
 	unsigned long index = first;
-	struct page **batch = NULL;
+	struct page **batch;
 	unsigned long cap;
 	int rc = 0;
 
 	lockdep_assert_held(&pages->mutex);
 
 	cap = READ_ONCE(ioasid_batch_mem_limit) / sizeof(*batch);
-	cap = clamp(cap, 1UL, last - first + 1);
-	if (cap > ARRAY_SIZE(stack_batch) &&
-	    !ioasid_should_fail(IOASID_FAULT_ALLOC))
-		batch = kvmalloc_array(cap, sizeof(*batch),
-				       GFP_KERNEL | __GFP_NOWARN);
+	cap = clamp(cap, 1UL, min(last - first + 1, PIN_BATCH_ENTRIES));
+	batch = cap > ARRAY_SIZE(stack_batch) ? pin_batch_get() : NULL;
 	if (!batch) {
 		/* Pinning still works, only slower */
 		batch = stack_batch;
@@ -500,7 +525,7 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 		index += got;
 	}
 	if (batch != stack_batch)
-		kvfree(batch);
+		pin_batch_put(batch);
 	/* The netlink dump reads it unlocked */
 	if (bp.kinds & ~pages->backing)
 		WRITE_ONCE(pages->backing, pages->backing | bp.kinds);
@@ -651,7 +676,7 @@ void ioasid_ctx_drop_pinner(struct ioasid_ctx *ctx)
 
 static struct kmem_cache *ioasid_small_area_cache;
 
-int ioasid_small_area_init(void)
+int ioasid_pages_init(void)
 {
 	/* The memory per small mapping (Documentation/bench), and kmalloc-128 */
 	BUILD_BUG_ON(IOASID_SMALL_AREA_SIZE > 104);
@@ -666,8 +691,12 @@ int ioasid_small_area_init(void)
 	return ioasid_small_area_cache ? 0 : -ENOMEM;
 }
 
-void ioasid_small_area_exit(void)
+void ioasid_pages_exit(void)
 {
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		kfree(per_cpu(pin_batch_cache, cpu));
 	kmem_cache_destroy(ioasid_small_area_cache);
 }
 
@@ -934,6 +963,8 @@ static void domain_unmap(struct iommu_domain *domain, unsigned long iova,
 
 /* Runs handed to one iommu_map_sg() call, so one IOTLB sync for them all */
 #define AREA_MAP_SG_RUNS 128
+/* Runs a list on the stack takes, before one of AREA_MAP_SG_RUNS is needed */
+#define AREA_MAP_STACK_RUNS 4
 /* A scatterlist entry holds at most 4 GiB - 1; longer runs are split */
 #define AREA_MAP_MAX_RUN (SZ_1G >> PAGE_SHIFT)
 
@@ -956,6 +987,26 @@ static int area_map_sg(struct iommu_domain *domain, unsigned long iova,
 	}
 	atomic_long_add(nsg, &ioasid_stats.map_calls);
 	return 0;
+}
+
+/*
+ * A list for the runs of @area from @index on, up to AREA_MAP_SG_RUNS of
+ * them: NULL without memory
+ */
+static struct scatterlist *area_map_sg_alloc(struct ioasid_area *area,
+					     unsigned long index,
+					     unsigned int *cap)
+{
+	struct scatterlist *sgl;
+
+	*cap = min_t(unsigned long, AREA_MAP_SG_RUNS,
+		     area->pages_node.last - index + 1);
+	if (ioasid_should_fail(IOASID_FAULT_ALLOC))
+		return NULL;
+	sgl = kmalloc_array(*cap, sizeof(*sgl), GFP_KERNEL | __GFP_NOWARN);
+	if (sgl)
+		sg_init_table(sgl, *cap);
+	return sgl;
 }
 
 /* Map the pinned page of a small area into @domain */
@@ -991,10 +1042,10 @@ static int area_map_pages(struct ioasid_area *area,
 	unsigned long index = area->pages_node.start;
 	unsigned long offset = area->page_offset;
 	bool large = !area->iopt->disable_large_pages;
+	struct scatterlist stack_sgl[AREA_MAP_STACK_RUNS];
 	unsigned long sg_iova = iova, sg_len = 0;
 	struct scatterlist *sgl = NULL;
 	unsigned int nsg = 0, cap = 0;
-	bool tried = !large;
 	int rc = 0;
 
 	lockdep_assert_held(&pages->mutex);
@@ -1013,19 +1064,15 @@ static int area_map_pages(struct ioasid_area *area,
 		done = length > last_iova - iova;
 
 		/*
-		 * A list only when there is more than one run, sized by the
-		 * pages left: small maps stay as cheap as one iommu_map().
-		 * Without it, one iommu_map() per run still works.
+		 * A list only when there is more than one run: small maps stay
+		 * as cheap as one iommu_map().  The first runs go in a list on
+		 * the stack; more get one sized by the pages left, without
+		 * which one iommu_map() per run still works.
 		 */
-		if (!tried && !done) {
-			tried = true;
-			cap = min_t(unsigned long, AREA_MAP_SG_RUNS,
-				    area->pages_node.last - index + 1);
-			if (!ioasid_should_fail(IOASID_FAULT_ALLOC))
-				sgl = kmalloc_array(cap, sizeof(*sgl),
-						    GFP_KERNEL | __GFP_NOWARN);
-			if (sgl)
-				sg_init_table(sgl, cap);
+		if (large && !sgl && !done && iova == ioasid_area_iova(area)) {
+			sgl = stack_sgl;
+			cap = ARRAY_SIZE(stack_sgl);
+			sg_init_table(sgl, cap);
 		}
 
 		if (sgl) {
@@ -1042,6 +1089,9 @@ static int area_map_pages(struct ioasid_area *area,
 				sg_iova += sg_len;
 				sg_len = 0;
 				nsg = 0;
+				if (sgl == stack_sgl && !done)
+					sgl = area_map_sg_alloc(area, index + run,
+								&cap);
 			}
 		} else {
 			rc = ioasid_should_fail(IOASID_FAULT_MAP) ? -ENOMEM :
@@ -1058,11 +1108,13 @@ static int area_map_pages(struct ioasid_area *area,
 		offset = 0;
 		cond_resched();
 	}
-	kfree(sgl);
+	if (sgl != stack_sgl)
+		kfree(sgl);
 	return 0;
 
 err_unmap:
-	kfree(sgl);
+	if (sgl != stack_sgl)
+		kfree(sgl);
 	if (iova != ioasid_area_iova(area))
 		domain_unmap(domain, ioasid_area_iova(area),
 			     iova - ioasid_area_iova(area));
