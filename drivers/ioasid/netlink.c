@@ -118,12 +118,13 @@ static bool nl_has_listeners(void)
 }
 
 /*
- * Start an event with the attributes every event has.  NULL if nobody
- * listens or there is no memory; otherwise ioasid_nl_event_lock is held
- * until nl_event_send().
+ * Start an event with the attributes every event has, stamped *@time, or
+ * now if @time is NULL.  NULL if nobody listens (a map or an unmap then
+ * costs no more than this test) or there is no memory; otherwise
+ * ioasid_nl_event_lock is held until nl_event_send().
  */
 static struct sk_buff *nl_event_begin(u32 event, u32 ctx_id, kuid_t owner,
-				      u64 time, void **hdr)
+				      const u64 *time, void **hdr)
 {
 	struct sk_buff *skb;
 
@@ -139,7 +140,9 @@ static struct sk_buff *nl_event_begin(u32 event, u32 ctx_id, kuid_t owner,
 	    nla_put_u32(skb, IOASID_NL_A_EVENT, event) ||
 	    nla_put_u64_64bit(skb, IOASID_NL_A_SEQ, ioasid_nl_seq + 1,
 			      IOASID_NL_A_PAD) ||
-	    nla_put_u64_64bit(skb, IOASID_NL_A_TIME, time, IOASID_NL_A_PAD) ||
+	    nla_put_u64_64bit(skb, IOASID_NL_A_TIME,
+			      time ? *time : ktime_get_real_ns(),
+			      IOASID_NL_A_PAD) ||
 	    nla_put_u32(skb, IOASID_NL_A_CTX_ID, ctx_id) ||
 	    nla_put_u32(skb, IOASID_NL_A_UID,
 			from_kuid_munged(&init_user_ns, owner)))
@@ -188,7 +191,7 @@ static bool nl_has_listeners(void)
 }
 
 static struct sk_buff *nl_event_begin(u32 event, u32 ctx_id, kuid_t owner,
-				      u64 time, void **hdr)
+				      const u64 *time, void **hdr)
 {
 	return NULL;
 }
@@ -206,8 +209,7 @@ static void nl_ctx_event(struct ioasid_ctx *ctx, u32 event)
 	void *hdr;
 	u32 pid;
 
-	skb = nl_event_begin(event, nl->id, nl->owner, ktime_get_real_ns(),
-			     &hdr);
+	skb = nl_event_begin(event, nl->id, nl->owner, NULL, &hdr);
 	if (!skb)
 		return;
 	spin_lock(&nl->lock);
@@ -228,8 +230,7 @@ static void nl_object_event(struct ioasid_ctx *ctx, struct ioasid_object *obj,
 	void *hdr;
 
 	atomic_add(delta, &nl->nobjects[obj->type]);
-	skb = nl_event_begin(event, nl->id, nl->owner, ktime_get_real_ns(),
-			     &hdr);
+	skb = nl_event_begin(event, nl->id, nl->owner, NULL, &hdr);
 	if (skb)
 		nl_event_send(skb, hdr,
 			      !nla_put_u32(skb, IOASID_NL_A_OBJ_TYPE,
@@ -263,8 +264,7 @@ void ioasid_nl_device_event(struct ioasid_device *idev, u32 event,
 	bool ok;
 	void *hdr;
 
-	skb = nl_event_begin(event, nl->id, nl->owner, ktime_get_real_ns(),
-			     &hdr);
+	skb = nl_event_begin(event, nl->id, nl->owner, NULL, &hdr);
 	if (!skb)
 		return;
 	ok = !nla_put_u32(skb, IOASID_NL_A_DEV_ID, idev->obj.id) &&
@@ -285,8 +285,7 @@ void ioasid_nl_map_event(struct ioasid_ctx *ctx, u32 event, u32 ioas_id,
 	u32 nl_prot = 0;
 	void *hdr;
 
-	skb = nl_event_begin(event, nl->id, nl->owner, ktime_get_real_ns(),
-			     &hdr);
+	skb = nl_event_begin(event, nl->id, nl->owner, NULL, &hdr);
 	if (!skb)
 		return;
 	if (prot & IOMMU_READ)
@@ -345,7 +344,7 @@ static void nl_fault_work_fn(struct work_struct *work)
 		spin_unlock_irqrestore(&nl_faults.lock, flags);
 
 		skb = nl_event_begin(IOASID_NL_EVENT_FAULT, f.ctx_id, f.owner,
-				     f.time, &hdr);
+				     &f.time, &hdr);
 		if (!skb) {
 			atomic64_inc(&ioasid_nl_stats.faults_lost);
 			continue;
