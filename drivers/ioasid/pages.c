@@ -538,6 +538,13 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 	return rc;
 }
 
+/* Nothing pins any page: no domain user, no access */
+static bool pages_unused(struct ioasid_pages *pages)
+{
+	return RB_EMPTY_ROOT(&pages->domain_itree.rb_root) &&
+	       RB_EMPTY_ROOT(&pages->access_itree.rb_root);
+}
+
 /* A user of [first, last] is gone: unpin what no other user covers */
 static void pages_unpin_holes(struct ioasid_pages *pages, unsigned long first,
 			      unsigned long last)
@@ -546,6 +553,11 @@ static void pages_unpin_holes(struct ioasid_pages *pages, unsigned long first,
 						 &pages->access_itree };
 	struct ioasid_span span;
 
+	/* The common case: that was the only user */
+	if (pages_unused(pages)) {
+		pages_unpin_range(pages, first, last);
+		return;
+	}
 	for (ioasid_span_first(&span, roots, ARRAY_SIZE(roots), first, last);
 	     !span.done; ioasid_span_next(&span))
 		if (span.is_hole)
@@ -561,6 +573,9 @@ static int pages_pin_holes(struct ioasid_pages *pages, unsigned long first,
 	struct ioasid_span span;
 	int rc;
 
+	/* The common case: the first user */
+	if (pages_unused(pages))
+		return pages_pin_range(pages, first, last);
 	for (ioasid_span_first(&span, roots, ARRAY_SIZE(roots), first, last);
 	     !span.done; ioasid_span_next(&span)) {
 		if (!span.is_hole)
