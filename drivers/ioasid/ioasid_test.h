@@ -105,6 +105,12 @@ enum {
 
 enum {
 	MOCK_FLAGS_ACCESS_WRITE = 1 << 0,
+	/*
+	 * ioasid's own: pin the range in the access's next unmap callback,
+	 * not now.  DESTROY_ACCESS_PAGES of it returns the errno that pin
+	 * got, if it failed.
+	 */
+	MOCK_FLAGS_ACCESS_PIN_ON_UNMAP = 1 << 8,
 	MOCK_FLAGS_ACCESS_SYZ = 1 << 16,
 };
 

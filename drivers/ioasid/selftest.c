@@ -925,15 +925,39 @@ struct test_access_item {
 	unsigned long iova;
 	unsigned long length;
 	unsigned int id;
+	/* MOCK_FLAGS_ACCESS_PIN_ON_UNMAP: not pinned yet */
+	bool deferred;
+	/* What the deferred pin returned; pinned is !deferred && !pin_rc */
+	int pin_rc;
 	struct page **pages;
 };
 
 static void test_access_unpin_item(struct test_access *staccess,
 				   struct test_access_item *item)
 {
-	ioasid_access_unpin_pages(staccess->access, item->iova, item->length);
+	if (!item->deferred && !item->pin_rc)
+		ioasid_access_unpin_pages(staccess->access, item->iova,
+					  item->length);
 	kvfree(item->pages);
 	kfree(item);
+}
+
+/*
+ * Pin the deferred items now, inside an unmap callback: the window in which
+ * the core keeps every access away from the range being unmapped
+ */
+static void test_access_pin_deferred(struct test_access *staccess)
+{
+	struct test_access_item *item;
+
+	list_for_each_entry(item, &staccess->items, node) {
+		if (!item->deferred)
+			continue;
+		item->deferred = false;
+		item->pin_rc = ioasid_access_pin_pages(staccess->access,
+						       item->iova, item->length,
+						       item->pages, 0);
+	}
 }
 
 /* Called by the core when user space unmaps IOVA that we pinned */
@@ -949,6 +973,9 @@ static void test_access_unmap(void *data, unsigned long iova,
 	mutex_lock(&staccess->lock);
 	list_for_each_entry_safe(item, tmp, &staccess->items, node) {
 		if (item->iova > last || item->iova + item->length - 1 < iova)
+			continue;
+		/* Nothing pinned, nothing to give back */
+		if (item->deferred || item->pin_rc)
 			continue;
 		list_del(&item->node);
 		if (staccess->repin_on_unmap) {
@@ -967,6 +994,7 @@ static void test_access_unmap(void *data, unsigned long iova,
 		test_access_unpin_item(staccess, item);
 	}
 	list_splice_tail(&repinned, &staccess->items);
+	test_access_pin_deferred(staccess);
 	mutex_unlock(&staccess->lock);
 }
 
@@ -1095,8 +1123,8 @@ static int test_destroy_access_pages(struct iommu_test_cmd *cmd)
 	list_for_each_entry(item, &staccess->items, node) {
 		if (item->id == cmd->destroy_access_pages.access_pages_id) {
 			list_del(&item->node);
+			rc = item->pin_rc;
 			test_access_unpin_item(staccess, item);
-			rc = 0;
 			break;
 		}
 	}
@@ -1141,7 +1169,8 @@ static int test_access_pages(struct ioasid_ucmd *ucmd,
 	if (length > MOCK_ACCESS_MAX)
 		return -ENOMEM;
 	if (cmd->access_pages.flags &
-	    ~(MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_SYZ))
+	    ~(MOCK_FLAGS_ACCESS_WRITE | MOCK_FLAGS_ACCESS_SYZ |
+	      MOCK_FLAGS_ACCESS_PIN_ON_UNMAP))
 		return -EOPNOTSUPP;
 
 	staccess = test_access_get(cmd->id, &f);
@@ -1172,6 +1201,10 @@ static int test_access_pages(struct ioasid_ucmd *ucmd,
 	 * racing with us always finds the pin it has to release.
 	 */
 	mutex_lock(&staccess->lock);
+	if (cmd->access_pages.flags & MOCK_FLAGS_ACCESS_PIN_ON_UNMAP) {
+		item->deferred = true;
+		goto record;
+	}
 	rc = ioasid_access_pin_pages(staccess->access, iova, length,
 				     item->pages,
 				     (cmd->access_pages.flags &
@@ -1185,6 +1218,7 @@ static int test_access_pages(struct ioasid_ucmd *ucmd,
 		if (rc)
 			goto err_unpin;
 	}
+record:
 	item->iova = iova;
 	item->length = length;
 	item->id = staccess->next_id++;
@@ -1197,7 +1231,8 @@ static int test_access_pages(struct ioasid_ucmd *ucmd,
 	goto out_put;
 
 err_unpin:
-	ioasid_access_unpin_pages(staccess->access, iova, length);
+	if (!item->deferred)
+		ioasid_access_unpin_pages(staccess->access, iova, length);
 err_unlock:
 	mutex_unlock(&staccess->lock);
 	kvfree(item->pages);

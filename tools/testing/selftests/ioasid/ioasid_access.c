@@ -414,6 +414,39 @@ TEST_F(access_pin, unmap_refuses_new_pins)
 	EXPECT_EQ(0, check_refs(self->fd, self->buf, 4 * PSZ, 0));
 }
 
+/*
+ * A one-page mapping is kept small until an access or a copy first needs
+ * it, and is then made a full mapping.  When that first access comes from
+ * an unmap callback, while the unmap waits for the accesses to let go of
+ * the range, the full mapping must stay closed to accesses as the small
+ * one was, or the unmap would find a new pin every time it looks.
+ */
+TEST_F(access_pin, unmap_refuses_pins_of_small_mappings)
+{
+	__u64 unmapped = 0;
+	__u32 id, id2;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf, 2 * PSZ,
+			      BASE_IOVA));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, self->buf + 2 * PSZ, PSZ,
+			      BASE_IOVA + 2 * PSZ));
+	ASSERT_EQ(0, create_access(self->fd, self->ioas, NEEDS_PIN,
+				   &self->afd));
+	ASSERT_EQ(0, access_pages(self->fd, self->afd, BASE_IOVA, 2 * PSZ,
+				  self->buf, 0, &id));
+	/* The small mapping, pinned by the unmap callback below */
+	ASSERT_EQ(0, access_pages(self->fd, self->afd, BASE_IOVA + 2 * PSZ,
+				  PSZ, NULL, MOCK_FLAGS_ACCESS_PIN_ON_UNMAP,
+				  &id2));
+	EXPECT_EQ(0, ioas_unmap(self->fd, self->ioas, BASE_IOVA, 3 * PSZ,
+				&unmapped));
+	EXPECT_EQ(3 * PSZ, unmapped);
+	EXPECT_EQ(ENOENT, destroy_access_pages(self->fd, self->afd, id));
+	/* The pin in the callback was refused, as for the long mapping */
+	EXPECT_EQ(EINVAL, destroy_access_pages(self->fd, self->afd, id2));
+	EXPECT_EQ(0, check_refs(self->fd, self->buf, 3 * PSZ, 0));
+}
+
 /* A pinning access needs PAGE_SIZE alignment of the IOAS */
 TEST_F(access_pin, alignment)
 {
