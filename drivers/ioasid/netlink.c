@@ -127,9 +127,12 @@ static struct sk_buff *nl_event_begin(u32 event, u32 ctx_id, kuid_t owner,
 				      const u64 *time, void **hdr)
 {
 	struct sk_buff *skb;
+	u64 now;
 
 	if (!nl_has_listeners())
 		return NULL;
+	/* When it happened, before an allocation that may reclaim */
+	now = time ? *time : ktime_get_real_ns();
 	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
 	if (!skb)
 		goto err_lost;
@@ -140,9 +143,7 @@ static struct sk_buff *nl_event_begin(u32 event, u32 ctx_id, kuid_t owner,
 	    nla_put_u32(skb, IOASID_NL_A_EVENT, event) ||
 	    nla_put_u64_64bit(skb, IOASID_NL_A_SEQ, ioasid_nl_seq + 1,
 			      IOASID_NL_A_PAD) ||
-	    nla_put_u64_64bit(skb, IOASID_NL_A_TIME,
-			      time ? *time : ktime_get_real_ns(),
-			      IOASID_NL_A_PAD) ||
+	    nla_put_u64_64bit(skb, IOASID_NL_A_TIME, now, IOASID_NL_A_PAD) ||
 	    nla_put_u32(skb, IOASID_NL_A_CTX_ID, ctx_id) ||
 	    nla_put_u32(skb, IOASID_NL_A_UID,
 			from_kuid_munged(&init_user_ns, owner)))
