@@ -195,7 +195,7 @@ int iopt_access_rw(struct ioasid_iopt *iopt, unsigned long iova, void *data,
 
 /* pages.c: pinning, accounting and filling domains from user memory */
 
-/* Bytes of temporary memory a pinning batch may use; IOMMU_TEST_CMD sets it */
+/* Bytes a pinning batch may use, at most a page; IOMMU_TEST_CMD lowers it */
 extern unsigned int ioasid_batch_mem_limit;
 
 struct ioasid_pages {

@@ -562,7 +562,7 @@ static int __init ioasid_init(void)
 		return rc;
 	rc = ioasid_groups_init();
 	if (rc)
-		goto err_small_area;
+		goto err_pages;
 	rc = ioasid_selftest_init();
 	if (rc)
 		goto err_groups;
@@ -588,7 +588,7 @@ err_selftest:
 	ioasid_selftest_exit();
 err_groups:
 	ioasid_groups_exit();
-err_small_area:
+err_pages:
 	ioasid_pages_exit();
 	return rc;
 }

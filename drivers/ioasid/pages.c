@@ -24,6 +24,7 @@
 
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/percpu.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
@@ -31,7 +32,6 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
-#include <linux/vmalloc.h>
 
 #include "io_pagetable.h"
 #include "ioasid_private.h"
@@ -47,14 +47,17 @@ struct ioasid_pages_pin {
 };
 
 /*
- * pfn_chunks holds the PFNs of the pinned indexes, PFN_CHUNK_ENTRIES
- * indexes (2 MiB of user memory) per entry.  An entry is one of:
+ * pfn_chunks holds the PFNs of the pinned indexes, one entry per
+ * PFN_CHUNK_ENTRIES pages of the user's address space (2 MiB with 4 KiB
+ * pages), aligned as a PMD-sized huge page is: slot = user page number %
+ * PFN_CHUNK_ENTRIES.  An entry is one of:
  *  - a value entry, when the chunk's pinned indexes are one physically
  *    contiguous run, as under a huge page or fresh memory: the PFN that
- *    the chunk's first index has or would have.  No memory, no zeroing,
- *    and a run is read in one step;
- *  - an array of the chunk's PFNs (the last chunk holds only what is
- *    left, so small maps stay small).
+ *    slot 0 has or would have.  No memory, no zeroing, and a run is read
+ *    in one step;
+ *  - an array of the PFNs of the chunk's slots that belong to the
+ *    mapping, from slot pfn_chunk_lo() to pfn_chunk_hi(), so that small
+ *    maps stay small.
  * The slots of indexes nothing pins hold anything.  Every chunk holding a
  * pinned index has an entry; the entries go when npinned drops to 0.
  */
@@ -62,25 +65,49 @@ struct pfn_cursor {
 	struct ioasid_pages *pages;
 	unsigned long chunk_index;
 	void *entry;		/* of chunk_index; NULL: not loaded */
+	unsigned long lo;	/* pfn_chunk_lo() of chunk_index */
 };
+
+/* The position of @index in pfn_chunks: chunk pos / E, slot pos % E */
+static unsigned long pfn_pos(const struct ioasid_pages *pages,
+			     unsigned long index)
+{
+	return index + (pages->uptr >> PAGE_SHIFT) % PFN_CHUNK_ENTRIES;
+}
+
+/* The first and the last slot of chunk @ci that hold an index */
+static unsigned long pfn_chunk_lo(const struct ioasid_pages *pages,
+				  unsigned long ci)
+{
+	return ci ? 0 : pfn_pos(pages, 0);
+}
+
+static unsigned long pfn_chunk_hi(const struct ioasid_pages *pages,
+				  unsigned long ci)
+{
+	return min(PFN_CHUNK_ENTRIES - 1,
+		   pfn_pos(pages, pages->npages - 1) - ci * PFN_CHUNK_ENTRIES);
+}
 
 static void *pfn_entry(struct pfn_cursor *cur, unsigned long chunk_index)
 {
 	if (!cur->entry || cur->chunk_index != chunk_index) {
 		cur->entry = xa_load(&cur->pages->pfn_chunks, chunk_index);
 		cur->chunk_index = chunk_index;
+		cur->lo = pfn_chunk_lo(cur->pages, chunk_index);
 	}
 	return cur->entry;
 }
 
 static unsigned long pfn_get(struct pfn_cursor *cur, unsigned long index)
 {
-	void *entry = pfn_entry(cur, index / PFN_CHUNK_ENTRIES);
-	unsigned long slot = index % PFN_CHUNK_ENTRIES;
+	unsigned long pos = pfn_pos(cur->pages, index);
+	void *entry = pfn_entry(cur, pos / PFN_CHUNK_ENTRIES);
+	unsigned long slot = pos % PFN_CHUNK_ENTRIES;
 
 	if (xa_is_value(entry))
 		return xa_to_value(entry) + slot;
-	return ((unsigned long *)entry)[slot];
+	return ((unsigned long *)entry)[slot - cur->lo];
 }
 
 /*
@@ -96,9 +123,10 @@ static unsigned long pfn_run(struct pfn_cursor *cur, unsigned long index,
 	*pfn = next;
 	while (index + run <= last) {
 		unsigned long i = index + run;
-		unsigned long slot = i % PFN_CHUNK_ENTRIES;
+		unsigned long pos = pfn_pos(cur->pages, i);
+		unsigned long slot = pos % PFN_CHUNK_ENTRIES;
 		unsigned long n = min(PFN_CHUNK_ENTRIES - slot, last - i + 1);
-		void *entry = pfn_entry(cur, i / PFN_CHUNK_ENTRIES);
+		void *entry = pfn_entry(cur, pos / PFN_CHUNK_ENTRIES);
 		const unsigned long *pfns;
 		unsigned long k;
 
@@ -109,21 +137,16 @@ static unsigned long pfn_run(struct pfn_cursor *cur, unsigned long index,
 			next += n;
 			continue;
 		}
-		pfns = (const unsigned long *)entry + slot;
-		for (k = 0; k != n && pfns[k] == next; k++)
-			next++;
+		pfns = (const unsigned long *)entry + (slot - cur->lo);
+		if (pfns[0] != next)
+			break;
+		k = ioasid_pfn_run(pfns, n);
 		run += k;
+		next += k;
 		if (k != n)
 			break;
 	}
 	return run;
-}
-
-/* Slots in chunk @ci of @pages */
-static unsigned long pfn_chunk_entries(struct ioasid_pages *pages,
-				       unsigned long ci)
-{
-	return min(PFN_CHUNK_ENTRIES, pages->npages - ci * PFN_CHUNK_ENTRIES);
 }
 
 static int pfn_set_entry(struct pfn_cursor *cur, void *entry)
@@ -143,19 +166,22 @@ static int pfn_set_entry(struct pfn_cursor *cur, void *entry)
  */
 static unsigned long *pfn_chunk_array(struct pfn_cursor *cur)
 {
-	unsigned long n = pfn_chunk_entries(cur->pages, cur->chunk_index);
+	unsigned long hi = pfn_chunk_hi(cur->pages, cur->chunk_index);
+	unsigned long n = hi - cur->lo + 1;
 	void *entry = cur->entry;
 	unsigned long *pfns;
 	unsigned long k;
 
 	if (entry && !xa_is_value(entry))
 		return entry;
-	pfns = ioasid_kcalloc(n, sizeof(*pfns), GFP_KERNEL_ACCOUNT);
+	/* Every slot is written before it is read */
+	pfns = ioasid_should_fail(IOASID_FAULT_ALLOC) ? NULL :
+	       kmalloc_array(n, sizeof(*pfns), GFP_KERNEL_ACCOUNT);
 	if (!pfns)
 		return NULL;
 	if (entry)
 		for (k = 0; k != n; k++)
-			pfns[k] = xa_to_value(entry) + k;
+			pfns[k] = xa_to_value(entry) + cur->lo + k;
 	if (pfn_set_entry(cur, pfns)) {
 		kfree(pfns);
 		return NULL;
@@ -171,13 +197,14 @@ static unsigned long *pfn_chunk_array(struct pfn_cursor *cur)
 static int pfn_store_chunk(struct pfn_cursor *cur, unsigned long index,
 			   struct page **batch, unsigned long n, bool contig)
 {
-	unsigned long slot = index % PFN_CHUNK_ENTRIES;
+	unsigned long pos = pfn_pos(cur->pages, index);
+	unsigned long slot = pos % PFN_CHUNK_ENTRIES;
 	unsigned long pfn = page_to_pfn(batch[0]);
 	unsigned long *pfns;
 	unsigned long k;
 	void *entry;
 
-	entry = pfn_entry(cur, index / PFN_CHUNK_ENTRIES);
+	entry = pfn_entry(cur, pos / PFN_CHUNK_ENTRIES);
 	/* PFNs below the slot number cannot be told as a value */
 	if (contig && pfn >= slot) {
 		if (!entry)
@@ -189,7 +216,7 @@ static int pfn_store_chunk(struct pfn_cursor *cur, unsigned long index,
 	if (!pfns)
 		return -ENOMEM;
 	for (k = 0; k != n; k++)
-		pfns[slot + k] = page_to_pfn(batch[k]);
+		pfns[slot - cur->lo + k] = page_to_pfn(batch[k]);
 	return 0;
 }
 
@@ -249,7 +276,8 @@ static int pfn_store(struct pfn_cursor *cur, struct backing_probe *bp,
 {
 	while (n) {
 		unsigned long seg = min(n, PFN_CHUNK_ENTRIES -
-					   index % PFN_CHUNK_ENTRIES);
+					   pfn_pos(cur->pages, index) %
+					   PFN_CHUNK_ENTRIES);
 		unsigned long pfn0 = page_to_pfn(batch[0]);
 		bool contig = true;
 		unsigned long k;
@@ -487,6 +515,11 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 
 	lockdep_assert_held(&pages->mutex);
 
+	/* The whole range at once: over the limit, nothing gets pinned */
+	rc = pinner_charge(pages->pinner, last - first + 1);
+	if (rc)
+		return rc;
+
 	cap = READ_ONCE(ioasid_batch_mem_limit) / sizeof(*batch);
 	cap = clamp(cap, 1UL, min(last - first + 1, PIN_BATCH_ENTRIES));
 	batch = cap > ARRAY_SIZE(stack_batch) ? pin_batch_get() : NULL;
@@ -498,15 +531,12 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 
 	while (index <= last) {
 		unsigned long n = min(cap, last - index + 1);
+		u8 kinds = bp.kinds;
 		long got;
 
-		rc = pinner_charge(pages->pinner, n);
-		if (rc)
-			break;
 		got = pinner_gup(pages->pinner, pages->writable,
 				 pages->uptr + index * PAGE_SIZE, n, batch);
 		if (got <= 0) {
-			pinner_uncharge(pages->pinner, n);
 			rc = got ? got : -EFAULT;
 			break;
 		}
@@ -514,11 +544,9 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 		if (rc) {
 			/* What this batch stored is in slots nothing pins */
 			unpin_user_pages(batch, got);
-			pinner_uncharge(pages->pinner, n);
+			bp.kinds = kinds;
 			break;
 		}
-		if (got < n)
-			pinner_uncharge(pages->pinner, n - got);
 		pages->npinned += got;
 		atomic_long_add(got, &ioasid_stats.pinned);
 		ioasid_usage_pinned(pages->pinner->usage, got);
@@ -531,6 +559,8 @@ static int pages_pin_range(struct ioasid_pages *pages, unsigned long first,
 		WRITE_ONCE(pages->backing, pages->backing | bp.kinds);
 	if (!rc)
 		return 0;
+	/* What never got pinned; pages_unpin_range() uncharges the rest */
+	pinner_uncharge(pages->pinner, last - index + 1);
 	if (index != first)
 		pages_unpin_range(pages, first, index - 1);
 	else if (!pages->npinned)
@@ -824,6 +854,7 @@ struct ioasid_pages *ioasid_pages_from_small(const struct ioasid_area *area)
 	const struct ioasid_small_pin *sp = &area->sp;
 	struct ioasid_pages *pages;
 	struct pfn_cursor cur;
+	struct page *page;
 
 	pages = pages_new(sp->pinner, sp->uptr, 1,
 			  area->iommu_prot & IOMMU_WRITE);
@@ -831,8 +862,9 @@ struct ioasid_pages *ioasid_pages_from_small(const struct ioasid_area *area)
 		return NULL;
 	if (!sp->pinned)
 		return pages;
-	cur = (struct pfn_cursor){ .pages = pages, .chunk_index = 0 };
-	if (pfn_set_entry(&cur, xa_mk_value(sp->pfn))) {
+	cur = (struct pfn_cursor){ .pages = pages };
+	page = pfn_to_page(sp->pfn);
+	if (pfn_store_chunk(&cur, 0, &page, 1, true)) {
 		ioasid_pages_put(pages);
 		return NULL;
 	}
@@ -978,7 +1010,7 @@ static void domain_unmap(struct iommu_domain *domain, unsigned long iova,
 
 /* Runs handed to one iommu_map_sg() call, so one IOTLB sync for them all */
 #define AREA_MAP_SG_RUNS 128
-/* Runs a list on the stack takes, before one of AREA_MAP_SG_RUNS is needed */
+/* Runs a list on the stack holds; more move to one of AREA_MAP_SG_RUNS */
 #define AREA_MAP_STACK_RUNS 4
 /* A scatterlist entry holds at most 4 GiB - 1; longer runs are split */
 #define AREA_MAP_MAX_RUN (SZ_1G >> PAGE_SHIFT)
@@ -1005,22 +1037,30 @@ static int area_map_sg(struct iommu_domain *domain, unsigned long iova,
 }
 
 /*
- * A list for the runs of @area from @index on, up to AREA_MAP_SG_RUNS of
- * them: NULL without memory
+ * A longer list holding the @n runs of the full list @old, with room for
+ * the runs of @area from @index on, up to AREA_MAP_SG_RUNS in all: NULL
+ * without memory
  */
-static struct scatterlist *area_map_sg_alloc(struct ioasid_area *area,
-					     unsigned long index,
-					     unsigned int *cap)
+static struct scatterlist *area_map_sg_grow(struct ioasid_area *area,
+					    unsigned long index,
+					    struct scatterlist *old,
+					    unsigned int n, unsigned int *cap)
 {
+	unsigned long want = n + (area->pages_node.last - index + 1);
 	struct scatterlist *sgl;
+	unsigned int i;
 
-	*cap = min_t(unsigned long, AREA_MAP_SG_RUNS,
-		     area->pages_node.last - index + 1);
 	if (ioasid_should_fail(IOASID_FAULT_ALLOC))
 		return NULL;
-	sgl = kmalloc_array(*cap, sizeof(*sgl), GFP_KERNEL | __GFP_NOWARN);
-	if (sgl)
-		sg_init_table(sgl, *cap);
+	want = min_t(unsigned long, AREA_MAP_SG_RUNS, want);
+	sgl = kmalloc_array(want, sizeof(*sgl), GFP_KERNEL | __GFP_NOWARN);
+	if (!sgl)
+		return NULL;
+	sg_init_table(sgl, want);
+	for (i = 0; i != n; i++)
+		sg_set_page(&sgl[i], sg_page(&old[i]), old[i].length,
+			    old[i].offset);
+	*cap = want;
 	return sgl;
 }
 
@@ -1061,6 +1101,7 @@ static int area_map_pages(struct ioasid_area *area,
 	unsigned long sg_iova = iova, sg_len = 0;
 	struct scatterlist *sgl = NULL;
 	unsigned int nsg = 0, cap = 0;
+	bool grow_tried = false;
 	int rc = 0;
 
 	lockdep_assert_held(&pages->mutex);
@@ -1081,8 +1122,9 @@ static int area_map_pages(struct ioasid_area *area,
 		/*
 		 * A list only when there is more than one run: small maps stay
 		 * as cheap as one iommu_map().  The first runs go in a list on
-		 * the stack; more get one sized by the pages left, without
-		 * which one iommu_map() per run still works.
+		 * the stack, which grows into one sized by the pages left;
+		 * without memory for that, the stack's is mapped each time it
+		 * is full.
 		 */
 		if (large && !sgl && !done && iova == ioasid_area_iova(area)) {
 			sgl = stack_sgl;
@@ -1090,11 +1132,17 @@ static int area_map_pages(struct ioasid_area *area,
 			sg_init_table(sgl, cap);
 		}
 
-		if (sgl) {
-			sg_set_page(&sgl[nsg++], pfn_to_page(pfn), length,
-				    offset);
-			sg_len += length;
-			if (nsg == cap || done) {
+		if (sgl && nsg == cap) {
+			struct scatterlist *grown = NULL;
+
+			if (!grow_tried) {
+				grow_tried = true;
+				grown = area_map_sg_grow(area, index, sgl, nsg,
+							 &cap);
+			}
+			if (grown) {
+				sgl = grown;
+			} else {
 				rc = area_map_sg(domain, sg_iova, sgl, nsg,
 						 sg_len, area->iommu_prot);
 				if (rc) {
@@ -1104,9 +1152,20 @@ static int area_map_pages(struct ioasid_area *area,
 				sg_iova += sg_len;
 				sg_len = 0;
 				nsg = 0;
-				if (sgl == stack_sgl && !done)
-					sgl = area_map_sg_alloc(area, index + run,
-								&cap);
+			}
+		}
+
+		if (sgl) {
+			sg_set_page(&sgl[nsg++], pfn_to_page(pfn), length,
+				    offset);
+			sg_len += length;
+			if (done) {
+				rc = area_map_sg(domain, sg_iova, sgl, nsg,
+						 sg_len, area->iommu_prot);
+				if (rc) {
+					iova = sg_iova;
+					goto err_unmap;
+				}
 			}
 		} else {
 			rc = ioasid_should_fail(IOASID_FAULT_MAP) ? -ENOMEM :

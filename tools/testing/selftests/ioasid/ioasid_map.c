@@ -2039,28 +2039,95 @@ TEST_F(map, small_areas)
 }
 
 /*
- * PFNs are kept per 2 MiB chunk of a mapping's pages, as one value when
- * the chunk's pinned pages are one physically contiguous run and as an
- * array otherwise.  One hugetlb page mapped twice, back to back, makes
- * runs that do not continue each other: inside one chunk when the mapping
- * starts in the middle of the first view (rounds 0 and 1, which pin the
- * halves in either order), and between two value chunks when it starts at
- * the first view (round 2).  Every index must get its own page: to the
- * access, to a domain filled later from what was recorded, and to the
- * unpin.
+ * Pin [0, cut) of the mapping of @uptr at BASE through @afd, then [cut,
+ * len), or the other way round; then all of it, checked against the
+ * user's page tables; then fill a new domain from what was recorded and
+ * check it, and undo it all.
+ */
+static void pfn_runs_round(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(map) *self, bool mock, int afd,
+			   char *uptr, __u64 len, __u64 cut, bool low_first)
+{
+	struct ioasid_counters c0 = counters_now();
+	__u32 id[3], hwpt, stdev;
+	int i;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, uptr, len, BASE));
+	for (i = 0; i != 2; i++) {
+		if ((i == 0) == low_first) {
+			ASSERT_EQ(0, access_pages(self->fd, afd, BASE, cut,
+						  uptr, 0, &id[0]));
+		} else {
+			ASSERT_EQ(0, access_pages(self->fd, afd, BASE + cut,
+						  len - cut, uptr + cut, 0,
+						  &id[1]));
+		}
+	}
+	ASSERT_EQ(0, access_pages(self->fd, afd, BASE, len, uptr, 0, &id[2]));
+	EXPECT_EQ(c0.pinned + (long)(len / PSZ), counters_now().pinned);
+
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt, NULL));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, BASE, uptr, len));
+	if (mock)
+		EXPECT_EQ(0, check_map(self->fd, self->hwpt, BASE, uptr, len));
+	EXPECT_EQ(0, destroy_obj(self->fd, stdev));
+	for (i = 0; i != 3; i++)
+		EXPECT_EQ(0, destroy_access_pages(self->fd, afd, id[i]));
+	EXPECT_EQ(len, unmap_all(self->fd, self->ioas));
+	EXPECT_EQ(c0.pinned, counters_now().pinned);
+	EXPECT_EQ(c0.charged, counters_now().charged);
+	EXPECT_EQ(0, check_refs(self->fd, uptr, len, 0));
+}
+
+/*
+ * PFNs are kept per 2 MiB of the user's address space, as one value when
+ * the pinned pages there are one physically contiguous run and as an
+ * array otherwise.  Every index must get its own page, to the access, to
+ * a domain filled later from what was recorded, and to the unpin:
+ *  - one hugetlb page mapped twice, back to back, from the middle of the
+ *    first view: two value chunks whose runs do not continue each other;
+ *  - one 4 KiB page mapped six times across a 2 MiB boundary, pinned a
+ *    page first: a value chunk that becomes an array, and a last chunk
+ *    that holds three slots.
  */
 TEST_F(map, pfn_runs)
 {
-	struct ioasid_counters c0 = counters_now();
-	__u64 half = HUGE_SZ / 2, len, cut;
-	__u32 id[3], hwpt, stdev;
-	char *view, *uptr;
-	int mfd, round, i, afd;
+	size_t rsv = HUGE_SZ + 8 * PSZ;
+	char *view, *win, *uptr;
+	int mfd, sfd, i, afd;
+	bool low_first;
+
+	ASSERT_EQ(0, create_access(self->fd, self->ioas,
+				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+				   &afd));
+
+	/* Six views of one 4 KiB shmem page, the first at slot 509 */
+	sfd = memfd_create("pfn_runs_4k", MFD_CLOEXEC);
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(0, ftruncate(sfd, PSZ));
+	win = mmap_aligned(rsv, HUGE_SZ, 0);
+	ASSERT_NE(NULL, win);
+	uptr = win + HUGE_SZ - 3 * PSZ;
+	for (i = 0; i != 6; i++)
+		ASSERT_NE(MAP_FAILED, mmap(uptr + i * PSZ, PSZ,
+					   PROT_READ | PROT_WRITE,
+					   MAP_SHARED | MAP_FIXED |
+					   MAP_POPULATE, sfd, 0));
+	memset(uptr, 0x5a, PSZ);
+	for (low_first = true; ; low_first = false) {
+		pfn_runs_round(_metadata, self, variant->mock, afd, uptr,
+			       6 * PSZ, PSZ, low_first);
+		if (!low_first)
+			break;
+	}
+	EXPECT_EQ(0, munmap(win, rsv));
+	close(sfd);
 
 	mfd = memfd_create("pfn_runs", MFD_CLOEXEC | MFD_HUGETLB);
 	if (mfd < 0 || ftruncate(mfd, HUGE_SZ)) {
 		if (mfd >= 0)
 			close(mfd);
+		close(afd);
 		SKIP(return, "no hugetlbfs memfd");
 	}
 	view = mmap_aligned(2 * HUGE_SZ, HUGE_SZ, 0);
@@ -2071,48 +2138,16 @@ TEST_F(map, pfn_runs)
 			 0) == MAP_FAILED) {
 			munmap(view, 2 * HUGE_SZ);
 			close(mfd);
+			close(afd);
 			SKIP(return, "no 2 MiB hugetlb page");
 		}
 	fill_words(view, HUGE_SZ, 7);
-	ASSERT_EQ(0, create_access(self->fd, self->ioas,
-				   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
-				   &afd));
-
-	for (round = 0; round != 3; round++) {
-		uptr = round < 2 ? view + half : view;
-		len = round < 2 ? 3 * half : 2 * HUGE_SZ;
-		cut = round < 2 ? half : HUGE_SZ + half;
-		ASSERT_EQ(0, ioas_map(self->fd, self->ioas, uptr, len, BASE));
-		/* The piece before the cut, then the rest, or the other way */
-		if (round != 1)
-			ASSERT_EQ(0, access_pages(self->fd, afd, BASE, cut,
-						  uptr, 0, &id[0]));
-		ASSERT_EQ(0, access_pages(self->fd, afd, BASE + cut, len - cut,
-					  uptr + cut, 0, &id[1]));
-		if (round == 1)
-			ASSERT_EQ(0, access_pages(self->fd, afd, BASE, cut,
-						  uptr, 0, &id[0]));
-		/* Every page as recorded, against the user's page tables */
-		ASSERT_EQ(0, access_pages(self->fd, afd, BASE, len, uptr, 0,
-					  &id[2]));
-		EXPECT_EQ(c0.pinned + (long)(len / PSZ), counters_now().pinned);
-
-		/* A domain filled from the recorded PFNs alone */
-		ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt,
-					 NULL));
-		EXPECT_EQ(0, check_map(self->fd, hwpt, BASE, uptr, len));
-		if (variant->mock)
-			EXPECT_EQ(0, check_map(self->fd, self->hwpt, BASE,
-					       uptr, len));
-		EXPECT_EQ(0, destroy_obj(self->fd, stdev));
-		for (i = 0; i != 3; i++)
-			EXPECT_EQ(0, destroy_access_pages(self->fd, afd,
-							  id[i]));
-		EXPECT_EQ(c0.pinned + (long)(variant->mock ? len / PSZ : 0),
-			  counters_now().pinned);
-		EXPECT_EQ(len, unmap_all(self->fd, self->ioas));
-		EXPECT_EQ(c0.pinned, counters_now().pinned);
-		EXPECT_EQ(c0.charged, counters_now().charged);
+	for (low_first = true; ; low_first = false) {
+		pfn_runs_round(_metadata, self, variant->mock, afd,
+			       view + HUGE_SZ / 2, 3 * HUGE_SZ / 2,
+			       HUGE_SZ / 2, low_first);
+		if (!low_first)
+			break;
 	}
 	close(afd);
 	EXPECT_EQ(0, munmap(view, 2 * HUGE_SZ));
