@@ -382,7 +382,8 @@ static int iopt_insert_area(struct ioasid_iopt *iopt, struct iopt_piece *piece,
 	if (ioasid_range_last(iova, piece->length, &area->node.last) ||
 	    ioasid_range_last(piece->start_byte, piece->length, &last_byte))
 		return -EOVERFLOW;
-	if (WARN_ON(last_byte / PAGE_SIZE >= (pages ? pages->npages : 1)))
+	if (WARN_ON(last_byte / PAGE_SIZE >=
+		    (pages ? pages->npages : area->sp.npages)))
 		return -EOVERFLOW;
 
 	area->node.start = iova;
@@ -533,9 +534,11 @@ int iopt_map_user(struct ioasid_ctx *ctx, struct ioasid_iopt *iopt,
 	ioasid_nl_ctx_mapper(ctx);
 
 	piece.start_byte = uptr % PAGE_SIZE;
-	if (last / PAGE_SIZE == uptr / PAGE_SIZE) {
-		/* Inside one page: a small area, unless it gets copied */
-		piece.area = ioasid_small_area_alloc(pinner, uptr);
+	if (last / PAGE_SIZE - uptr / PAGE_SIZE < IOASID_SMALL_MAX_PAGES) {
+		/* A few pages: a small area, unless it gets copied or cut */
+		piece.area = ioasid_small_area_alloc(pinner, uptr,
+						     last / PAGE_SIZE -
+						     uptr / PAGE_SIZE + 1);
 		ioasid_pinner_put(pinner);
 		if (!piece.area)
 			return -ENOMEM;
@@ -583,7 +586,9 @@ static int iopt_promote_area(struct ioasid_iopt *iopt,
 	/* An unmap that waits for accesses keeps new pins out of it */
 	area->prevent_access = small->prevent_access;
 	area->pages = pages;
-	/* pages_node is index 0, where the pin of the small area now is */
+	/* pages_node is every index, where the pins of the small area now are */
+	area->pages_node.start = 0;
+	area->pages_node.last = pages->npages - 1;
 	if (small->sp.pinned)
 		interval_tree_insert(&area->pages_node, &pages->domain_itree);
 
@@ -1307,9 +1312,13 @@ int iopt_cut_iova(struct ioasid_iopt *iopt, unsigned long iova)
 		rc = -EBUSY;
 		goto out_unlock;
 	}
-	/* A small area spans one page, so no page boundary is inside it */
+	/*
+	 * Large pages off make every area's IOVA, length and offset page
+	 * aligned (iopt_update_alignment()), so a page aligned @iova falls
+	 * on a boundary of the area's pages
+	 */
 	if (!iopt->disable_large_pages || area->page_offset ||
-	    iova % PAGE_SIZE || area->small) {
+	    iova % PAGE_SIZE) {
 		rc = -EINVAL;
 		goto out_unlock;
 	}
@@ -1317,6 +1326,13 @@ int iopt_cut_iova(struct ioasid_iopt *iopt, unsigned long iova)
 	if (area->num_accesses) {
 		rc = -EINVAL;
 		goto out_unlock;
+	}
+	/* The halves share one struct ioasid_pages */
+	if (area->small) {
+		rc = iopt_promote_area(iopt, area);
+		if (rc)
+			goto out_unlock;
+		area = iopt_area_first(iopt, iova, iova);
 	}
 
 	pages = area->pages;

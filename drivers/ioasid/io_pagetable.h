@@ -63,16 +63,21 @@ struct ioasid_pinner {
 	struct ioasid_usage *usage;
 };
 
+/* The longest mapping a small area holds: 64 KiB with 4 KiB pages */
+#define IOASID_SMALL_MAX_PAGES 16
+
 /*
- * The pin of a small area: one page of user memory, mapped by nothing else
- * and pinned exactly while the area is in its IOAS's domains
+ * The pin of a small area: up to IOASID_SMALL_MAX_PAGES pages of user
+ * memory, mapped by nothing else and pinned exactly while the area is in
+ * its IOAS's domains
  */
 struct ioasid_small_pin {
 	struct ioasid_pinner *pinner;
 	unsigned long uptr;		/* page aligned */
-	unsigned long pfn;		/* while @pinned */
+	u8 npages;
 	bool pinned;
-	u8 backing;			/* IOASID_NL_BACKING_* of the page */
+	u8 backing;			/* IOASID_NL_BACKING_* of the pages */
+	unsigned long pfn[];		/* @npages of them, while @pinned */
 };
 
 /*
@@ -82,13 +87,15 @@ struct ioasid_small_pin {
  * cuts and accesses share; @pages_node sits in pages->domain_itree while
  * the IOAS has at least one domain, which keeps those pages pinned.
  *
- * A small area (@small) maps part of one page that no other area shares,
- * and holds that page itself (@sp): one allocation from a kmem_cache of
- * its own, so many small mappings cost little memory.  It has no mutex:
+ * A small area (@small) maps at most IOASID_SMALL_MAX_PAGES pages that no
+ * other area shares, and holds them itself (@sp): one allocation, from a
+ * kmem_cache of its own for one page, so many small mappings cost little
+ * memory and time.  It has no mutex:
  * its pin changes only while it is unpublished (map, unmap) or with
  * domains_rwsem and iova_rwsem held for writing (a domain comes or goes).
  * Copies and accesses need a struct ioasid_pages, so they first replace
- * a published small area by a full one (iopt_promote_range()).
+ * a published small area by a full one (iopt_read_lock_full()); so does
+ * a cut (iopt_cut_iova()).
  *
  * The flags change with iova_rwsem held for writing, or before the area
  * is inserted.
@@ -116,9 +123,10 @@ struct ioasid_area {
 	};
 };
 
-/* A small area is allocated without the members of a full one */
-#define IOASID_SMALL_AREA_SIZE \
-	(offsetof(struct ioasid_area, sp) + sizeof(struct ioasid_small_pin))
+/* A small area of @n pages is allocated without the members of a full one */
+#define IOASID_SMALL_AREA_SIZE(n)					\
+	(offsetof(struct ioasid_area, sp) + sizeof(struct ioasid_small_pin) + \
+	 (n) * sizeof(unsigned long))
 
 static inline unsigned long ioasid_area_iova(const struct ioasid_area *area)
 {
@@ -220,7 +228,8 @@ void ioasid_ctx_drop_pinner(struct ioasid_ctx *ctx);
 int ioasid_pages_init(void);
 void ioasid_pages_exit(void);
 struct ioasid_area *ioasid_small_area_alloc(struct ioasid_pinner *pinner,
-					    unsigned long uptr);
+					    unsigned long uptr,
+					    unsigned long npages);
 void ioasid_area_free(struct ioasid_area *area);
 struct ioasid_pages *ioasid_pages_from_small(const struct ioasid_area *area);
 struct ioasid_pages *ioasid_pages_alloc(struct ioasid_pinner *pinner,

@@ -965,7 +965,7 @@ static int nl_fill_area(struct sk_buff *skb, struct netlink_callback *cb,
 	/* num_accesses changes under pages->mutex; a snapshot */
 	pinned = ioas->iopt.ndomains || data_race(area->num_accesses);
 	if (area->small) {
-		npages = 1;
+		npages = area->sp.npages;
 		backing = READ_ONCE(area->sp.backing);
 	} else {
 		npages = area->pages_node.last - area->pages_node.start + 1;

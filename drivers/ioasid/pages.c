@@ -723,15 +723,16 @@ static struct kmem_cache *ioasid_small_area_cache;
 
 int ioasid_pages_init(void)
 {
-	/* The memory per small mapping (Documentation/bench), and kmalloc-128 */
-	BUILD_BUG_ON(IOASID_SMALL_AREA_SIZE > 104);
+	/* The memory per 4 KiB mapping (Documentation/bench), and kmalloc-128 */
+	BUILD_BUG_ON(IOASID_SMALL_AREA_SIZE(1) > 104);
+	BUILD_BUG_ON(IOASID_SMALL_MAX_PAGES > U8_MAX);
 	BUILD_BUG_ON(sizeof(struct ioasid_area) > 128);
 	/* A mutex grows with lock debugging */
 	BUILD_BUG_ON(!IS_ENABLED(CONFIG_DEBUG_MUTEXES) &&
 		     !IS_ENABLED(CONFIG_DEBUG_LOCK_ALLOC) &&
 		     sizeof(struct ioasid_pages) > 128);
 	ioasid_small_area_cache =
-		kmem_cache_create("ioasid_small_area", IOASID_SMALL_AREA_SIZE,
+		kmem_cache_create("ioasid_small_area", IOASID_SMALL_AREA_SIZE(1),
 				  0, SLAB_ACCOUNT, NULL);
 	return ioasid_small_area_cache ? 0 : -ENOMEM;
 }
@@ -746,29 +747,39 @@ void ioasid_pages_exit(void)
 }
 
 /**
- * ioasid_small_area_alloc() - a small area for user memory inside one page
+ * ioasid_small_area_alloc() - a small area for user memory of a few pages
  * @pinner: who maps it; the area takes a reference
- * @uptr: the user address; the mapping must not cross a page boundary
+ * @uptr: the user address
+ * @npages: the pages the mapping touches, 1 to IOASID_SMALL_MAX_PAGES
  *
- * The area counts as a pages object in ioasid_stats until it is freed or
- * becomes a full one.
+ * A one-page area comes from a kmem_cache of its own, a longer one from
+ * kmalloc, with room for the PFN of each page.  The area counts as a
+ * pages object in ioasid_stats until it is freed or becomes a full one.
  *
  * Return: the area, unpublished and not inserted, or NULL without memory.
  */
 struct ioasid_area *ioasid_small_area_alloc(struct ioasid_pinner *pinner,
-					    unsigned long uptr)
+					    unsigned long uptr,
+					    unsigned long npages)
 {
 	struct ioasid_area *area;
 
-	if (ioasid_should_fail(IOASID_FAULT_ALLOC))
+	if (WARN_ON(!npages || npages > IOASID_SMALL_MAX_PAGES) ||
+	    ioasid_should_fail(IOASID_FAULT_ALLOC))
 		return NULL;
-	area = kmem_cache_zalloc(ioasid_small_area_cache, GFP_KERNEL_ACCOUNT);
+	if (npages == 1)
+		area = kmem_cache_zalloc(ioasid_small_area_cache,
+					 GFP_KERNEL_ACCOUNT);
+	else
+		area = kzalloc(IOASID_SMALL_AREA_SIZE(npages),
+			       GFP_KERNEL_ACCOUNT);
 	if (!area)
 		return NULL;
 	area->small = true;
 	refcount_inc(&pinner->users);
 	area->sp.pinner = pinner;
 	area->sp.uptr = uptr & PAGE_MASK;
+	area->sp.npages = npages;
 	atomic_long_inc(&ioasid_stats.pages_objs);
 	return area;
 }
@@ -787,7 +798,10 @@ void ioasid_area_free(struct ioasid_area *area)
 	}
 	WARN_ON(area->sp.pinned);
 	ioasid_pinner_put(area->sp.pinner);
-	kmem_cache_free(ioasid_small_area_cache, area);
+	if (area->sp.npages == 1)
+		kmem_cache_free(ioasid_small_area_cache, area);
+	else
+		kfree(area);
 	atomic_long_dec(&ioasid_stats.pages_objs);
 }
 
@@ -843,32 +857,35 @@ struct ioasid_pages *ioasid_pages_alloc(struct ioasid_pinner *pinner,
  * ioasid_pages_from_small() - the pages of a small area, for a full one
  * @area: a small area; its pin, if any, moves to the pages
  *
- * The caller replaces @area by a full area whose pages_node is index 0 of
- * the result, inserted into the result's domain_itree if @area was pinned,
- * and then frees @area with sp.pinned cleared.
+ * The caller replaces @area by a full area whose pages_node is every index
+ * of the result, inserted into the result's domain_itree if @area was
+ * pinned, and then frees @area with sp.pinned cleared.
  *
  * Return: the pages with one reference, or NULL without memory.
  */
 struct ioasid_pages *ioasid_pages_from_small(const struct ioasid_area *area)
 {
 	const struct ioasid_small_pin *sp = &area->sp;
+	struct page *batch[IOASID_SMALL_MAX_PAGES];
+	struct backing_probe bp = {};
 	struct ioasid_pages *pages;
 	struct pfn_cursor cur;
-	struct page *page;
+	unsigned int i;
 
-	pages = pages_new(sp->pinner, sp->uptr, 1,
+	pages = pages_new(sp->pinner, sp->uptr, sp->npages,
 			  area->iommu_prot & IOMMU_WRITE);
 	if (!pages)
 		return NULL;
 	if (!sp->pinned)
 		return pages;
 	cur = (struct pfn_cursor){ .pages = pages };
-	page = pfn_to_page(sp->pfn);
-	if (pfn_store_chunk(&cur, 0, &page, 1, true)) {
+	for (i = 0; i != sp->npages; i++)
+		batch[i] = pfn_to_page(sp->pfn[i]);
+	if (pfn_store(&cur, &bp, 0, batch, sp->npages)) {
 		ioasid_pages_put(pages);
 		return NULL;
 	}
-	pages->npinned = 1;
+	pages->npinned = sp->npages;
 	pages->backing = sp->backing;
 	return pages;
 }
@@ -893,34 +910,51 @@ void ioasid_pages_put(struct ioasid_pages *pages)
 	kref_put(&pages->kref, ioasid_pages_release);
 }
 
-/* Pin the page of a small area, which nothing pins yet */
+/* Pin the pages of a small area, which nothing pins yet */
 static int small_pin(struct ioasid_area *area)
 {
+	bool writable = area->iommu_prot & IOMMU_WRITE;
+	struct page *batch[IOASID_SMALL_MAX_PAGES];
 	struct ioasid_small_pin *sp = &area->sp;
-	struct page *page;
+	struct backing_probe bp = {};
+	unsigned int n = 0, i;
 	long got;
 	int rc;
 
-	rc = pinner_charge(sp->pinner, 1);
+	/* The whole range at once, as for a full area */
+	rc = pinner_charge(sp->pinner, sp->npages);
 	if (rc)
 		return rc;
-	got = pinner_gup(sp->pinner, area->iommu_prot & IOMMU_WRITE, sp->uptr,
-			 1, &page);
-	if (got != 1) {
-		pinner_uncharge(sp->pinner, 1);
-		return got < 0 ? got : -EFAULT;
+	while (n != sp->npages) {
+		/* A read-only pin stops at the end of a VMA */
+		got = pinner_gup(sp->pinner, writable, sp->uptr + n * PAGE_SIZE,
+				 sp->npages - n, batch + n);
+		if (got <= 0) {
+			rc = got ? got : -EFAULT;
+			goto err_unpin;
+		}
+		n += got;
 	}
-	sp->pfn = page_to_pfn(page);
-	sp->backing = ioasid_nl_page_backing(page);
+	for (i = 0; i != n; i++) {
+		sp->pfn[i] = page_to_pfn(batch[i]);
+		backing_probe(&bp, batch[i], sp->pfn[i]);
+	}
+	/* The netlink dump reads it unlocked */
+	WRITE_ONCE(sp->backing, bp.kinds);
 	sp->pinned = true;
-	atomic_long_inc(&ioasid_stats.pinned);
-	ioasid_usage_pinned(sp->pinner->usage, 1);
+	atomic_long_add(n, &ioasid_stats.pinned);
+	ioasid_usage_pinned(sp->pinner->usage, n);
 	return 0;
+
+err_unpin:
+	unpin_user_pages(batch, n);
+	pinner_uncharge(sp->pinner, sp->npages);
+	return rc;
 }
 
 /*
- * Unpin the pages of small areas: @npinned of them, in a row, share
- * @pinner, which is charged once for them all
+ * Account for unpinned pages of small areas: @npinned of them, of areas in
+ * a row that share @pinner, which is uncharged once for them all
  */
 static void small_uncharge(struct ioasid_pinner *pinner, unsigned long npinned)
 {
@@ -931,17 +965,24 @@ static void small_uncharge(struct ioasid_pinner *pinner, unsigned long npinned)
 	pinner_uncharge(pinner, npinned);
 }
 
-static void small_unpin_page(struct ioasid_area *area)
+/* Unpin the pages of a small area, a physically contiguous run at a time */
+static void small_unpin_pages(struct ioasid_area *area)
 {
-	unpin_user_page_range_dirty_lock(pfn_to_page(area->sp.pfn), 1,
-					 area->iommu_prot & IOMMU_WRITE);
-	area->sp.pinned = false;
+	struct ioasid_small_pin *sp = &area->sp;
+	unsigned long i, run;
+
+	for (i = 0; i != sp->npages; i += run) {
+		run = ioasid_pfn_run(&sp->pfn[i], sp->npages - i);
+		unpin_user_page_range_dirty_lock(pfn_to_page(sp->pfn[i]), run,
+						 area->iommu_prot & IOMMU_WRITE);
+	}
+	sp->pinned = false;
 }
 
 static void small_unpin(struct ioasid_area *area)
 {
-	small_unpin_page(area);
-	small_uncharge(area->sp.pinner, 1);
+	small_unpin_pages(area);
+	small_uncharge(area->sp.pinner, area->sp.npages);
 }
 
 static void area_lock(struct ioasid_area *area)
@@ -1008,6 +1049,31 @@ static void domain_unmap(struct iommu_domain *domain, unsigned long iova,
 	iommu_iotlb_sync(domain, &gather);
 }
 
+/* The page indexes @area maps: a small area's are its own, from 0 */
+static unsigned long area_first_index(const struct ioasid_area *area)
+{
+	return area->small ? 0 : area->pages_node.start;
+}
+
+static unsigned long area_last_index(const struct ioasid_area *area)
+{
+	return area->small ? area->sp.npages - 1 : area->pages_node.last;
+}
+
+/*
+ * The physically contiguous run of pinned pages of @area at @index, ending
+ * at @last at the latest: its length, and its first PFN in *@pfn
+ */
+static unsigned long area_pfn_run(struct ioasid_area *area,
+				  struct pfn_cursor *cur, unsigned long index,
+				  unsigned long last, unsigned long *pfn)
+{
+	if (!area->small)
+		return pfn_run(cur, index, last, pfn);
+	*pfn = area->sp.pfn[index];
+	return ioasid_pfn_run(&area->sp.pfn[index], last - index + 1);
+}
+
 /* Runs handed to one iommu_map_sg() call, so one IOTLB sync for them all */
 #define AREA_MAP_SG_RUNS 128
 /* Runs a list on the stack holds; more move to one of AREA_MAP_SG_RUNS */
@@ -1046,7 +1112,7 @@ static struct scatterlist *area_map_sg_grow(struct ioasid_area *area,
 					    struct scatterlist *old,
 					    unsigned int n, unsigned int *cap)
 {
-	unsigned long want = n + (area->pages_node.last - index + 1);
+	unsigned long want = n + (area_last_index(area) - index + 1);
 	struct scatterlist *sgl;
 	unsigned int i;
 
@@ -1064,37 +1130,23 @@ static struct scatterlist *area_map_sg_grow(struct ioasid_area *area,
 	return sgl;
 }
 
-/* Map the pinned page of a small area into @domain */
-static int small_map(struct ioasid_area *area, struct iommu_domain *domain)
-{
-	int rc;
-
-	rc = ioasid_should_fail(IOASID_FAULT_MAP) ? -ENOMEM :
-	     iommu_map(domain, ioasid_area_iova(area),
-		       PFN_PHYS(area->sp.pfn) + area->page_offset,
-		       ioasid_area_length(area), area->iommu_prot);
-	if (!rc)
-		atomic_long_inc(&ioasid_stats.map_calls);
-	return rc;
-}
-
 /*
- * Map the pinned pages of @area into @domain.  Each physically contiguous
- * run is one map operation, which picks the largest IOPTEs that fit, and up
- * to AREA_MAP_SG_RUNS runs of an area with several go in one iommu_map_sg()
- * call, which syncs the IOTLB once for all of them (a VT-d in caching mode
- * or an AMD-Vi with NpCache flushes on every sync).  With large pages disabled for the IOAS
- * every page is an iommu_map() call of its own, so that mappings can later
- * be cut anywhere (VFIO type1 v1) and iommu_map_sg() would merge them.
+ * Map the pinned pages of @area, small or full, into @domain.  Each
+ * physically contiguous run is one map operation, which picks the largest
+ * IOPTEs that fit, and up to AREA_MAP_SG_RUNS runs of an area with several
+ * go in one iommu_map_sg() call, which syncs the IOTLB once for all of them
+ * (a VT-d in caching mode or an AMD-Vi with NpCache flushes on every sync).
+ * With large pages disabled for the IOAS every page is an iommu_map() call
+ * of its own, so that mappings can later be cut anywhere (VFIO type1 v1)
+ * and iommu_map_sg() would merge them.
  */
-static int area_map_pages(struct ioasid_area *area,
-			  struct iommu_domain *domain)
+static int area_map(struct ioasid_area *area, struct iommu_domain *domain)
 {
-	struct ioasid_pages *pages = area->pages;
-	struct pfn_cursor cur = { .pages = pages };
+	struct pfn_cursor cur = { .pages = area->small ? NULL : area->pages };
 	unsigned long iova = ioasid_area_iova(area);
 	unsigned long last_iova = ioasid_area_last_iova(area);
-	unsigned long index = area->pages_node.start;
+	unsigned long index = area_first_index(area);
+	unsigned long last = area_last_index(area);
 	unsigned long offset = area->page_offset;
 	bool large = !area->iopt->disable_large_pages;
 	struct scatterlist stack_sgl[AREA_MAP_STACK_RUNS];
@@ -1104,18 +1156,19 @@ static int area_map_pages(struct ioasid_area *area,
 	bool grow_tried = false;
 	int rc = 0;
 
-	lockdep_assert_held(&pages->mutex);
+	if (!area->small)
+		lockdep_assert_held(&area->pages->mutex);
 
 	for (;;) {
 		unsigned long pfn, run, length;
 		bool done;
 
 		if (large)
-			run = pfn_run(&cur, index,
-				      min(area->pages_node.last,
-					  index + AREA_MAP_MAX_RUN - 1), &pfn);
+			run = area_pfn_run(area, &cur, index,
+					   min(last, index + AREA_MAP_MAX_RUN - 1),
+					   &pfn);
 		else
-			run = pfn_run(&cur, index, index, &pfn);
+			run = area_pfn_run(area, &cur, index, index, &pfn);
 		length = min(run * PAGE_SIZE - offset, last_iova - iova + 1);
 		done = length > last_iova - iova;
 
@@ -1193,14 +1246,6 @@ err_unmap:
 		domain_unmap(domain, ioasid_area_iova(area),
 			     iova - ioasid_area_iova(area));
 	return rc;
-}
-
-/* Map @area into @domain; a small area must not touch the full members */
-static int area_map(struct ioasid_area *area, struct iommu_domain *domain)
-{
-	if (area->small)
-		return small_map(area, domain);
-	return area_map_pages(area, domain);
 }
 
 /**
@@ -1388,8 +1433,8 @@ void ioasid_areas_unfill_domains(struct ioasid_area *claimed,
 			pinner = area->sp.pinner;
 			npinned = 0;
 		}
-		small_unpin_page(area);
-		npinned++;
+		small_unpin_pages(area);
+		npinned += area->sp.npages;
 	}
 	if (pinner)
 		small_uncharge(pinner, npinned);

@@ -2039,6 +2039,140 @@ TEST_F(map, small_areas)
 }
 
 /*
+ * Map @np pages' worth (@len bytes) of the views at @uptr at BASE + @off,
+ * check it through the fixture's domain (mock variant), a domain attached
+ * later and an access, which turns it into a long mapping: a pinning
+ * access on its middle pages if it starts on a page (a pinning access
+ * needs page aligned IOVAs), else one reading it.  Then undo it all: one
+ * pin per page throughout, and everything back at the end.
+ */
+static void small_multi_round(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(map) *self, bool mock, int rfd,
+			      char *uptr, __u64 off, __u64 len, __u64 np)
+{
+	struct ioasid_counters c0 = counters_now(), c;
+	__u64 apages = np >= 3 ? np - 2 : 1;
+	__u32 stdev, hwpt, id = 0;
+	int afd = -1;
+
+	if (!off)
+		ASSERT_EQ(0, create_access(self->fd, self->ioas,
+					   MOCK_FLAGS_ACCESS_CREATE_NEEDS_PIN_PAGES,
+					   &afd));
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, uptr + off, len,
+			      BASE + off));
+	c = counters_now();
+	EXPECT_EQ(c0.pages_objs + 1, c.pages_objs);
+	EXPECT_EQ(c0.pinned + (mock ? (long)np : 0), c.pinned);
+	EXPECT_EQ(0, check_refs(self->fd, uptr, np * PSZ, mock ? 1 : 0));
+	if (mock)
+		EXPECT_EQ(0, check_map(self->fd, self->hwpt, BASE + off,
+				       uptr + off, len));
+
+	/* A domain attached later gets the PFNs the mapping recorded */
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt, NULL));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, BASE + off, uptr + off, len));
+	EXPECT_EQ(c0.pinned + (long)np, counters_now().pinned);
+
+	/* An access keeps one pin per page */
+	if (afd >= 0)
+		ASSERT_EQ(0, access_pages(self->fd, afd, BASE + PSZ,
+					  apages * PSZ, uptr + PSZ, 0, &id));
+	EXPECT_EQ(0, iova_has(self->fd, rfd, BASE + off, uptr + off, len));
+	c = counters_now();
+	EXPECT_EQ(c0.pages_objs + 1, c.pages_objs);
+	EXPECT_EQ(c0.pinned + (long)np, c.pinned);
+	EXPECT_EQ(0, check_map(self->fd, hwpt, BASE + off, uptr + off, len));
+	if (afd >= 0) {
+		EXPECT_EQ(0, destroy_access_pages(self->fd, afd, id));
+		close(afd);
+	}
+	EXPECT_EQ(0, check_refs(self->fd, uptr, np * PSZ, 1));
+
+	EXPECT_EQ(0, destroy_obj(self->fd, stdev));
+	EXPECT_EQ(c0.pinned + (mock ? (long)np : 0), counters_now().pinned);
+	EXPECT_EQ(len, unmap_len(self->fd, self->ioas, BASE + off, len));
+	c = counters_now();
+	EXPECT_EQ(c0.pages_objs, c.pages_objs);
+	EXPECT_EQ(c0.pinned, c.pinned);
+	EXPECT_EQ(c0.charged, c.charged);
+	EXPECT_EQ(0, check_refs(self->fd, uptr, np * PSZ, 0));
+}
+
+/*
+ * Mappings of up to 16 pages are small areas too, holding the PFN of each
+ * of their pages.  Those need not be physically contiguous: views of a
+ * shmem file in a scrambled order give runs of one to five pages.  Each
+ * page must reach a domain, a domain attached later, an access (which
+ * turns the mapping into a long one) and the unpin.  17 pages, or 16
+ * pages' worth from inside a page, are long mappings from the start, and
+ * a read-only mapping over several VMAs is pinned VMA by VMA.
+ */
+TEST_F(map, small_multi_page)
+{
+	static const int order[17] = { 0, 1, 2, 7, 8, 3, 16, 15, 4,
+				       5, 6, 9, 10, 11, 12, 13, 14 };
+	static const struct {
+		__u64 first, np;	/* views */
+		bool off;		/* start MOCK_PSZ into the first */
+	} maps[] = {
+		{ 0, 2 }, { 3, 5 }, { 0, 16 }, { 0, 17 },
+		{ 1, 16, true }, { 0, 17, true },
+	};
+	__u32 ro = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE;
+	__u32 stdev, hwpt;
+	int sfd, rfd = new_access(_metadata, self, self->ioas);
+	char *win, *p;
+	__u64 iova;
+	size_t i;
+
+	sfd = memfd_create("small_multi", MFD_CLOEXEC);
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(0, ftruncate(sfd, 17 * PSZ));
+	win = mmap_aligned(17 * PSZ, PSZ, 0);
+	ASSERT_NE(NULL, win);
+	/* File pages in order first, so that they tend to be contiguous */
+	p = mmap(NULL, 17 * PSZ, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_POPULATE, sfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	fill_words(p, 17 * PSZ, 3);
+	EXPECT_EQ(0, munmap(p, 17 * PSZ));
+	for (i = 0; i != 17; i++)
+		ASSERT_NE(MAP_FAILED, mmap(win + i * PSZ, PSZ,
+					   PROT_READ | PROT_WRITE,
+					   MAP_SHARED | MAP_FIXED |
+					   MAP_POPULATE, sfd,
+					   order[i] * PSZ));
+
+	for (i = 0; i != ARRAY_SIZE(maps); i++) {
+		__u64 off = maps[i].off ? MOCK_PSZ : 0;
+		__u64 len = maps[i].np * PSZ - (maps[i].off ? PSZ : 0);
+
+		small_multi_round(_metadata, self, variant->mock, rfd,
+				  win + maps[i].first * PSZ, off, len,
+				  maps[i].np);
+	}
+	EXPECT_EQ(0, munmap(win, 17 * PSZ));
+	close(sfd);
+
+	/* Read-only, private, over three VMAs: pinned a VMA at a time */
+	p = alloc_buffer(4 * PSZ, PSZ, 0);
+	ASSERT_NE(NULL, p);
+	fill_words(p, 4 * PSZ, 5);
+	ASSERT_EQ(0, mprotect(p + 2 * PSZ, PSZ, PROT_READ));
+	iova = BASE;
+	ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas, p, 4 * PSZ, &iova,
+				    ro));
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt, NULL));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, BASE, p, 4 * PSZ));
+	EXPECT_EQ(0, check_refs(self->fd, p, 4 * PSZ, 1));
+	EXPECT_EQ(0, destroy_obj(self->fd, stdev));
+	EXPECT_EQ(4 * PSZ, unmap_len(self->fd, self->ioas, BASE, 4 * PSZ));
+	EXPECT_EQ(0, check_refs(self->fd, p, 4 * PSZ, 0));
+	EXPECT_EQ(0, munmap(p, 4 * PSZ));
+}
+
+/*
  * Pin [0, cut) of the mapping of @uptr at BASE through @afd, then [cut,
  * len), or the other way round; then all of it, checked against the
  * user's page tables; then fill a new domain from what was recorded and
