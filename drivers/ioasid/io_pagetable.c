@@ -26,7 +26,7 @@ struct iopt_reserved {
 
 /*
  * One piece of pages to become one area of a new mapping: [start_byte,
- * start_byte + length) of @pages for a full area, or of the page of
+ * start_byte + length) of @pages for a full area, or of the pages of
  * @area if that is a small one (@pages is NULL then)
  */
 struct iopt_piece {

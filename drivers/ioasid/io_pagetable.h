@@ -77,7 +77,8 @@ struct ioasid_small_pin {
 	u8 npages;
 	bool pinned;
 	u8 backing;			/* IOASID_NL_BACKING_* of the pages */
-	unsigned long pfn[];		/* @npages of them, while @pinned */
+	/* @npages of them, while @pinned; @npages never changes */
+	unsigned long pfn[];
 };
 
 /*
@@ -119,14 +120,14 @@ struct ioasid_area {
 			struct ioasid_pages *pages;
 			struct interval_tree_node pages_node;
 		};
+		/* Last: a small area is allocated up to the PFNs it needs */
 		struct ioasid_small_pin sp;
 	};
 };
 
 /* A small area of @n pages is allocated without the members of a full one */
 #define IOASID_SMALL_AREA_SIZE(n)					\
-	(offsetof(struct ioasid_area, sp) + sizeof(struct ioasid_small_pin) + \
-	 (n) * sizeof(unsigned long))
+	(offsetof(struct ioasid_area, sp.pfn) + (n) * sizeof(unsigned long))
 
 static inline unsigned long ioasid_area_iova(const struct ioasid_area *area)
 {
@@ -146,7 +147,7 @@ static inline unsigned long ioasid_area_length(const struct ioasid_area *area)
 
 /*
  * Byte offset into area->pages of @iova, which must be inside the area; a
- * small area's offset from its page
+ * small area's offset from its first page
  */
 static inline unsigned long ioasid_area_start_byte(const struct ioasid_area *area,
 						   unsigned long iova)

@@ -98,6 +98,7 @@ struct ioasid_stats {
 	atomic_long_t contexts;
 	atomic_long_t objects;
 	atomic_long_t pages_objs;	/* live ioasid_pages and small areas */
+	atomic_long_t small_areas;	/* live small areas */
 	atomic_long_t pinned;		/* pages pinned right now */
 	atomic_long_t charged;		/* pages charged to an RLIMIT_MEMLOCK */
 	atomic_long_t groups;		/* iommu_groups whose DMA we own */

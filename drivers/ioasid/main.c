@@ -537,6 +537,8 @@ static int ioasid_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "objects %ld\n", atomic_long_read(&ioasid_stats.objects));
 	seq_printf(m, "pages_objs %ld\n",
 		   atomic_long_read(&ioasid_stats.pages_objs));
+	seq_printf(m, "small_areas %ld\n",
+		   atomic_long_read(&ioasid_stats.small_areas));
 	seq_printf(m, "pinned %ld\n", atomic_long_read(&ioasid_stats.pinned));
 	seq_printf(m, "charged %ld\n", atomic_long_read(&ioasid_stats.charged));
 	seq_printf(m, "groups %ld\n", atomic_long_read(&ioasid_stats.groups));

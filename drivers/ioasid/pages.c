@@ -269,7 +269,8 @@ static void backing_probe(struct backing_probe *bp, struct page *page,
 
 /*
  * Record the PFNs of the @n pages of @batch pinned at @index on, and
- * classify them into @bp.  Return: 0 or -ENOMEM, with some recorded.
+ * classify them into @bp unless that is NULL.  Return: 0 or -ENOMEM, with
+ * some recorded.
  */
 static int pfn_store(struct pfn_cursor *cur, struct backing_probe *bp,
 		     unsigned long index, struct page **batch, unsigned long n)
@@ -287,7 +288,8 @@ static int pfn_store(struct pfn_cursor *cur, struct backing_probe *bp,
 			unsigned long pfn = page_to_pfn(batch[k]);
 
 			contig &= pfn == pfn0 + k;
-			backing_probe(bp, batch[k], pfn);
+			if (bp)
+				backing_probe(bp, batch[k], pfn);
 		}
 		rc = pfn_store_chunk(cur, index, batch, seg, contig);
 		if (rc)
@@ -781,6 +783,7 @@ struct ioasid_area *ioasid_small_area_alloc(struct ioasid_pinner *pinner,
 	area->sp.uptr = uptr & PAGE_MASK;
 	area->sp.npages = npages;
 	atomic_long_inc(&ioasid_stats.pages_objs);
+	atomic_long_inc(&ioasid_stats.small_areas);
 	return area;
 }
 
@@ -798,10 +801,12 @@ void ioasid_area_free(struct ioasid_area *area)
 	}
 	WARN_ON(area->sp.pinned);
 	ioasid_pinner_put(area->sp.pinner);
+	/* Where ioasid_small_area_alloc() took it from (SLOB needs that) */
 	if (area->sp.npages == 1)
 		kmem_cache_free(ioasid_small_area_cache, area);
 	else
 		kfree(area);
+	atomic_long_dec(&ioasid_stats.small_areas);
 	atomic_long_dec(&ioasid_stats.pages_objs);
 }
 
@@ -867,7 +872,6 @@ struct ioasid_pages *ioasid_pages_from_small(const struct ioasid_area *area)
 {
 	const struct ioasid_small_pin *sp = &area->sp;
 	struct page *batch[IOASID_SMALL_MAX_PAGES];
-	struct backing_probe bp = {};
 	struct ioasid_pages *pages;
 	struct pfn_cursor cur;
 	unsigned int i;
@@ -881,7 +885,8 @@ struct ioasid_pages *ioasid_pages_from_small(const struct ioasid_area *area)
 	cur = (struct pfn_cursor){ .pages = pages };
 	for (i = 0; i != sp->npages; i++)
 		batch[i] = pfn_to_page(sp->pfn[i]);
-	if (pfn_store(&cur, &bp, 0, batch, sp->npages)) {
+	/* The pages keep the kinds the small area found */
+	if (pfn_store(&cur, NULL, 0, batch, sp->npages)) {
 		ioasid_pages_put(pages);
 		return NULL;
 	}
@@ -939,8 +944,7 @@ static int small_pin(struct ioasid_area *area)
 		sp->pfn[i] = page_to_pfn(batch[i]);
 		backing_probe(&bp, batch[i], sp->pfn[i]);
 	}
-	/* The netlink dump reads it unlocked */
-	WRITE_ONCE(sp->backing, bp.kinds);
+	sp->backing = bp.kinds;
 	sp->pinned = true;
 	atomic_long_add(n, &ioasid_stats.pinned);
 	ioasid_usage_pinned(sp->pinner->usage, n);

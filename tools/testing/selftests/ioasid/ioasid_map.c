@@ -2040,11 +2040,12 @@ TEST_F(map, small_areas)
 
 /*
  * Map @np pages' worth (@len bytes) of the views at @uptr at BASE + @off,
- * check it through the fixture's domain (mock variant), a domain attached
- * later and an access, which turns it into a long mapping: a pinning
- * access on its middle pages if it starts on a page (a pinning access
- * needs page aligned IOVAs), else one reading it.  Then undo it all: one
- * pin per page throughout, and everything back at the end.
+ * twice.  First it is mapped into the fixture's domain (mock variant) and
+ * a domain attached later, and unpinned by the unmap (mock variant) or
+ * the domain's detach.  Then again, with an access that turns it into a
+ * long mapping: a pinning access on its middle pages if it starts on a
+ * page (a pinning access needs page aligned IOVAs), else one reading it.
+ * One pin per page throughout, and everything back each time.
  */
 static void small_multi_round(struct __test_metadata *_metadata,
 			      FIXTURE_DATA(map) *self, bool mock, int rfd,
@@ -2052,8 +2053,41 @@ static void small_multi_round(struct __test_metadata *_metadata,
 {
 	struct ioasid_counters c0 = counters_now(), c;
 	__u64 apages = np >= 3 ? np - 2 : 1;
+	long small = np <= 16;
 	__u32 stdev, hwpt, id = 0;
 	int afd = -1;
+
+	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, uptr + off, len,
+			      BASE + off));
+	c = counters_now();
+	EXPECT_EQ(c0.pages_objs + 1, c.pages_objs);
+	EXPECT_EQ(c0.small_areas + small, c.small_areas);
+	EXPECT_EQ(c0.pinned + (mock ? (long)np : 0), c.pinned);
+	EXPECT_EQ(0, check_refs(self->fd, uptr, np * PSZ, mock ? 1 : 0));
+	if (mock)
+		EXPECT_EQ(0, check_map(self->fd, self->hwpt, BASE + off,
+				       uptr + off, len));
+	/* A domain attached later gets the PFNs the mapping recorded */
+	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt, NULL));
+	EXPECT_EQ(0, check_map(self->fd, hwpt, BASE + off, uptr + off, len));
+	EXPECT_EQ(0, check_refs(self->fd, uptr, np * PSZ, 1));
+	EXPECT_EQ(c0.pinned + (long)np, counters_now().pinned);
+	if (mock) {
+		EXPECT_EQ(len, unmap_len(self->fd, self->ioas, BASE + off,
+					 len));
+		EXPECT_EQ(0, check_refs(self->fd, uptr, np * PSZ, 0));
+		EXPECT_EQ(0, destroy_obj(self->fd, stdev));
+	} else {
+		EXPECT_EQ(0, destroy_obj(self->fd, stdev));
+		EXPECT_EQ(0, check_refs(self->fd, uptr, np * PSZ, 0));
+		EXPECT_EQ(len, unmap_len(self->fd, self->ioas, BASE + off,
+					 len));
+	}
+	c = counters_now();
+	EXPECT_EQ(c0.pages_objs, c.pages_objs);
+	EXPECT_EQ(c0.small_areas, c.small_areas);
+	EXPECT_EQ(c0.pinned, c.pinned);
+	EXPECT_EQ(c0.charged, c.charged);
 
 	if (!off)
 		ASSERT_EQ(0, create_access(self->fd, self->ioas,
@@ -2061,19 +2095,7 @@ static void small_multi_round(struct __test_metadata *_metadata,
 					   &afd));
 	ASSERT_EQ(0, ioas_map(self->fd, self->ioas, uptr + off, len,
 			      BASE + off));
-	c = counters_now();
-	EXPECT_EQ(c0.pages_objs + 1, c.pages_objs);
-	EXPECT_EQ(c0.pinned + (mock ? (long)np : 0), c.pinned);
-	EXPECT_EQ(0, check_refs(self->fd, uptr, np * PSZ, mock ? 1 : 0));
-	if (mock)
-		EXPECT_EQ(0, check_map(self->fd, self->hwpt, BASE + off,
-				       uptr + off, len));
-
-	/* A domain attached later gets the PFNs the mapping recorded */
 	ASSERT_EQ(0, mock_domain(self->fd, self->ioas, &stdev, &hwpt, NULL));
-	EXPECT_EQ(0, check_map(self->fd, hwpt, BASE + off, uptr + off, len));
-	EXPECT_EQ(c0.pinned + (long)np, counters_now().pinned);
-
 	/* An access keeps one pin per page */
 	if (afd >= 0)
 		ASSERT_EQ(0, access_pages(self->fd, afd, BASE + PSZ,
@@ -2081,6 +2103,7 @@ static void small_multi_round(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, iova_has(self->fd, rfd, BASE + off, uptr + off, len));
 	c = counters_now();
 	EXPECT_EQ(c0.pages_objs + 1, c.pages_objs);
+	EXPECT_EQ(c0.small_areas, c.small_areas);
 	EXPECT_EQ(c0.pinned + (long)np, c.pinned);
 	EXPECT_EQ(0, check_map(self->fd, hwpt, BASE + off, uptr + off, len));
 	if (afd >= 0) {
@@ -2105,8 +2128,9 @@ static void small_multi_round(struct __test_metadata *_metadata,
  * shmem file in a scrambled order give runs of one to five pages.  Each
  * page must reach a domain, a domain attached later, an access (which
  * turns the mapping into a long one) and the unpin.  17 pages, or 16
- * pages' worth from inside a page, are long mappings from the start, and
- * a read-only mapping over several VMAs is pinned VMA by VMA.
+ * pages' worth from inside a page, are long mappings from the start.  A
+ * read-only mapping over several VMAs is pinned VMA by VMA, and undone if
+ * one of them cannot be pinned.
  */
 TEST_F(map, small_multi_page)
 {
@@ -2122,6 +2146,7 @@ TEST_F(map, small_multi_page)
 	__u32 ro = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE;
 	__u32 stdev, hwpt;
 	int sfd, rfd = new_access(_metadata, self, self->ioas);
+	struct ioasid_counters c0, c;
 	char *win, *p;
 	__u64 iova;
 	size_t i;
@@ -2169,6 +2194,30 @@ TEST_F(map, small_multi_page)
 	EXPECT_EQ(0, destroy_obj(self->fd, stdev));
 	EXPECT_EQ(4 * PSZ, unmap_len(self->fd, self->ioas, BASE, 4 * PSZ));
 	EXPECT_EQ(0, check_refs(self->fd, p, 4 * PSZ, 0));
+
+	/*
+	 * Read-only over a page nobody may read: the pages of the first VMA
+	 * get pinned, then the pin fails, and all of it is undone
+	 */
+	ASSERT_EQ(0, mprotect(p + 2 * PSZ, PSZ, PROT_NONE));
+	c0 = counters_now();
+	if (variant->mock) {
+		EXPECT_EQ(EFAULT, ioas_map_flags(self->fd, self->ioas, p,
+						 4 * PSZ, &iova, ro));
+	} else {
+		ASSERT_EQ(0, ioas_map_flags(self->fd, self->ioas, p, 4 * PSZ,
+					    &iova, ro));
+		EXPECT_EQ(EFAULT, mock_domain(self->fd, self->ioas, NULL,
+					      NULL, NULL));
+		EXPECT_EQ(4 * PSZ, unmap_len(self->fd, self->ioas, BASE,
+					     4 * PSZ));
+	}
+	c = counters_now();
+	EXPECT_EQ(c0.pages_objs, c.pages_objs);
+	EXPECT_EQ(c0.pinned, c.pinned);
+	EXPECT_EQ(c0.charged, c.charged);
+	/* The pages pinned before the failure (the third cannot be looked at) */
+	EXPECT_EQ(0, check_refs(self->fd, p, 2 * PSZ, 0));
 	EXPECT_EQ(0, munmap(p, 4 * PSZ));
 }
 

@@ -482,6 +482,7 @@ static inline int report_dma_fault(int fd, __u32 dev_id, __u64 iova,
 /* Counters of /sys/kernel/debug/ioasid/stats */
 struct ioasid_counters {
 	long contexts, objects, pages_objs, pinned, charged, groups, domains;
+	long small_areas;	/* of pages_objs, small mappings */
 	long map_calls;		/* ever increasing: iommu_map() calls made */
 	long fault_records;	/* fault records alive in fault queues */
 	long faults_dropped;	/* ever increasing: faults no user saw */
@@ -505,6 +506,8 @@ static inline int read_counters(struct ioasid_counters *c)
 			c->objects = val;
 		else if (!strcmp(name, "pages_objs"))
 			c->pages_objs = val;
+		else if (!strcmp(name, "small_areas"))
+			c->small_areas = val;
 		else if (!strcmp(name, "pinned"))
 			c->pinned = val;
 		else if (!strcmp(name, "charged"))
@@ -647,6 +650,7 @@ static inline void __env_end(struct __test_metadata *_metadata,
 	EXPECT_EQ(env->start.contexts, now.contexts);
 	EXPECT_EQ(env->start.objects, now.objects);
 	EXPECT_EQ(env->start.pages_objs, now.pages_objs);
+	EXPECT_EQ(env->start.small_areas, now.small_areas);
 	EXPECT_EQ(env->start.pinned, now.pinned);
 	EXPECT_EQ(env->start.charged, now.charged);
 	EXPECT_EQ(env->start.groups, now.groups);
