@@ -128,7 +128,7 @@ fi
 # iommufd are built in).  Its files in build/bench are named after the tag.
 run_vm() {
 	local iommu=$1 tag=$2 vmout=$top/build/vm/bench-$2 side=ioasid
-	local load_before others t0 secs vm_pid vm_rc=0
+	local load_before others probe_before t0 secs vm_pid vm_rc=0
 	local vm=(tools/testing/vm/vm.sh) what=()
 
 	if [ "$tag" = "$iommu" ]; then
@@ -154,6 +154,8 @@ run_vm() {
 	load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 	# Other VMs on the host (ours is not running yet)
 	others=$(pgrep -c qemu-system-x86 2>/dev/null || true)
+	# How fast the host's cores run now, and again after the VM
+	probe_before=$(scripts/bench-trust.sh probe)
 	echo "bench: $tag: booting the VM (host load average $load_before)"
 	if awk -v l="${load_before%% *}" -v m="${BENCH_MAX_LOAD:-1.0}" \
 		'BEGIN { exit !(l + 0 > m + 0) }' || [ "${others:-0}" -gt 0 ]; then
@@ -185,6 +187,8 @@ run_vm() {
 		echo "host-load-after $(cut -d' ' -f1-3 /proc/loadavg)"
 		echo "vm-seconds $secs"
 		echo "host-other-vms ${others:-0}"
+		echo "host-probe-before $probe_before"
+		echo "host-probe-after $(scripts/bench-trust.sh probe)"
 	} >>"$out/setup-$tag.txt"
 	if [ $vm_rc -ne 0 ] || [ ! -s "$out/results-$tag.csv" ]; then
 		echo "bench: $tag: the run failed (status $vm_rc); see $vmout/console.log" >&2
@@ -309,6 +313,7 @@ vm_line() {
 		"four edu devices ($(sed -n 's/^type1 //p' "$s"))." \
 		"Host load average before/after: $(sed -n 's/^host-load-before //p' "$s") / $(sed -n 's/^host-load-after //p' "$s")," \
 		"other QEMU processes at boot: $(sed -n 's/^host-other-vms //p' "$s");" \
+		"host probe (fastest and median of ten, ms) before/after: $(sed -n 's/^host-probe-before //p' "$s") / $(sed -n 's/^host-probe-after //p' "$s");" \
 		"VM run $(sed -n 's/^vm-seconds //p' "$s") s."
 }
 
@@ -373,7 +378,9 @@ vs_upstream() {
 	echo "Host: $(nproc) CPUs, QEMU $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p') TCG (no KVM)."
 	if [ $reliable = 1 ]; then
 		echo "Run conditions: reliable: every VM started with a 1-minute host" \
-			"load average of at most ${BENCH_MAX_LOAD:-1.0} and no other QEMU running."
+			"load average of at most ${BENCH_MAX_LOAD:-1.0} and no other QEMU running," \
+			"and the host probe's fastest before and after every VM was within" \
+			"${BENCH_MAX_SLOWDOWN:-1.25}x of the run's fastest."
 	else
 		echo "**Unreliable run** (${trust#unreliable: }). Every ratio below" \
 			"is marked \"(unreliable)\" and no target counts as met or missed:" \

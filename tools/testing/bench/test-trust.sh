@@ -3,7 +3,8 @@
 #
 # make check's test of make bench's publishing rule (scripts/bench-trust.sh
 # and its use in scripts/bench.sh): a run whose VMs started on a busy host
-# is not published and its results.md marks every ratio unreliable; a
+# is not published and its results.md marks every ratio unreliable, and so
+# is one during which the host's own speed changed (the probe); a
 # quiet run is published unmarked; BENCH_PUBLISH=force publishes a busy run,
 # marked.  bench.sh runs with BENCH_REPORT_ONLY=1 in a scratch copy of the
 # scripts, on a result table of the shape the guest writes: no VM boots.
@@ -31,9 +32,11 @@ check() {
 # "check NAME not CMD...": passes when CMD fails
 not() { ! "$@"; }
 
+# setup FILE LOAD OTHERS [PROBE]: PROBE is the fastest host probe before
+# and after the VM, 100 ms unless given
 setup() {
-	printf 'memory 5917916 kB\nhost-load-before %s 0.50 0.50\nhost-other-vms %s\n' \
-		"$2" "$3" >"$1"
+	printf 'memory 5917916 kB\nhost-load-before %s 0.50 0.50\nhost-other-vms %s\nhost-probe-before %s 130.0\nhost-probe-after %s 140.0\n' \
+		"$2" "$3" "${4:-100.0}" "${4:-100.0}" >"$1"
 }
 
 # verdict: the load average at the start and other QEMU processes
@@ -50,6 +53,24 @@ check trust/no-run not "$trust" verdict
 check trust/max-load-knob env BENCH_MAX_LOAD=2 "$trust" verdict "$tmp/setup-c.txt"
 check trust/says-why grep -q 'c: load average 1.01 at the start' \
 	<("$trust" verdict "$tmp/setup-c.txt")
+
+# verdict: the host's speed, the fastest probe of each VM against the
+# run's fastest (BENCH_MAX_SLOWDOWN, 1.25)
+setup "$tmp/setup-f.txt" 0.40 0 125.0
+setup "$tmp/setup-g.txt" 0.40 0 126.0
+grep -v '^host-probe-after' "$tmp/setup-a.txt" >"$tmp/setup-h.txt"
+sed 's/^host-probe-after .*/host-probe-after 150.0 160.0/' "$tmp/setup-a.txt" \
+	>"$tmp/setup-i.txt"
+check trust/probe-same-speed "$trust" verdict "$tmp/setup-a.txt" "$tmp/setup-f.txt"
+check trust/probe-slower not "$trust" verdict "$tmp/setup-a.txt" "$tmp/setup-g.txt"
+check trust/probe-slower-during-vm not "$trust" verdict "$tmp/setup-i.txt"
+check trust/probe-not-recorded not "$trust" verdict "$tmp/setup-h.txt"
+check trust/probe-says-why grep -q "g: the host probe's fastest took 126.0 ms before and 126.0 ms after the VM, up to 1.26x the run's fastest 100.0 ms" \
+	<("$trust" verdict "$tmp/setup-a.txt" "$tmp/setup-g.txt")
+check trust/probe-knob env BENCH_MAX_SLOWDOWN=1.3 "$trust" verdict \
+	"$tmp/setup-a.txt" "$tmp/setup-g.txt"
+check trust/probe-prints grep -Eqx '[0-9]+\.[0-9] [0-9]+\.[0-9]' \
+	<("$trust" probe)
 
 # A scratch tree: bench.sh and bench-trust.sh, a setup.sh that installs
 # nothing, a published results.md to protect, and one IOMMU's results
