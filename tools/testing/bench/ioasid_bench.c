@@ -2023,17 +2023,17 @@ static int check_verdicts(void)
 		double t1[6], io[6];
 		const char *want;
 	} c[] = {
-		{ "medians meet", 5, { 10, 10, 10, 10, 10 },
+		{ "medians-meet", 5, { 10, 10, 10, 10, 10 },
 		  { 9, 9, 9, 9, 9 }, "yes" },
-		{ "all five above", 5, { 10, 10, 10, 10, 10 },
+		{ "all-five-above", 5, { 10, 10, 10, 10, 10 },
 		  { 10.2, 10.1, 10.3, 10.2, 10.4 }, "NO" },
-		{ "four of five above", 5, { 10, 10, 10, 10, 10 },
+		{ "four-of-five-above", 5, { 10, 10, 10, 10, 10 },
 		  { 10.2, 10.1, 10.3, 10.2, 9.5 }, "noise" },
-		{ "medians above, mixed reps", 5, { 10, 12, 10, 13, 10 },
+		{ "mixed-reps", 5, { 10, 12, 10, 13, 10 },
 		  { 11, 9, 10.5, 9, 10.3 }, "noise" },
-		{ "five of six above", 6, { 10, 10, 10, 10, 10, 10 },
+		{ "five-of-six-above", 6, { 10, 10, 10, 10, 10, 10 },
 		  { 11, 11, 11, 11, 11, 9 }, "noise" },
-		{ "three reps decide by medians", 3, { 10, 10, 10 },
+		{ "three-reps-medians-decide", 3, { 10, 10, 10 },
 		  { 10.1, 9, 10.2 }, "NO" },
 	};
 	int bad = 0;
@@ -2046,7 +2046,7 @@ static int check_verdicts(void)
 		memcpy(r.v[T1], c[i].t1, sizeof(c[i].t1));
 		memcpy(r.v[IO], c[i].io, sizeof(c[i].io));
 		got = met_str(&r);
-		printf("%s verdict/%s: %s\n", strcmp(got, c[i].want) ? "FAIL" : "PASS",
+		printf("%s verdict/%s %s\n", strcmp(got, c[i].want) ? "FAIL" : "PASS",
 		       c[i].name, got);
 		bad += !!strcmp(got, c[i].want);
 	}
