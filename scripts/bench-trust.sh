@@ -36,9 +36,9 @@
 #   bench-trust.sh mark <TABLE >MARKED
 #       The markdown result table of one IOMMU with every ratio and every
 #       "met" marked unreliable: "0.96" becomes "0.96 (unreliable)", a
-#       met column "yes" or "no" becomes "unreliable".  Ratio columns are
-#       those whose header has "/type1" (ioasid/type1, iommufd/type1, and
-#       both in the table against upstream iommufd).
+#       met column "yes", "NO" or "noise" becomes "unreliable".  Ratio
+#       columns are those whose header has "/type1" (ioasid/type1,
+#       iommufd/type1, and both in the table against upstream iommufd).
 set -euo pipefail
 
 max_load=${BENCH_MAX_LOAD:-1.0}
@@ -61,7 +61,7 @@ probe() {
 
 # The fastest probe of all the files, empty if none has one
 fastest_probe() {
-	sed -n 's/^host-probe-\(before\|after\) \([^ ]*\).*/\2/p' "$@" \
+	sed -n 's/^host-probe-\(before\|after\) \([0-9][0-9.]*\).*/\2/p' "$@" \
 		2>/dev/null | sort -g | head -n 1
 }
 
@@ -85,8 +85,8 @@ verdict() {
 		if [ "$others" -gt 0 ]; then
 			reasons="$reasons; $iommu: $others other QEMU process(es) running"
 		fi
-		pb=$(sed -n 's/^host-probe-before \([^ ]*\).*/\1/p' "$f")
-		pa=$(sed -n 's/^host-probe-after \([^ ]*\).*/\1/p' "$f")
+		pb=$(sed -n 's/^host-probe-before \([0-9][0-9.]*\).*/\1/p' "$f")
+		pa=$(sed -n 's/^host-probe-after \([0-9][0-9.]*\).*/\1/p' "$f")
 		if [ -z "$pb" ] || [ -z "$pa" ]; then
 			reasons="$reasons; $iommu: the host's speed was not recorded"
 			continue

@@ -360,13 +360,17 @@ vs_upstream() {
 				nrep[k] = $7
 		}
 		# The per-repetition ratios of row k of run "which" into v[];
-		# their number
+		# their number.  None unless both sides have every repetition:
+		# a side that skipped one (W5 when nothing was mapped) would
+		# pair repetitions that did not run back to back
 		function reps(which, k, v, scale,   n, i, kk) {
 			kk = which SUBSEP k
 			n = 0
-			for (i = 1; i <= nrep[kk]; i++)
-				if ((kk, i) in t1 && (kk, i) in o && t1[kk, i] + 0 > 0)
-					v[++n] = o[kk, i] / t1[kk, i] * scale
+			for (i = 1; i <= nrep[kk]; i++) {
+				if (!((kk, i) in t1) || !((kk, i) in o) || t1[kk, i] + 0 <= 0)
+					return 0
+				v[++n] = o[kk, i] / t1[kk, i] * scale
+			}
 			return n
 		}
 		# C(n, k)
@@ -376,36 +380,42 @@ vs_upstream() {
 				c = c * (n - k + i) / i
 			return c
 		}
-		# One-sided Mann-Whitney: P(rank sum of x >= observed) when x
-		# (n1 values) and y (n2) come from one distribution; exact,
-		# counting the subsets of ranks; ties get their mean rank
-		function mw_p(x, n1, y, n2,   z, n, i, j, w, lt, eq, cnt, s, smax, hit) {
+		# One-sided Mann-Whitney: the chance that the rank sum of x (n1
+		# values) is at least the one observed when x and y (n2 values)
+		# come from one distribution.  Exact given the ties: tied values
+		# share their mean rank, and the subsets of n1 of the n ranks
+		# that reach each sum are counted with those ranks (doubled, to
+		# stay whole numbers)
+		function mw_p(x, n1, y, n2,   z, rk, n, i, j, w, lt, eq, cnt, s, smax, hit) {
 			n = n1 + n2
 			for (i = 1; i <= n1; i++) z[i] = x[i]
 			for (i = 1; i <= n2; i++) z[n1 + i] = y[i]
-			w = 0
-			for (i = 1; i <= n1; i++) {
+			smax = 0
+			for (i = 1; i <= n; i++) {
 				lt = 0; eq = 0
 				for (j = 1; j <= n; j++)
 					if (z[j] < z[i]) lt++
 					else if (z[j] == z[i]) eq++
-				w += lt + (eq + 1) / 2
+				rk[i] = 2 * lt + eq + 1
+				smax += rk[i]
 			}
-			smax = n * (n + 1) / 2
+			w = 0
+			for (i = 1; i <= n1; i++)
+				w += rk[i]
 			cnt[0, 0] = 1
 			for (i = 1; i <= n; i++)
 				for (j = (i < n1 ? i : n1); j >= 1; j--)
-					for (s = smax; s >= i; s--)
-						if ((j - 1, s - i) in cnt)
-							cnt[j, s] += cnt[j - 1, s - i]
+					for (s = smax; s >= rk[i]; s--)
+						if ((j - 1, s - rk[i]) in cnt)
+							cnt[j, s] += cnt[j - 1, s - rk[i]]
 			hit = 0
-			for (s = 0; s <= smax; s++)
-				if ((n1, s) in cnt && s >= w - 1e-9)
+			for (s = w; s <= smax; s++)
+				if ((n1, s) in cnt)
 					hit += cnt[n1, s]
 			return hit / binom(n, n1)
 		}
-		FILENAME ~ /samples-.*-upstream\.csv$/ { sample("up"); next }
-		FILENAME ~ /samples-.*\.csv$/ { sample("io"); next }
+		FILENAME ~ /(^|\/)samples-[^\/]*-upstream\.csv$/ { sample("up"); next }
+		FILENAME ~ /(^|\/)samples-[^\/]*\.csv$/ { sample("io"); next }
 		FILENAME ~ /-upstream\.csv$/ {
 			if (FNR > 1 && ($5 == "ms" || $5 == "us" || $5 == "B")) {
 				r = ratio($7, $10)
@@ -432,7 +442,7 @@ vs_upstream() {
 				v = "NO"
 				if (n1 && n2 && 1 / binom(n1 + n2, n1) <= 0.05) {
 					p = mw_p(xi, n1, yu, n2)
-					why = sprintf(", p=%.2f over %d and %d repetitions", p, n1, n2)
+					why = sprintf(", p=%.3f over %d and %d repetitions", p, n1, n2)
 					if (p > 0.05)
 						v = "noise"
 				}
@@ -453,11 +463,26 @@ vs_upstream() {
 		"${samples[@]}" "$out/results-$2-upstream.csv" "$out/results-$2.csv"
 }
 
+# When the last VM of the run ended (its setup file is written then): the
+# same as now after a run, and still right when BENCH_REPORT_ONLY=1 redoes
+# the report later
+measured() {
+	local newest
+
+	if [ ${#setups[@]} -gt 0 ]; then
+		# shellcheck disable=SC2012 # names of our own making
+		newest=$(ls -t "${setups[@]}" | head -n 1)
+		date -u -r "$newest" '+%Y-%m-%d %H:%M UTC'
+	else
+		date -u '+%Y-%m-%d %H:%M UTC'
+	fi
+}
+
 # results.md: the date, the VM setup and both tables
 {
 	echo "# ioasid vs VFIO type1: benchmark results"
 	echo
-	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') by \`make bench\`" \
+	echo "Measured $(measured) by \`make bench\`" \
 		"(scripts/bench.sh, method in Documentation/dev-tools/bench.rst)."
 	echo "Host: $(nproc) CPUs, QEMU $(qemu-system-x86_64 --version | sed -n '1s/.*version \([^ ]*\).*/\1/p') TCG (no KVM)."
 	if [ $reliable = 1 ]; then

@@ -846,20 +846,33 @@ static const char *target_str(const struct row *r, char *buf, size_t len)
  * slow, and a ratio of medians just above its target can be noise.  Each
  * repetition runs type1 and the other side back to back, so each has a
  * ratio of its own; the sign test asks how likely it is that at least that
- * many of them lie above the target if each were as likely above as below.
- * At most 5 % shows the miss.  Fewer than 5 repetitions can never get
- * there (4 of 4 is 6.25 %): the medians alone decide then.
+ * many of them lie above the target if each were as likely above as below
+ * (a ratio equal to the target counts for neither side).  At most 5 %
+ * shows the miss: with 5 repetitions, all 5 above.  Fewer than 5 left can
+ * never get there (4 of 4 is 6.25 %), and the medians alone decide then;
+ * so do sides with different numbers of repetitions, which cannot be
+ * paired.
  */
 static bool ratio_miss_shown(const struct row *r)
 {
-	int n = r->n[T1] < r->n[IO] ? r->n[T1] : r->n[IO], above = 0;
+	int n = 0, above = 0;
 	double tail = 0, c = 1;
 
+	if (r->n[T1] != r->n[IO])
+		return true;
+	for (int i = 0; i < r->n[T1]; i++) {
+		double q;
+
+		if (r->v[T1][i] <= 0)
+			return true;
+		q = r->v[IO][i] / r->v[T1][i];
+		if (q == r->tval)
+			continue;
+		n++;
+		above += q > r->tval;
+	}
 	if (n < 5)
 		return true;
-	for (int i = 0; i < n; i++)
-		if (r->v[T1][i] > 0 && r->v[IO][i] / r->v[T1][i] > r->tval)
-			above++;
 	/* P(X >= above) for X ~ Binomial(n, 1/2); c runs through C(n, k) */
 	for (int k = 0; k <= n; k++) {
 		if (k >= above)
@@ -2035,6 +2048,8 @@ static int check_verdicts(void)
 		  { 11, 11, 11, 11, 11, 9 }, "noise" },
 		{ "three-reps-medians-decide", 3, { 10, 10, 10 },
 		  { 10.1, 9, 10.2 }, "NO" },
+		{ "ties-left-out", 6, { 10, 10, 10, 10, 10, 10 },
+		  { 11, 11, 11, 11, 10, 10 }, "NO" },
 	};
 	int bad = 0;
 
